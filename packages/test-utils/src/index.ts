@@ -1,0 +1,13 @@
+export {
+  RedisServerMissingError,
+  findRedisServer,
+  getFreePort,
+  startRedisServer,
+  startRedisCluster,
+  type RedisServerHandle,
+  type RedisClusterHandle,
+  type StartRedisServerOptions,
+  type StartRedisClusterOptions,
+} from './redis-server.js';
+export { fixturesDir, corpusPath, legacyHuffDir, loadCorpus, type CorpusConversation, type CorpusTurn } from './fixtures.js';
+export { uniquePrefix } from './prefix.js';

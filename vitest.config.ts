@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest process runs every package and example as a project, so the root
+// JSON report counts every test that CI executed.
+export default defineConfig({
+  test: {
+    projects: ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts'],
+  },
+});
