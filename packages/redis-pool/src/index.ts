@@ -15,3 +15,5 @@ export type {
 export { systemClock } from './driver.js';
 export { defineScript, argString, argNumber, type KVScript, type MemoryScript, type MemoryStore, type ScriptDefinition } from './script.js';
 export { KVError, isKVError, type KVErrorCode } from './errors.js';
+export { keySlot, hashTagOf, crc16, groupBySlot, CLUSTER_SLOTS } from './slot.js';
+export type { RedisConnectionOptions, RedisNodeAddress } from './connection-options.js';

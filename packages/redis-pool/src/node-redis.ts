@@ -1,0 +1,245 @@
+import type { RedisClientType, RedisClusterType } from 'redis';
+import { ConnectionGate } from './connection-gate.js';
+import { reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
+import type { KVDriver } from './driver.js';
+import { KVError } from './errors.js';
+import { loadOptionalModule } from './load-module.js';
+import { RespDriver, type RespArg, type RespNode, type RespTransport } from './resp-driver.js';
+
+/** The `redis` (node-redis) module, as `import('redis')` returns it. */
+export type NodeRedisModule = typeof import('redis');
+
+// The driver talks to node-redis through raw sendCommand with its own reply mapping, so
+// the client's generic command types are not needed here.
+/** A node-redis single-node client (`createClient`). */
+export type NodeRedisClient = RedisClientType<any, any, any, any, any>;
+/** A node-redis cluster client (`createCluster`). */
+export type NodeRedisCluster = RedisClusterType<any, any, any, any, any>;
+
+/** Options of {@link createNodeRedisDriver}. */
+export interface NodeRedisDriverOptions extends RedisConnectionOptions {
+  /**
+   * Use this existing client (`createClient`) or cluster (`createCluster`). It must use
+   * RESP2 (the default `RESP: 3` replies differ). The driver does not close it unless
+   * `closeClient` is true, and connects it if it is not open yet.
+   */
+  client?: NodeRedisClient | NodeRedisCluster;
+  /** Close an injected `client` in `close()` (default false; drivers always close clients they created). */
+  closeClient?: boolean;
+  /** The node-redis module to use instead of `import('redis')`. */
+  lib?: NodeRedisModule;
+}
+
+/** `driverName` of drivers made by {@link createNodeRedisDriver}. */
+export const NODE_REDIS_DRIVER_NAME = 'node-redis';
+
+interface RawSender {
+  sendCommand(args: RespArg[], options?: unknown): Promise<unknown>;
+}
+interface RawClusterSender {
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: RespArg[], options?: unknown): Promise<unknown>;
+}
+interface RawMulti {
+  addCommand(...args: unknown[]): RawMulti;
+  exec(): Promise<unknown[]>;
+  execAsPipeline(): Promise<unknown[]>;
+}
+
+function isClusterClient(client: NodeRedisClient | NodeRedisCluster): client is NodeRedisCluster {
+  return 'masters' in client && typeof (client as NodeRedisCluster).nodeClient === 'function';
+}
+
+class NodeRedisTransport implements RespTransport {
+  readonly driverName = NODE_REDIS_DRIVER_NAME;
+  readonly isCluster: boolean;
+  readonly #options: NodeRedisDriverOptions;
+  readonly #resolved: ResolvedConnectionOptions;
+  readonly #gate: ConnectionGate;
+  readonly #ownsClient: boolean;
+  #client: NodeRedisClient | NodeRedisCluster | undefined;
+  /** Per-command options: bulk and status strings as Buffers, and the command timeout. */
+  #commandOptions: { typeMapping: Record<number, unknown>; timeout: number } | undefined;
+  #starting: Promise<void> | undefined;
+  #closed = false;
+  #detach: (() => void) | undefined;
+
+  constructor(options: NodeRedisDriverOptions) {
+    this.#options = options;
+    this.#resolved = resolveConnectionOptions(options);
+    this.#ownsClient = options.client === undefined || options.closeClient === true;
+    this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
+    this.#gate = new ConnectionGate(NODE_REDIS_DRIVER_NAME, this.#resolved.connectTimeoutMs);
+  }
+
+  gate(): Promise<void> | undefined {
+    if (this.#gate.ready) return undefined;
+    if (this.#client === undefined) return this.connect();
+    return this.#gate.check();
+  }
+
+  connect(): Promise<void> {
+    if (this.#closed) return Promise.reject(new KVError('CLIENT_CLOSED', 'node-redis: connect() after close()'));
+    this.#starting ??= this.#start();
+    return this.#starting.then(() => (this.#gate.ready ? undefined : this.#gate.check()));
+  }
+
+  async #start(): Promise<void> {
+    const lib = this.#options.lib ?? (await loadOptionalModule<NodeRedisModule>('redis', () => import('redis')));
+    const blob = lib.RESP_TYPES.BLOB_STRING;
+    const simple = lib.RESP_TYPES.SIMPLE_STRING;
+    this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer }, timeout: this.#resolved.commandTimeoutMs };
+    const client = this.#options.client ?? this.#create(lib);
+    if (this.#closed) throw new KVError('CLIENT_CLOSED', 'node-redis: closed while connecting');
+    this.#client = client;
+    this.#listen(client);
+    if (isClusterClient(client)) {
+      // A cluster client connects every master before resolving; per-node outages then
+      // surface as offline errors from the node's own client (no queue, no waiting).
+      if (!client.isOpen) {
+        const connecting = client.connect();
+        const failed = new Promise<never>((_, reject) => {
+          setTimeout(() => reject(new KVError('CONNECTION_LOST', `node-redis: cluster not reachable within ${this.#resolved.connectTimeoutMs} ms`)), this.#resolved.connectTimeoutMs).unref();
+        });
+        try {
+          await Promise.race([connecting, failed]);
+        } catch (error) {
+          connecting.catch(() => undefined);
+          throw error;
+        }
+      }
+      this.#gate.markReady();
+      return;
+    }
+    if (client.isReady) {
+      this.#gate.markReady();
+      return;
+    }
+    const ready = this.#gate.wait();
+    if (!client.isOpen) client.connect().catch(() => undefined);
+    await ready;
+  }
+
+  #create(lib: NodeRedisModule): NodeRedisClient | NodeRedisCluster {
+    const resolved = this.#resolved;
+    const socket = {
+      connectTimeout: resolved.connectTimeoutMs,
+      // Reconnect forever with a short capped backoff; commands meanwhile fail fast
+      // because the offline queue is disabled.
+      reconnectStrategy: (retries: number) => reconnectDelay(retries + 1, resolved.reconnectMaxDelayMs),
+      ...(resolved.tls === undefined ? {} : { tls: true as const, ...resolved.tls }),
+    };
+    const common = {
+      username: resolved.username,
+      password: resolved.password,
+      // RESP2 keeps replies in the shapes both drivers map (flat HGETALL, Lua false as nil).
+      RESP: 2 as const,
+      // No offline queue: while Redis is away commands reject at once instead of piling up.
+      disableOfflineQueue: true,
+    };
+    if (resolved.clusterNodes !== undefined) {
+      return lib.createCluster({
+        rootNodes: resolved.clusterNodes.map((node) => ({ socket: { host: node.host, port: node.port, ...socket } })),
+        defaults: { ...common, socket },
+        RESP: 2,
+        useReplicas: false,
+      }) as unknown as NodeRedisCluster;
+    }
+    return lib.createClient({
+      ...common,
+      database: resolved.db,
+      socket: { host: resolved.host, port: resolved.port, ...socket },
+    }) as unknown as NodeRedisClient;
+  }
+
+  #listen(client: NodeRedisClient | NodeRedisCluster): void {
+    const logger = this.#resolved.logger;
+    const cluster = isClusterClient(client);
+    const onReady = () => {
+      logger?.debug?.('node-redis: ready');
+      this.#gate.markReady();
+    };
+    const onError = (error: Error) => {
+      logger?.warn?.('node-redis: connection error', { error: error.message });
+      if (!cluster) this.#gate.markDown(error);
+    };
+    const onEnd = () => {
+      if (!this.#closed && !cluster) this.#gate.markDown(new Error('Socket closed unexpectedly'));
+    };
+    const onNodeError = (error: Error) => logger?.warn?.('node-redis: cluster node error', { error: error.message });
+    client.on('error', onError);
+    client.on('node-error', onNodeError);
+    if (!cluster) {
+      client.on('ready', onReady);
+      client.on('end', onEnd);
+      client.on('reconnecting', onEnd);
+    }
+    this.#detach = () => {
+      client.off('error', onError);
+      client.off('node-error', onNodeError);
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+      client.off('reconnecting', onEnd);
+    };
+  }
+
+  send(args: RespArg[], routeKey: string | undefined): Promise<unknown> {
+    const client = this.#client!;
+    if (this.isCluster) return (client as unknown as RawClusterSender).sendCommand(routeKey, false, args, this.#commandOptions);
+    return (client as unknown as RawSender).sendCommand(args, this.#commandOptions);
+  }
+
+  async batch(commands: RespArg[][], atomic: boolean, routeKey: string | undefined): Promise<unknown[]> {
+    const client = this.#client!;
+    const typed = client.withCommandOptions(this.#commandOptions!) as unknown as { multi(routing?: string): RawMulti };
+    const multi = this.isCluster ? typed.multi(routeKey) : typed.multi();
+    for (const args of commands) {
+      if (this.isCluster) multi.addCommand(routeKey, false, args);
+      else multi.addCommand(args);
+    }
+    try {
+      return await (atomic ? multi.exec() : multi.execAsPipeline());
+    } catch (error) {
+      // One failing command fails exec() as a whole; its replies still say which.
+      const replies = (error as { replies?: unknown[] }).replies;
+      if (Array.isArray(replies) && replies.length === commands.length) return replies;
+      throw error;
+    }
+  }
+
+  async masters(): Promise<RespNode[]> {
+    const client = this.#client!;
+    if (!isClusterClient(client)) return [{ send: (args) => this.send(args, undefined) }];
+    const clients = await Promise.all(client.masters.map((master) => client.nodeClient(master)));
+    return clients.map((node) => ({ send: (args: RespArg[]) => (node as unknown as RawSender).sendCommand(args, this.#commandOptions) }));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#gate.fail(new KVError('CLIENT_CLOSED', 'node-redis: driver closed'));
+    await this.#starting?.catch(() => undefined);
+    const client = this.#client;
+    if (client === undefined) return;
+    this.#detach?.();
+    // Errors after close must not become unhandled 'error' events.
+    client.on('error', () => undefined);
+    if (!this.#ownsClient) return;
+    const ready = isClusterClient(client) ? client.isOpen : client.isReady;
+    if (ready) {
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.#resolved.commandTimeoutMs).unref());
+      const result = await Promise.race([client.close().then(() => 'closed' as const, () => 'failed' as const), timeout]);
+      if (result === 'closed') return;
+    }
+    if (client.isOpen) client.destroy();
+  }
+}
+
+/**
+ * A {@link KVDriver} over node-redis (`redis` package), for a single node or a Redis
+ * Cluster (`cluster.nodes`). node-redis is loaded on first use; without it installed
+ * commands reject with `CLIENT_MISSING`. While Redis is unreachable commands fail fast
+ * with `CONNECTION_LOST`, and the same driver reconnects by itself.
+ */
+export function createNodeRedisDriver(options: NodeRedisDriverOptions = {}): KVDriver {
+  return new RespDriver(new NodeRedisTransport(options));
+}
