@@ -1,0 +1,11 @@
+export { ConfigError, isConfigError, type ConfigErrorCode, type ConfigErrorOptions } from './errors.js';
+export {
+  CacheConfig,
+  CONFIG_DEFAULTS,
+  CONFIG_FIELDS,
+  ARCHIVE_CODECS,
+  type CacheConfigOptions,
+  type ClusterNode,
+  type DriverChoice,
+} from './config.js';
+export { SingleFlight, getOrCompute } from './single-flight.js';
