@@ -9,3 +9,5 @@ export {
   type DriverChoice,
 } from './config.js';
 export { SingleFlight, getOrCompute } from './single-flight.js';
+export { CacheCoordinator, type CacheCoordinatorOptions, type CoordinatorStats, type LookupStats } from './coordinator.js';
+export type { ContextMessage, MessageMetadata, SessionWindowLayer, SemanticCacheLayer, UrlEmbeddingLayer } from './layers.js';

@@ -1,0 +1,262 @@
+import { ConfigError } from './errors.js';
+import type { ContextMessage, MessageMetadata, SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
+import { SingleFlight, getOrCompute } from './single-flight.js';
+
+/** Lookups and hits counted by one coordinator for one cache layer. */
+export interface LookupStats {
+  hits: number;
+  misses: number;
+  /** `hits / (hits + misses)`, or 0 before the first lookup. */
+  hitRate: number;
+  /** Computations run by the `getOrCompute…` helpers (one per single-flight group). */
+  computations: number;
+}
+
+/** What {@link CacheCoordinator.getStats} returns: each present layer's own stats plus this coordinator's hit rates. */
+export interface CoordinatorStats {
+  sessionId: string;
+  /** The session window's stats, or `null` when the coordinator has none. */
+  sessionWindow: object | null;
+  semanticCache: { layer: object; lookups: LookupStats } | null;
+  urlEmbeddingCache: { layer: object; lookups: LookupStats } | null;
+}
+
+/** Options of {@link CacheCoordinator}: any layer may be left out. */
+export interface CacheCoordinatorOptions<M extends ContextMessage = ContextMessage, R = unknown> {
+  sessionId: string;
+  sessionWindow?: SessionWindowLayer<M> | undefined;
+  semanticCache?: SemanticCacheLayer<R> | undefined;
+  urlEmbeddingCache?: UrlEmbeddingLayer | undefined;
+  /**
+   * Whether {@link CacheCoordinator.close} calls the layers' own `close()`. Default
+   * `true` for layers you pass; a runtime passes `false` because it owns shared layers.
+   */
+  closeLayers?: boolean;
+  /**
+   * Single-flight groups for the `getOrCompute…` helpers. Pass shared ones so that
+   * coordinators of one process compute a missed URL embedding once between them
+   * (a {@link CacheRuntime} does); by default each coordinator has its own.
+   */
+  flights?: { semantic?: SingleFlight<unknown>; urlEmbedding?: SingleFlight<Float32Array> };
+  /**
+   * Called once when the coordinator is closed (after the layers it owns); a runtime
+   * uses it to forget the coordinator.
+   */
+  onClose?: () => void;
+}
+
+type LayerName = 'sessionWindow' | 'semanticCache' | 'urlEmbeddingCache';
+
+function newCounter(): { hits: number; misses: number; computations: number } {
+  return { hits: 0, misses: 0, computations: 0 };
+}
+
+function lookupStats(counter: { hits: number; misses: number; computations: number }): LookupStats {
+  const total = counter.hits + counter.misses;
+  return { ...counter, hitRate: total === 0 ? 0 : counter.hits / total };
+}
+
+function embeddingKey(embedding: Float32Array): string {
+  // Exact bytes: single-flight groups identical queries only, which is what it can promise.
+  return Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength).toString('base64');
+}
+
+/**
+ * One session's view of the cache: session memory, the semantic response cache and
+ * the URL embedding cache behind the original `CacheCoordinator`'s surface.
+ *
+ * Built from layer instances, any of which may be omitted ("session memory only",
+ * "semantic cache only", or a user's own layer). Calling a method whose layer is
+ * missing rejects with `ConfigError` code `LAYER_MISSING`, except
+ * {@link clearSessionCache}, {@link getStats} and {@link close}, which cover the
+ * layers that are present. Creating one is cheap: it holds references only; a
+ * {@link CacheRuntime} hands out coordinators that share its pooled drivers,
+ * archive, idle evictor and URL embedding cache.
+ */
+export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unknown> {
+  readonly sessionId: string;
+  readonly sessionWindow: SessionWindowLayer<M> | undefined;
+  readonly semanticCache: SemanticCacheLayer<R> | undefined;
+  readonly urlEmbeddingCache: UrlEmbeddingLayer | undefined;
+  readonly #closeLayers: boolean;
+  readonly #semanticFlight: SingleFlight<unknown>;
+  readonly #urlFlight: SingleFlight<Float32Array>;
+  readonly #onClose: (() => void) | undefined;
+  readonly #semanticCounter = newCounter();
+  readonly #urlCounter = newCounter();
+  #closed = false;
+
+  constructor(options: CacheCoordinatorOptions<M, R>) {
+    if (typeof options.sessionId !== 'string' || options.sessionId === '') {
+      throw new ConfigError('INVALID_VALUE', 'sessionId must be a non-empty string.', { variable: 'sessionId', value: options.sessionId });
+    }
+    this.sessionId = options.sessionId;
+    this.sessionWindow = options.sessionWindow;
+    this.semanticCache = options.semanticCache;
+    this.urlEmbeddingCache = options.urlEmbeddingCache;
+    this.#closeLayers = options.closeLayers ?? true;
+    this.#semanticFlight = options.flights?.semantic ?? new SingleFlight<unknown>();
+    this.#urlFlight = options.flights?.urlEmbedding ?? new SingleFlight<Float32Array>();
+    this.#onClose = options.onClose;
+  }
+
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #require<L>(layer: L | undefined, name: LayerName, method: string): L {
+    if (this.#closed) throw new ConfigError('CLOSED', `CacheCoordinator for session "${this.sessionId}" is closed; ${method}() cannot run.`);
+    if (layer === undefined) {
+      throw new ConfigError(
+        'LAYER_MISSING',
+        `${method}() needs the ${name} layer, but this coordinator was built without one; pass a ${name} when creating it.`,
+        { variable: name },
+      );
+    }
+    return layer;
+  }
+
+  /** Adds a message to the session window (and through it, to the archive). */
+  async addMessageToContext(role: string, content: string, metadata?: MessageMetadata, embedding?: Float32Array): Promise<void> {
+    const layer = this.#require(this.sessionWindow, 'sessionWindow', 'addMessageToContext');
+    await layer.addMessage(role, content, metadata, embedding);
+  }
+
+  /** The rolling window of recent messages, oldest first. */
+  async getContextMessages(): Promise<M[]> {
+    return this.#require(this.sessionWindow, 'sessionWindow', 'getContextMessages').getContext();
+  }
+
+  /** The rolling window formatted as lines, for a prompt. */
+  async getFormattedContext(maxLines?: number): Promise<string> {
+    return this.#require(this.sessionWindow, 'sessionWindow', 'getFormattedContext').getFormattedContext(maxLines);
+  }
+
+  /** A cached response for a query similar enough to `queryEmbedding` about `url`, or `null`. */
+  async getSemanticResponse(url: string, queryEmbedding: Float32Array): Promise<R | null> {
+    const layer = this.#require(this.semanticCache, 'semanticCache', 'getSemanticResponse');
+    const response = await layer.get(url, queryEmbedding);
+    if (response === null || response === undefined) {
+      this.#semanticCounter.misses++;
+      return null;
+    }
+    this.#semanticCounter.hits++;
+    return response;
+  }
+
+  /** Stores the response to a query about `url`. */
+  async cacheSemanticResponse(url: string, queryEmbedding: Float32Array, response: R): Promise<void> {
+    await this.#require(this.semanticCache, 'semanticCache', 'cacheSemanticResponse').set(url, queryEmbedding, response);
+  }
+
+  /**
+   * Looks the query up; on a miss runs `compute` once for every concurrent caller with
+   * the same URL and identical embedding, stores the result and returns it. A failing
+   * `compute` rejects every waiter and stores nothing.
+   */
+  async getOrComputeSemanticResponse(url: string, queryEmbedding: Float32Array, compute: () => Promise<R> | R): Promise<R> {
+    this.#require(this.semanticCache, 'semanticCache', 'getOrComputeSemanticResponse');
+    const flight = this.#semanticFlight as SingleFlight<R>;
+    return getOrCompute<R>(flight, `${this.sessionId}\u0000${url}\u0000${embeddingKey(queryEmbedding)}`, {
+      lookup: () => this.getSemanticResponse(url, queryEmbedding),
+      compute: () => {
+        this.#semanticCounter.computations++;
+        return compute();
+      },
+      store: (response) => this.cacheSemanticResponse(url, queryEmbedding, response),
+    });
+  }
+
+  /** The cached embedding of `url`, or `null`. */
+  async getUrlEmbedding(url: string): Promise<Float32Array | null> {
+    const layer = this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'getUrlEmbedding');
+    const embedding = await layer.get(url);
+    if (embedding === null || embedding === undefined) {
+      this.#urlCounter.misses++;
+      return null;
+    }
+    this.#urlCounter.hits++;
+    return embedding;
+  }
+
+  /** Stores the embedding of `url` (shared by every session). */
+  async cacheUrlEmbedding(url: string, embedding: Float32Array): Promise<void> {
+    await this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'cacheUrlEmbedding').set(url, embedding);
+  }
+
+  /** Stores many URL embeddings at once (a `Map`, an object or `[url, embedding]` pairs). */
+  async batchCacheUrlEmbeddings(
+    embeddings: Map<string, Float32Array> | Record<string, Float32Array> | Iterable<readonly [string, Float32Array]>,
+  ): Promise<void> {
+    const layer = this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'batchCacheUrlEmbeddings');
+    const entries: [string, Float32Array][] =
+      embeddings instanceof Map || Symbol.iterator in embeddings
+        ? Array.from(embeddings as Iterable<readonly [string, Float32Array]>, ([url, vector]) => [url, vector])
+        : Object.entries(embeddings);
+    if (entries.length === 0) return;
+    await layer.batchSet(entries);
+  }
+
+  /**
+   * The embedding of `url`, computed by `compute` on a miss: concurrent misses for
+   * the same URL (in every coordinator sharing the flight group) share one computation.
+   */
+  async getOrComputeUrlEmbedding(url: string, compute: () => Promise<Float32Array> | Float32Array): Promise<Float32Array> {
+    this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'getOrComputeUrlEmbedding');
+    return getOrCompute(this.#urlFlight, url, {
+      lookup: () => this.getUrlEmbedding(url),
+      compute: () => {
+        this.#urlCounter.computations++;
+        return compute();
+      },
+      store: (embedding) => this.cacheUrlEmbedding(url, embedding),
+    });
+  }
+
+  /**
+   * Clears this session's semantic cache entries and its context window (the layers
+   * present; the URL cache is global and left alone). As in the original.
+   */
+  async clearSessionCache(): Promise<void> {
+    if (this.#closed) throw new ConfigError('CLOSED', `CacheCoordinator for session "${this.sessionId}" is closed; clearSessionCache() cannot run.`);
+    await Promise.all([this.semanticCache?.clearSession(), this.sessionWindow?.clear()]);
+  }
+
+  /** Clears the context window only. */
+  async clearContext(): Promise<void> {
+    await this.#require(this.sessionWindow, 'sessionWindow', 'clearContext').clear();
+  }
+
+  /** Each present layer's stats, with this coordinator's hit rates for the two caches. */
+  async getStats(): Promise<CoordinatorStats> {
+    const [sessionWindow, semantic, url] = await Promise.all([
+      this.sessionWindow?.getStats(),
+      this.semanticCache?.getStats(),
+      this.urlEmbeddingCache?.getStats(),
+    ]);
+    return {
+      sessionId: this.sessionId,
+      sessionWindow: sessionWindow ?? null,
+      semanticCache: semantic === undefined ? null : { layer: semantic, lookups: lookupStats(this.#semanticCounter) },
+      urlEmbeddingCache: url === undefined ? null : { layer: url, lookups: lookupStats(this.#urlCounter) },
+    };
+  }
+
+  /**
+   * Closes the coordinator: later calls reject with `CLOSED`. Layers are closed too
+   * when the coordinator owns them (`closeLayers`, default true for layers you pass;
+   * never for a runtime's shared layers). Safe to call twice.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (this.#closeLayers) {
+        await Promise.all([this.sessionWindow?.close?.(), this.semanticCache?.close?.(), this.urlEmbeddingCache?.close?.()]);
+      }
+    } finally {
+      this.#onClose?.();
+    }
+  }
+}
