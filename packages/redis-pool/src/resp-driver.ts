@@ -11,6 +11,7 @@ import type {
 } from './driver.js';
 import { KVError } from './errors.js';
 import { toKVError } from './error-mapping.js';
+import { formatArgNumber } from './script-args.js';
 import type { KVScript } from './script.js';
 import { groupBySlot, keySlot } from './slot.js';
 
@@ -56,10 +57,7 @@ function toBuffer(value: Uint8Array): Buffer {
 
 function argOf(value: KVArg): RespArg {
   if (typeof value === 'string') return value;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new KVError('INVALID_ARGUMENT', `script argument must be a finite number, got ${value}`);
-    return String(value);
-  }
+  if (typeof value === 'number') return formatArgNumber(value);
   return toBuffer(value);
 }
 
@@ -170,7 +168,7 @@ const plans = {
   del: (keys: string[]) => (keys.length === 0 ? immediate('DEL', undefined, 0) : plan('DEL', ['DEL', ...keys.map(keyArg)], keys[0], asNumber)),
   exists: (key: string) => plan('EXISTS', ['EXISTS', keyArg(key)], key, asBoolean),
   incrBy: (key: string, by: number) => plan('INCRBY', ['INCRBY', keyArg(key), integerArg(by, 'by')], key, asNumber),
-  pexpire: (key: string, ttlMs: number) => plan('PEXPIRE', ['PEXPIRE', keyArg(key), ttlArg(ttlMs)], key, asBoolean),
+  pexpire: (key: string, ttlMs: number) => plan('PEXPIRE', ['PEXPIRE', keyArg(key), integerArg(ttlMs, 'ttlMs')], key, asBoolean),
   pttl: (key: string) => plan('PTTL', ['PTTL', keyArg(key)], key, asNumber),
   rpush: (key: string, values: Uint8Array[]) =>
     values.length === 0 ? plan('LLEN', ['LLEN', keyArg(key)], key, asNumber) : plan('RPUSH', ['RPUSH', keyArg(key), ...values.map(toBuffer)], key, asNumber),
