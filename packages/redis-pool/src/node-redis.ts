@@ -1,4 +1,5 @@
 import type { RedisClientType, RedisClusterType } from 'redis';
+import { CommandDeadlines } from './command-deadline.js';
 import { ConnectionGate } from './connection-gate.js';
 import { reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import type { KVDriver } from './driver.js';
@@ -57,8 +58,9 @@ class NodeRedisTransport implements RespTransport {
   readonly #gate: ConnectionGate;
   readonly #ownsClient: boolean;
   #client: NodeRedisClient | NodeRedisCluster | undefined;
-  /** Per-command options: bulk and status strings as Buffers, and the command timeout. */
-  #commandOptions: { typeMapping: Record<number, unknown>; timeout: number } | undefined;
+  /** Per-command options: bulk and status strings as Buffers. */
+  #commandOptions: { typeMapping: Record<number, unknown> } | undefined;
+  readonly #deadlines: CommandDeadlines;
   #starting: Promise<void> | undefined;
   #closed = false;
   #detach: (() => void) | undefined;
@@ -69,6 +71,7 @@ class NodeRedisTransport implements RespTransport {
     this.#ownsClient = options.client === undefined || options.closeClient === true;
     this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
     this.#gate = new ConnectionGate(NODE_REDIS_DRIVER_NAME, this.#resolved.connectTimeoutMs);
+    this.#deadlines = new CommandDeadlines(NODE_REDIS_DRIVER_NAME, this.#resolved.commandTimeoutMs);
   }
 
   gate(): Promise<void> | undefined {
@@ -87,7 +90,7 @@ class NodeRedisTransport implements RespTransport {
     const lib = this.#options.lib ?? (await loadOptionalModule<NodeRedisModule>('redis', () => import('redis')));
     const blob = lib.RESP_TYPES.BLOB_STRING;
     const simple = lib.RESP_TYPES.SIMPLE_STRING;
-    this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer }, timeout: this.#resolved.commandTimeoutMs };
+    this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer } };
     const client = this.#options.client ?? this.#create(lib);
     if (this.#closed) throw new KVError('CLIENT_CLOSED', 'node-redis: closed while connecting');
     this.#client = client;
@@ -184,8 +187,10 @@ class NodeRedisTransport implements RespTransport {
 
   send(args: RespArg[], routeKey: string | undefined): Promise<unknown> {
     const client = this.#client!;
-    if (this.isCluster) return (client as unknown as RawClusterSender).sendCommand(routeKey, false, args, this.#commandOptions);
-    return (client as unknown as RawSender).sendCommand(args, this.#commandOptions);
+    const sent = this.isCluster
+      ? (client as unknown as RawClusterSender).sendCommand(routeKey, false, args, this.#commandOptions)
+      : (client as unknown as RawSender).sendCommand(args, this.#commandOptions);
+    return this.#deadlines.track(sent, String(args[0]));
   }
 
   async batch(commands: RespArg[][], atomic: boolean, routeKey: string | undefined): Promise<unknown[]> {
@@ -197,7 +202,7 @@ class NodeRedisTransport implements RespTransport {
       else multi.addCommand(args);
     }
     try {
-      return await (atomic ? multi.exec() : multi.execAsPipeline());
+      return await this.#deadlines.track(atomic ? multi.exec() : multi.execAsPipeline(), atomic ? 'MULTI/EXEC' : 'PIPELINE');
     } catch (error) {
       // One failing command fails exec() as a whole; its replies still say which.
       const replies = (error as { replies?: unknown[] }).replies;
@@ -210,13 +215,16 @@ class NodeRedisTransport implements RespTransport {
     const client = this.#client!;
     if (!isClusterClient(client)) return [{ send: (args) => this.send(args, undefined) }];
     const clients = await Promise.all(client.masters.map((master) => client.nodeClient(master)));
-    return clients.map((node) => ({ send: (args: RespArg[]) => (node as unknown as RawSender).sendCommand(args, this.#commandOptions) }));
+    return clients.map((node) => ({
+      send: (args: RespArg[]) => this.#deadlines.track((node as unknown as RawSender).sendCommand(args, this.#commandOptions), String(args[0])),
+    }));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#gate.fail(new KVError('CLIENT_CLOSED', 'node-redis: driver closed'));
+    this.#deadlines.dispose();
     await this.#starting?.catch(() => undefined);
     const client = this.#client;
     if (client === undefined) return;
