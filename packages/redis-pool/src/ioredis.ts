@@ -54,12 +54,18 @@ function nodeOptions(resolved: ResolvedConnectionOptions): RedisOptions {
     enableOfflineQueue: false,
     retryStrategy: (attempt: number) => reconnectDelay(attempt, resolved.reconnectMaxDelayMs),
     lazyConnect: true,
+    // Exact integers: the RESP decoder accumulates digits in a double and rounds values
+    // just below 2^53 (9007199254740991 comes back as …992); as text they convert exactly.
+    stringNumbers: true,
   };
 }
 
 class IoredisTransport implements RespTransport {
   readonly driverName = IOREDIS_DRIVER_NAME;
   readonly isCluster: boolean;
+  // A single-node client serialises arguments during the call; a cluster may hold a
+  // command until its slot's connection is ready, so it gets copies.
+  readonly writesLater: boolean;
   readonly #options: IoredisDriverOptions;
   readonly #resolved: ResolvedConnectionOptions;
   readonly #gate: ConnectionGate;
@@ -74,6 +80,7 @@ class IoredisTransport implements RespTransport {
     this.#resolved = resolveConnectionOptions(options);
     this.#ownsClient = options.client === undefined || options.closeClient === true;
     this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
+    this.writesLater = this.isCluster;
     this.#gate = new ConnectionGate(IOREDIS_DRIVER_NAME, this.#resolved.connectTimeoutMs);
   }
 

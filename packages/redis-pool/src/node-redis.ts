@@ -40,11 +40,6 @@ interface RawSender {
 interface RawClusterSender {
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: RespArg[], options?: unknown): Promise<unknown>;
 }
-interface RawMulti {
-  addCommand(...args: unknown[]): RawMulti;
-  exec(): Promise<unknown[]>;
-  execAsPipeline(): Promise<unknown[]>;
-}
 
 function isClusterClient(client: NodeRedisClient | NodeRedisCluster): client is NodeRedisCluster {
   return 'masters' in client && typeof (client as NodeRedisCluster).nodeClient === 'function';
@@ -53,6 +48,8 @@ function isClusterClient(client: NodeRedisClient | NodeRedisCluster): client is 
 class NodeRedisTransport implements RespTransport {
   readonly driverName = NODE_REDIS_DRIVER_NAME;
   readonly isCluster: boolean;
+  // node-redis serialises queued commands on a later tick.
+  readonly writesLater = true;
   readonly #options: NodeRedisDriverOptions;
   readonly #resolved: ResolvedConnectionOptions;
   readonly #gate: ConnectionGate;
@@ -90,7 +87,10 @@ class NodeRedisTransport implements RespTransport {
     const lib = this.#options.lib ?? (await loadOptionalModule<NodeRedisModule>('redis', () => import('redis')));
     const blob = lib.RESP_TYPES.BLOB_STRING;
     const simple = lib.RESP_TYPES.SIMPLE_STRING;
-    this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer } };
+    // Integers as text: the RESP decoder accumulates digits in a double and rounds values
+    // just below 2^53 (9007199254740991 comes back as …992); as text they convert exactly.
+    const integer = lib.RESP_TYPES.NUMBER;
+    this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer, [integer]: String } };
     const client = this.#options.client ?? this.#create(lib);
     if (this.#closed) throw new KVError('CLIENT_CLOSED', 'node-redis: closed while connecting');
     this.#client = client;
@@ -195,19 +195,37 @@ class NodeRedisTransport implements RespTransport {
 
   async batch(commands: RespArg[][], atomic: boolean, routeKey: string | undefined): Promise<unknown[]> {
     const client = this.#client!;
-    const typed = client.withCommandOptions(this.#commandOptions!) as unknown as { multi(routing?: string): RawMulti };
-    const multi = this.isCluster ? typed.multi(routeKey) : typed.multi();
-    for (const args of commands) {
-      if (this.isCluster) multi.addCommand(routeKey, false, args);
-      else multi.addCommand(args);
+    const settle = (promise: Promise<unknown>) => promise.catch((error: unknown) => error);
+    if (!atomic && this.isCluster) {
+      // Commands for one node queued in the same tick go out as one write.
+      return this.#deadlines.track(Promise.all(commands.map((args) => settle(this.send(args, routeKey)))), 'PIPELINE');
     }
+    // Raw commands on the node's client rather than node-redis' multi(): its exec() loses
+    // the Buffer mapping inside nested replies and, as a pipeline, stops at the first error.
+    let node: RawSender;
+    if (!this.isCluster) node = client as unknown as RawSender;
+    else {
+      const cluster = client as NodeRedisCluster;
+      node = (await (routeKey === undefined ? cluster.nodeClient(cluster.masters[0]!) : cluster.getNodeClientForKey(routeKey))) as unknown as RawSender;
+    }
+    if (!atomic) {
+      return this.#deadlines.track(Promise.all(commands.map((args) => settle(node.sendCommand(args, this.#commandOptions)))), 'PIPELINE');
+    }
+    // One chainId keeps MULTI … EXEC together in node-redis' write queue.
+    const chained = { ...this.#commandOptions, chainId: Symbol('lix-multi') };
+    const opened = settle(node.sendCommand(['MULTI'], chained));
+    const queued = commands.map((args) => settle(node.sendCommand(args, chained)));
+    const executed = node.sendCommand(['EXEC'], chained);
     try {
-      return await this.#deadlines.track(atomic ? multi.exec() : multi.execAsPipeline(), atomic ? 'MULTI/EXEC' : 'PIPELINE');
+      const replies = await this.#deadlines.track(executed, 'MULTI/EXEC');
+      if (!Array.isArray(replies)) throw new KVError('COMMAND_FAILED', 'node-redis: transaction was discarded');
+      return replies;
     } catch (error) {
-      // One failing command fails exec() as a whole; its replies still say which.
-      const replies = (error as { replies?: unknown[] }).replies;
-      if (Array.isArray(replies) && replies.length === commands.length) return replies;
-      throw error;
+      // EXECABORT: a command was refused while queueing; report that command's own error.
+      const refused = await Promise.all(queued);
+      const openError = await opened;
+      if (openError instanceof Error) throw openError;
+      return refused.map((reply) => (reply instanceof Error ? reply : error));
     }
   }
 

@@ -31,6 +31,11 @@ export interface RespNode {
 export interface RespTransport {
   readonly driverName: string;
   readonly isCluster: boolean;
+  /**
+   * True when the client serialises arguments after the call returns (node-redis writes on
+   * a later tick), so caller-owned bytes must be copied to stay as they were at call time.
+   */
+  readonly writesLater: boolean;
   /** `undefined` when commands may go out now, else a promise to await (rejects with a KVError). */
   gate(): Promise<void> | undefined;
   connect(): Promise<void>;
@@ -101,6 +106,8 @@ const memoryReply: Convert<number | null> = (reply) => (reply === null || reply 
 export function scriptReplyOf(reply: unknown): ScriptReply {
   if (reply === null || reply === undefined) return null;
   if (typeof reply === 'number') return reply;
+  // Integer replies arrive as decimal text (see "exact integers" in the transports).
+  if (typeof reply === 'string') return Number(reply);
   if (typeof reply === 'bigint') return Number(reply);
   if (typeof reply === 'boolean') return reply ? 1 : null;
   if (Array.isArray(reply)) return reply.map(scriptReplyOf);
@@ -201,6 +208,14 @@ const plans = {
   zcard: (key: string) => plan('ZCARD', ['ZCARD', keyArg(key)], key, asNumber),
 };
 
+/** Replaces caller-owned byte arguments by copies, in place. */
+function copyByteArgs(args: RespArg[]): void {
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (typeof arg !== 'string') args[index] = Buffer.from(arg);
+  }
+}
+
 function scriptArgs(command: 'EVALSHA' | 'EVAL', body: string, keys: string[], args: KVArg[]): RespArg[] {
   return [command, body, String(keys.length), ...keys.map(keyArg), ...args.map(argOf)];
 }
@@ -258,6 +273,7 @@ export class RespDriver implements KVDriver {
   #run<T>(planned: Planned<T>): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closedError(planned.command));
     if (planned.immediate) return Promise.resolve(planned.immediate.value);
+    if (this.#transport.writesLater) copyByteArgs(planned.args);
     const gate = this.#transport.gate();
     if (gate !== undefined) return gate.then(() => this.#send(planned), (error: unknown) => Promise.reject(this.#fail(error, planned.command)));
     return this.#send(planned);
@@ -516,7 +532,10 @@ class RespBatch implements KVBatch {
       return result.promise as Promise<T>;
     }
     try {
-      this.#queue.push({ planned: build() as Planned<unknown>, result });
+      const planned = build() as Planned<unknown>;
+      // The caller may reuse its buffers before exec(): keep the bytes as they are now.
+      copyByteArgs(planned.args);
+      this.#queue.push({ planned, result });
     } catch (error) {
       // Invalid arguments fail this command now, and exec() fails without sending anything.
       const invalid = error instanceof KVError ? error : new KVError('INVALID_ARGUMENT', String(error), { cause: error });
