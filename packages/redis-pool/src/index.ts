@@ -17,3 +17,12 @@ export { defineScript, argString, argNumber, type KVScript, type MemoryScript, t
 export { KVError, isKVError, type KVErrorCode } from './errors.js';
 export { keySlot, hashTagOf, crc16, groupBySlot, CLUSTER_SLOTS } from './slot.js';
 export type { RedisConnectionOptions, RedisNodeAddress } from './connection-options.js';
+export {
+  getPooledDriver,
+  closeAllPooledDrivers,
+  pooledDriverCount,
+  pooledDriverKey,
+  type PooledDriverHandle,
+  type PooledDriverKind,
+  type PooledDriverOptions,
+} from './pool.js';

@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { resolveConnectionOptions, type RedisConnectionOptions } from './connection-options.js';
+import type {
+  BatchOptions,
+  KVArg,
+  KVBatch,
+  KVDriver,
+  RangeLimit,
+  ScanOptions,
+  ScoredMember,
+  ScriptReply,
+  SetOptions,
+} from './driver.js';
+import { KVError } from './errors.js';
+import { createIoredisDriver, type IoredisModule } from './ioredis.js';
+import { createMemoryDriver } from './memory.js';
+import { createNodeRedisDriver, type NodeRedisModule } from './node-redis.js';
+import type { KVScript } from './script.js';
+
+/** Which driver a pooled handle uses. */
+export type PooledDriverKind = 'ioredis' | 'node-redis' | 'memory';
+
+/**
+ * Options of {@link getPooledDriver}: the driver kind plus the connection options of that
+ * driver. Handles share one driver per (driver, address or cluster nodes, db, username,
+ * password, TLS on/off); the first caller's timeouts and logger apply to everyone sharing it.
+ */
+export interface PooledDriverOptions extends RedisConnectionOptions {
+  driver: PooledDriverKind;
+  /** The client module to use instead of importing it (ioredis or redis, matching `driver`). */
+  lib?: IoredisModule | NodeRedisModule;
+}
+
+/**
+ * A reference to a shared driver. It is a {@link KVDriver} itself; `close()` (same as
+ * `release()`) gives this reference back and closes the shared connection when it was the
+ * last one. Commands through a released handle reject with `CLIENT_CLOSED`.
+ */
+export interface PooledDriverHandle extends KVDriver {
+  /** The pool key this handle shares (the password appears only as a hash). */
+  readonly poolKey: string;
+  /** Gives this reference back; idempotent. */
+  release(): Promise<void>;
+}
+
+interface PoolEntry {
+  driver: KVDriver;
+  references: number;
+}
+
+const pool = new Map<string, PoolEntry>();
+
+function secretDigest(password: string | undefined): string {
+  // Keyed by a hash so a different password never reuses a connection authenticated with
+  // another one, without keeping the password itself in the key.
+  return password === undefined ? '-' : createHash('sha256').update(password).digest('hex').slice(0, 16);
+}
+
+/** The sharing key for `options` (exported for tests and diagnostics). */
+export function pooledDriverKey(options: PooledDriverOptions): string {
+  if (options.driver !== 'ioredis' && options.driver !== 'node-redis' && options.driver !== 'memory') {
+    throw new KVError('INVALID_ARGUMENT', `driver must be 'ioredis', 'node-redis' or 'memory', got ${JSON.stringify(options.driver)}`);
+  }
+  if (options.driver === 'memory') return `memory|db=${options.db ?? 0}`;
+  const resolved = resolveConnectionOptions(options);
+  const address =
+    resolved.clusterNodes !== undefined
+      ? `cluster:${resolved.clusterNodes.map((node) => `${node.host}:${node.port}`).sort().join(',')}`
+      : `${resolved.host}:${resolved.port}`;
+  return [options.driver, address, `db=${resolved.db}`, `user=${resolved.username ?? ''}`, `pw=${secretDigest(resolved.password)}`, resolved.tls ? 'tls' : 'plain'].join('|');
+}
+
+function createDriver(options: PooledDriverOptions): KVDriver {
+  const { driver: kind, lib, ...connection } = options;
+  if (kind === 'memory') return createMemoryDriver(connection.logger === undefined ? {} : { logger: connection.logger });
+  if (kind === 'ioredis') return createIoredisDriver({ ...connection, ...(lib === undefined ? {} : { lib: lib as IoredisModule }) });
+  return createNodeRedisDriver({ ...connection, ...(lib === undefined ? {} : { lib: lib as NodeRedisModule }) });
+}
+
+class PooledHandle implements PooledDriverHandle {
+  readonly poolKey: string;
+  readonly driverName: string;
+  readonly isCluster: boolean;
+  #entry: PoolEntry | undefined;
+  #released: Promise<void> | undefined;
+
+  constructor(poolKey: string, entry: PoolEntry) {
+    this.poolKey = poolKey;
+    this.#entry = entry;
+    this.driverName = entry.driver.driverName;
+    this.isCluster = entry.driver.isCluster;
+  }
+
+  #driver(): KVDriver {
+    const entry = this.#entry;
+    if (entry === undefined) throw new KVError('CLIENT_CLOSED', `pooled ${this.driverName} driver was released`);
+    return entry.driver;
+  }
+
+  #call<T>(run: (driver: KVDriver) => Promise<T>): Promise<T> {
+    let driver: KVDriver;
+    try {
+      driver = this.#driver();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return run(driver);
+  }
+
+  release(): Promise<void> {
+    this.#released ??= (async () => {
+      const entry = this.#entry;
+      this.#entry = undefined;
+      if (entry === undefined) return;
+      entry.references -= 1;
+      if (entry.references > 0) return;
+      if (pool.get(this.poolKey) === entry) pool.delete(this.poolKey);
+      await entry.driver.close();
+    })();
+    return this.#released;
+  }
+
+  close(): Promise<void> {
+    return this.release();
+  }
+
+  connect(): Promise<void> {
+    return this.#call((driver) => driver.connect());
+  }
+  ping(): Promise<void> {
+    return this.#call((driver) => driver.ping());
+  }
+  get(key: string): Promise<Uint8Array | null> {
+    return this.#call((driver) => driver.get(key));
+  }
+  set(key: string, value: Uint8Array, options?: SetOptions): Promise<boolean> {
+    return this.#call((driver) => driver.set(key, value, options));
+  }
+  mget(keys: string[]): Promise<(Uint8Array | null)[]> {
+    return this.#call((driver) => driver.mget(keys));
+  }
+  mset(entries: Iterable<readonly [string, Uint8Array]>, options?: { ttlMs?: number }): Promise<void> {
+    return this.#call((driver) => driver.mset(entries, options));
+  }
+  del(keys: string[]): Promise<number> {
+    return this.#call((driver) => driver.del(keys));
+  }
+  exists(key: string): Promise<boolean> {
+    return this.#call((driver) => driver.exists(key));
+  }
+  incrBy(key: string, by: number): Promise<number> {
+    return this.#call((driver) => driver.incrBy(key, by));
+  }
+  pexpire(key: string, ttlMs: number): Promise<boolean> {
+    return this.#call((driver) => driver.pexpire(key, ttlMs));
+  }
+  pttl(key: string): Promise<number> {
+    return this.#call((driver) => driver.pttl(key));
+  }
+  rpush(key: string, values: Uint8Array[]): Promise<number> {
+    return this.#call((driver) => driver.rpush(key, values));
+  }
+  lrange(key: string, start: number, stop: number): Promise<Uint8Array[]> {
+    return this.#call((driver) => driver.lrange(key, start, stop));
+  }
+  llen(key: string): Promise<number> {
+    return this.#call((driver) => driver.llen(key));
+  }
+  ltrim(key: string, start: number, stop: number): Promise<void> {
+    return this.#call((driver) => driver.ltrim(key, start, stop));
+  }
+  hset(key: string, fields: Record<string, Uint8Array>): Promise<number> {
+    return this.#call((driver) => driver.hset(key, fields));
+  }
+  hget(key: string, field: string): Promise<Uint8Array | null> {
+    return this.#call((driver) => driver.hget(key, field));
+  }
+  hgetall(key: string): Promise<Record<string, Uint8Array>> {
+    return this.#call((driver) => driver.hgetall(key));
+  }
+  hdel(key: string, fields: string[]): Promise<number> {
+    return this.#call((driver) => driver.hdel(key, fields));
+  }
+  hincrBy(key: string, field: string, by: number): Promise<number> {
+    return this.#call((driver) => driver.hincrBy(key, field, by));
+  }
+  zadd(key: string, members: ScoredMember[]): Promise<number> {
+    return this.#call((driver) => driver.zadd(key, members));
+  }
+  zrangeByScore(key: string, min: number, max: number, limit?: RangeLimit): Promise<string[]> {
+    return this.#call((driver) => driver.zrangeByScore(key, min, max, limit));
+  }
+  zrem(key: string, members: string[]): Promise<number> {
+    return this.#call((driver) => driver.zrem(key, members));
+  }
+  zcard(key: string): Promise<number> {
+    return this.#call((driver) => driver.zcard(key));
+  }
+  scan(options: ScanOptions): AsyncIterable<string> {
+    return this.#driver().scan(options);
+  }
+  batch(options?: BatchOptions): KVBatch {
+    return this.#driver().batch(options);
+  }
+  eval(script: KVScript, keys: string[], args: KVArg[]): Promise<ScriptReply> {
+    return this.#call((driver) => driver.eval(script, keys, args));
+  }
+  memoryUsage(key: string): Promise<number | null> {
+    return this.#call((driver) => driver.memoryUsage(key));
+  }
+}
+
+/**
+ * A handle on the driver shared by every caller with the same (driver, address or cluster
+ * nodes, db, username, password, TLS) — like the original `create_redis_client`, but a
+ * wrong password is an `AUTH_FAILED` error on first use, never a fallback to an
+ * unauthenticated connection. Reference counted: the last `release()` closes the driver.
+ */
+export function getPooledDriver(options: PooledDriverOptions): PooledDriverHandle {
+  const key = pooledDriverKey(options);
+  let entry = pool.get(key);
+  if (entry === undefined) {
+    entry = { driver: createDriver(options), references: 0 };
+    pool.set(key, entry);
+  }
+  entry.references += 1;
+  return new PooledHandle(key, entry);
+}
+
+/** Number of distinct drivers the pool holds open right now. */
+export function pooledDriverCount(): number {
+  return pool.size;
+}
+
+/** Closes every pooled driver, whoever holds it; their handles then reject with `CLIENT_CLOSED`. */
+export async function closeAllPooledDrivers(): Promise<void> {
+  const entries = [...pool.values()];
+  pool.clear();
+  await Promise.allSettled(entries.map((entry) => entry.driver.close()));
+}
