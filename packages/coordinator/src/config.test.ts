@@ -103,6 +103,9 @@ describe('CacheConfig options', () => {
     ['redisTls', 'yes'],
     ['archiveCodec', 'gzip'],
     ['redisKeyPrefix', ''],
+    ['redisKeyPrefix', 'app{1}'],
+    ['redisKeyPrefix', 'my app'],
+    ['hotWindowSize', 1001],
     ['clusterNodes', [{ host: '', port: 7000 }]],
   ])('rejects %s=%s as INVALID_VALUE naming the option', (field, value) => {
     const error = catchError(() => new CacheConfig({ [field]: value }));

@@ -31,7 +31,7 @@ export interface CacheConfigOptions {
   redisTls: boolean;
   /** Seed nodes of a Redis Cluster; non-empty means cluster mode. */
   clusterNodes: ClusterNode[];
-  /** Prefix of every key the layers write. */
+  /** Prefix of every key the layers write (no braces, glob characters or spaces). */
   redisKeyPrefix: string;
   /** Connect timeout in seconds. */
   redisSocketConnectTimeout: number;
@@ -43,7 +43,7 @@ export interface CacheConfigOptions {
   /** Logical database of the session window on a single node (ignored on a cluster). */
   sessionRedisDb: number;
   sessionTtlSeconds: number;
-  /** Messages kept hot in Redis per session before older ones move to the archive. */
+  /** Messages kept hot in Redis per session before older ones move to the archive (1 to 1000). */
   hotWindowSize: number;
   /** Token budget of the hot window; `undefined` means no limit. */
   sessionMaxTokens: number | undefined;
@@ -88,7 +88,9 @@ type Kind =
   | 'bool'
   | 'threshold'
   | 'clusterNodes'
-  | 'codec';
+  | 'codec'
+  | 'keyPrefix'
+  | 'windowSize';
 
 interface FieldSpec {
   env: string;
@@ -108,13 +110,13 @@ const FIELDS: { readonly [K in keyof CacheConfigOptions]: FieldSpec } = {
   redisUsername: { env: 'REDIS_USERNAME', kind: 'optionalString' },
   redisTls: { env: 'REDIS_TLS', kind: 'bool' },
   clusterNodes: { env: 'REDIS_CLUSTER_NODES', kind: 'clusterNodes' },
-  redisKeyPrefix: { env: 'REDIS_KEY_PREFIX', kind: 'nonEmptyString' },
+  redisKeyPrefix: { env: 'REDIS_KEY_PREFIX', kind: 'keyPrefix' },
   redisSocketConnectTimeout: { env: 'REDIS_SOCKET_CONNECT_TIMEOUT', kind: 'positiveInt' },
   redisSocketKeepalive: { env: 'REDIS_SOCKET_KEEPALIVE', kind: 'bool' },
   redisPoolSize: { env: 'REDIS_POOL_SIZE', kind: 'positiveInt' },
   sessionRedisDb: { env: 'SESSION_REDIS_DB', kind: 'db' },
   sessionTtlSeconds: { env: 'SESSION_TTL_SECONDS', kind: 'positiveInt' },
-  hotWindowSize: { env: 'HOT_WINDOW_SIZE', kind: 'positiveInt' },
+  hotWindowSize: { env: 'HOT_WINDOW_SIZE', kind: 'windowSize' },
   sessionMaxTokens: { env: 'SESSION_MAX_TOKENS', kind: 'optionalPositiveInt' },
   semanticRedisDb: { env: 'SEMANTIC_REDIS_DB', kind: 'db' },
   semanticTtlSeconds: { env: 'SEMANTIC_TTL_SECONDS', kind: 'positiveInt' },
@@ -279,6 +281,12 @@ function parseField(kind: Kind, variable: string, raw: unknown): unknown {
     case 'clusterNodes':
       if (raw === undefined) return [];
       return parseClusterNodes(variable, raw);
+    case 'keyPrefix':
+      // Braces would move the cluster hash tag and glob characters would break SCAN patterns.
+      if (typeof raw === 'string' && raw.length > 0 && raw.length <= 128 && !/[{}*?[\]\\\s]/.test(raw)) return raw;
+      throw invalid(variable, raw, 'a non-empty key prefix of at most 128 characters without "{", "}", "*", "?", "[", "]", "\\" or spaces');
+    case 'windowSize':
+      return integerFrom(variable, raw, 1, 1000, 'a whole number from 1 to 1000');
     case 'codec':
       if (typeof raw === 'string' && ARCHIVE_CODECS.includes(raw)) return raw;
       throw invalid(variable, raw, `one of ${ARCHIVE_CODECS.map((codec) => JSON.stringify(codec)).join(', ')}`);

@@ -43,6 +43,8 @@ export interface CacheCoordinatorOptions<M extends ContextMessage = ContextMessa
    * uses it to forget the coordinator.
    */
   onClose?: () => void;
+  /** The coordinator counts as closed once `owner.closed` is true (a runtime passes itself). */
+  owner?: { readonly closed: boolean };
 }
 
 type LayerName = 'sessionWindow' | 'semanticCache' | 'urlEmbeddingCache';
@@ -82,6 +84,7 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
   readonly #semanticFlight: SingleFlight<unknown>;
   readonly #urlFlight: SingleFlight<Float32Array>;
   readonly #onClose: (() => void) | undefined;
+  readonly #owner: { readonly closed: boolean } | undefined;
   readonly #semanticCounter = newCounter();
   readonly #urlCounter = newCounter();
   #closed = false;
@@ -98,15 +101,16 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
     this.#semanticFlight = options.flights?.semantic ?? new SingleFlight<unknown>();
     this.#urlFlight = options.flights?.urlEmbedding ?? new SingleFlight<Float32Array>();
     this.#onClose = options.onClose;
+    this.#owner = options.owner;
   }
 
   /** True once {@link close} was called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || this.#owner?.closed === true;
   }
 
   #require<L>(layer: L | undefined, name: LayerName, method: string): L {
-    if (this.#closed) throw new ConfigError('CLOSED', `CacheCoordinator for session "${this.sessionId}" is closed; ${method}() cannot run.`);
+    if (this.closed) throw new ConfigError('CLOSED', `CacheCoordinator for session "${this.sessionId}" is closed; ${method}() cannot run.`);
     if (layer === undefined) {
       throw new ConfigError(
         'LAYER_MISSING',
@@ -219,7 +223,7 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
    * present; the URL cache is global and left alone). As in the original.
    */
   async clearSessionCache(): Promise<void> {
-    if (this.#closed) throw new ConfigError('CLOSED', `CacheCoordinator for session "${this.sessionId}" is closed; clearSessionCache() cannot run.`);
+    if (this.closed) throw new ConfigError('CLOSED', `CacheCoordinator for session "${this.sessionId}" is closed; clearSessionCache() cannot run.`);
     await Promise.all([this.semanticCache?.clearSession(), this.sessionWindow?.clear()]);
   }
 

@@ -11,3 +11,14 @@ export {
 export { SingleFlight, getOrCompute } from './single-flight.js';
 export { CacheCoordinator, type CacheCoordinatorOptions, type CoordinatorStats, type LookupStats } from './coordinator.js';
 export type { ContextMessage, MessageMetadata, SessionWindowLayer, SemanticCacheLayer, UrlEmbeddingLayer } from './layers.js';
+export {
+  CacheRuntime,
+  type CacheRuntimeOptions,
+  type LayerContext,
+  type LayerSlot,
+  type RuntimeStats,
+  type SessionWindowFactory,
+  type SemanticCacheFactory,
+  type UrlEmbeddingFactory,
+  type SharedResources,
+} from './runtime.js';

@@ -1,0 +1,297 @@
+import { getPooledDriver, systemClock, type Clock, type KVDriver, type Logger, type PooledDriverHandle } from '@lix/redis-pool';
+import { createMemoryDriver } from '@lix/redis-pool/memory';
+import { CacheConfig, type CacheConfigOptions } from './config.js';
+import { CacheCoordinator } from './coordinator.js';
+import { ConfigError } from './errors.js';
+import type { ContextMessage, SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
+import { SingleFlight } from './single-flight.js';
+
+/** The three layer slots of a runtime. */
+export type LayerSlot = 'sessionWindow' | 'semanticCache' | 'urlEmbeddingCache';
+
+/** What a layer factory receives: the runtime's shared resources. */
+export interface LayerContext {
+  config: CacheConfig;
+  /** The driver of this layer's database (single node) or the one shared driver (cluster, memory). */
+  driver: KVDriver;
+  logger: Logger | undefined;
+  clock: Clock;
+}
+
+/** Builds one session's session-window layer. Called by every {@link CacheRuntime.forSession}. */
+export type SessionWindowFactory<M extends ContextMessage = ContextMessage> = (
+  context: LayerContext & { sessionId: string; archive: unknown },
+) => SessionWindowLayer<M>;
+/** Builds one session's semantic cache layer. Called by every {@link CacheRuntime.forSession}. */
+export type SemanticCacheFactory<R = unknown> = (context: LayerContext & { sessionId: string }) => SemanticCacheLayer<R>;
+/** Builds the runtime's one URL embedding cache (global: shared by every session). Called once. */
+export type UrlEmbeddingFactory = (context: LayerContext) => UrlEmbeddingLayer;
+
+/** The process-wide resources a runtime owns besides its drivers: the archive and the idle evictor. */
+export interface SharedResources {
+  /** The one archive instance every session window writes through (handed to the session-window factory). */
+  archive?: { close?(): Promise<void> } | undefined;
+  /** The one background job (idle eviction) of the process; started by the runtime, stopped by `close()`. */
+  evictor?: { start(): void; stop(): Promise<void> | void } | undefined;
+}
+
+/** Options of {@link CacheRuntime}. */
+export interface CacheRuntimeOptions<M extends ContextMessage = ContextMessage, R = unknown> {
+  /** A config, or options for one (default: `new CacheConfig()`, the in-memory driver). */
+  config?: CacheConfig | Partial<CacheConfigOptions>;
+  logger?: Logger;
+  clock?: Clock;
+  /**
+   * Drivers to use instead of opening them from the config, per layer slot (the runtime
+   * does not close injected drivers).
+   */
+  drivers?: Partial<Record<LayerSlot, KVDriver>>;
+  /**
+   * Layer factories: replace a layer with your own, or pass `false` to leave it out (its
+   * driver is then never opened). Missing entries use {@link CacheRuntimeOptions.defaults}.
+   */
+  layers?: {
+    sessionWindow?: SessionWindowFactory<M> | false;
+    semanticCache?: SemanticCacheFactory<R> | false;
+    urlEmbeddingCache?: UrlEmbeddingFactory | false;
+  };
+  /**
+   * The standard layers and shared resources (archive, idle evictor), supplied by
+   * `createCacheRuntime` from `@lix/session-window`, `@lix/semantic-cache` and
+   * `@lix/archive`. A runtime built without them has only the layers given in `layers`.
+   */
+  defaults?: {
+    layers?: {
+      sessionWindow?: SessionWindowFactory<M>;
+      semanticCache?: SemanticCacheFactory<R>;
+      urlEmbeddingCache?: UrlEmbeddingFactory;
+    };
+    /** Creates the shared archive and evictor once the drivers are open. */
+    shared?: (context: { config: CacheConfig; sessionDriver: KVDriver | undefined; logger: Logger | undefined; clock: Clock }) => SharedResources;
+  };
+}
+
+/** What {@link CacheRuntime.getStats} returns. */
+export interface RuntimeStats {
+  /** Driver connections this runtime opened (pooled handles, or the one memory driver). */
+  driversOpened: number;
+  /** Distinct drivers behind them (the pool shares equal connection settings). */
+  distinctDrivers: number;
+  coordinatorsCreated: number;
+  evictorRunning: boolean;
+  driver: string;
+  cluster: boolean;
+}
+
+/**
+ * The per-process owner of everything expensive: pooled drivers (one per database on a
+ * single node; one shared driver with key prefixes on a cluster or in memory), the one
+ * archive, the one idle evictor and the one URL embedding cache. Create it once at
+ * startup; {@link forSession} then hands out cheap {@link CacheCoordinator}s that share
+ * them, so ten thousand sessions do not mean ten thousand connections or timers.
+ * {@link close} releases everything.
+ */
+export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown> {
+  readonly config: CacheConfig;
+  readonly #logger: Logger | undefined;
+  readonly #clock: Clock;
+  readonly #ownedDrivers: KVDriver[] = [];
+  readonly #drivers: Partial<Record<LayerSlot, KVDriver>> = {};
+  readonly #sessionFactory: SessionWindowFactory<M> | undefined;
+  readonly #semanticFactory: SemanticCacheFactory<R> | undefined;
+  readonly #urlEmbeddingCache: UrlEmbeddingLayer | undefined;
+  readonly #shared: SharedResources;
+  readonly #flights = { semantic: new SingleFlight<unknown>(), urlEmbedding: new SingleFlight<Float32Array>() };
+  readonly #state = { closed: false };
+  #coordinatorsCreated = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: CacheRuntimeOptions<M, R> = {}) {
+    this.config = options.config instanceof CacheConfig ? options.config : new CacheConfig(options.config ?? {});
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? systemClock;
+    const chosen = options.layers ?? {};
+    const defaults = options.defaults?.layers ?? {};
+    const pick = <F>(given: F | false | undefined, fallback: F | undefined): F | undefined => (given === false ? undefined : (given ?? fallback));
+    this.#sessionFactory = pick(chosen.sessionWindow, defaults.sessionWindow);
+    this.#semanticFactory = pick(chosen.semanticCache, defaults.semanticCache);
+    const urlFactory = pick(chosen.urlEmbeddingCache, defaults.urlEmbeddingCache);
+
+    try {
+      const needed: LayerSlot[] = [];
+      if (this.#sessionFactory) needed.push('sessionWindow');
+      if (this.#semanticFactory) needed.push('semanticCache');
+      if (urlFactory) needed.push('urlEmbeddingCache');
+      this.#openDrivers(needed, options.drivers ?? {});
+      this.#shared =
+        options.defaults?.shared?.({ config: this.config, sessionDriver: this.#drivers.sessionWindow, logger: this.#logger, clock: this.#clock }) ??
+        {};
+      this.#urlEmbeddingCache = urlFactory?.(this.#context('urlEmbeddingCache'));
+      this.#shared.evictor?.start();
+    } catch (error) {
+      void this.#releaseDrivers();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the drivers the enabled layers need. On a single node each layer keeps the
+   * original's own database (FLUSHDB one layer, DBSIZE per layer); layers configured with
+   * the same database share a driver. A cluster only has db 0 and memory has one keyspace,
+   * so there all layers share one driver and stay apart by their key prefixes.
+   */
+  #openDrivers(needed: LayerSlot[], injected: Partial<Record<LayerSlot, KVDriver>>): void {
+    const config = this.config;
+    const dbOf: Record<LayerSlot, number> = {
+      sessionWindow: config.sessionRedisDb,
+      semanticCache: config.semanticRedisDb,
+      urlEmbeddingCache: config.urlCacheRedisDb,
+    };
+    let shared: KVDriver | undefined;
+    const byDb = new Map<number, KVDriver>();
+    for (const slot of needed) {
+      const given = injected[slot];
+      if (given) {
+        this.#drivers[slot] = given;
+        continue;
+      }
+      if (config.driver === 'memory') {
+        shared ??= this.#own(createMemoryDriver({ clock: this.#clock, ...(this.#logger ? { logger: this.#logger } : {}) }));
+        this.#drivers[slot] = shared;
+      } else if (config.isCluster) {
+        shared ??= this.#own(this.#pooled(undefined));
+        this.#drivers[slot] = shared;
+      } else {
+        const db = dbOf[slot];
+        let driver = byDb.get(db);
+        if (!driver) {
+          driver = this.#own(this.#pooled(db));
+          byDb.set(db, driver);
+        }
+        this.#drivers[slot] = driver;
+      }
+    }
+  }
+
+  #pooled(db: number | undefined): PooledDriverHandle {
+    const config = this.config;
+    const driver = config.driver === 'node-redis' ? 'node-redis' : 'ioredis';
+    return getPooledDriver({
+      driver,
+      ...(config.isCluster
+        ? { cluster: { nodes: config.clusterNodes.map((node) => ({ host: node.host, port: node.port })) } }
+        : config.redisUrl !== undefined
+          ? { url: config.redisUrl }
+          : { host: config.redisHost, port: config.redisPort }),
+      ...(db === undefined ? {} : { db }),
+      ...(config.redisUsername === undefined ? {} : { username: config.redisUsername }),
+      ...(config.redisPassword === undefined ? {} : { password: config.redisPassword }),
+      ...(config.redisTls ? { tls: true } : {}),
+      connectTimeoutMs: config.redisSocketConnectTimeout * 1000,
+      ...(this.#logger ? { logger: this.#logger } : {}),
+    });
+  }
+
+  #own(driver: KVDriver): KVDriver {
+    this.#ownedDrivers.push(driver);
+    return driver;
+  }
+
+  #context(slot: LayerSlot): LayerContext {
+    const driver = this.#drivers[slot];
+    if (!driver) throw new ConfigError('LAYER_MISSING', `No driver was opened for the ${slot} layer.`, { variable: slot });
+    return { config: this.config, driver, logger: this.#logger, clock: this.#clock };
+  }
+
+  /** The driver a layer slot uses, or `undefined` when that layer is left out. */
+  driverFor(slot: LayerSlot): KVDriver | undefined {
+    return this.#drivers[slot];
+  }
+
+  /** The shared archive, when the runtime has one. */
+  get archive(): unknown {
+    return this.#shared.archive;
+  }
+
+  /** The shared idle evictor, when the runtime has one. */
+  get evictor(): SharedResources['evictor'] {
+    return this.#shared.evictor;
+  }
+
+  /** The one URL embedding cache every coordinator shares, when enabled. */
+  get urlEmbeddingCache(): UrlEmbeddingLayer | undefined {
+    return this.#urlEmbeddingCache;
+  }
+
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.#state.closed;
+  }
+
+  /**
+   * A coordinator for one session. Cheap: it builds the per-session layer objects
+   * (references to the shared drivers and archive) and opens nothing; it needs no
+   * `close()`, and closing it leaves the shared resources open.
+   */
+  forSession(sessionId: string): CacheCoordinator<M, R> {
+    if (this.#state.closed) throw new ConfigError('CLOSED', 'CacheRuntime is closed; create a new one to serve sessions.');
+    const sessionWindow = this.#sessionFactory?.({ ...this.#context('sessionWindow'), sessionId, archive: this.#shared.archive });
+    const semanticCache = this.#semanticFactory?.({ ...this.#context('semanticCache'), sessionId });
+    this.#coordinatorsCreated++;
+    return new CacheCoordinator<M, R>({
+      sessionId,
+      sessionWindow,
+      semanticCache,
+      urlEmbeddingCache: this.#urlEmbeddingCache,
+      closeLayers: false,
+      flights: this.#flights,
+      owner: this.#state,
+    });
+  }
+
+  /** Resource counts: how many drivers this runtime opened, coordinators handed out, whether the evictor runs. */
+  getStats(): RuntimeStats {
+    return {
+      driversOpened: this.#ownedDrivers.length,
+      distinctDrivers: new Set(this.#ownedDrivers.map((driver) => ('poolKey' in driver ? (driver as PooledDriverHandle).poolKey : driver))).size,
+      coordinatorsCreated: this.#coordinatorsCreated,
+      evictorRunning: this.#shared.evictor !== undefined && !this.#state.closed,
+      driver: this.config.driver,
+      cluster: this.config.isCluster,
+    };
+  }
+
+  async #releaseDrivers(): Promise<void> {
+    const drivers = this.#ownedDrivers.splice(0);
+    const results = await Promise.allSettled(drivers.map((driver) => driver.close()));
+    for (const result of results) {
+      if (result.status === 'rejected') this.#logger?.warn?.('closing a driver failed', { error: result.reason });
+    }
+  }
+
+  /**
+   * Stops the idle evictor, closes the URL embedding cache and the archive, and releases
+   * the drivers it opened (injected drivers stay open). Coordinators from this runtime
+   * reject with `CLOSED` afterwards. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#state.closed = true;
+      const errors: unknown[] = [];
+      const attempt = async (step: () => Promise<unknown> | unknown) => {
+        try {
+          await step();
+        } catch (error) {
+          errors.push(error);
+        }
+      };
+      await attempt(() => this.#shared.evictor?.stop());
+      await attempt(() => this.#urlEmbeddingCache?.close?.());
+      await attempt(() => this.#shared.archive?.close?.());
+      await this.#releaseDrivers();
+      // Everything was attempted; report the first failure as it was raised.
+      if (errors.length > 0) throw errors[0];
+    })();
+    return this.#closing;
+  }
+}
