@@ -1,0 +1,131 @@
+import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
+import type { SessionArchive } from './archive-port.js';
+import { SessionWindowError } from './errors.js';
+import { hotKeyOfMeta, metaKeyPattern, validateKeyPrefix } from './keys.js';
+import { evictScript } from './scripts.js';
+import { integerOption } from './validate.js';
+
+/** Options of {@link IdleEvictor}. */
+export interface IdleEvictorOptions {
+  driver: KVDriver;
+  archive: Pick<SessionArchive, 'getMetadata'>;
+  /** Must match the caches' `keyPrefix` (default `'lix'`). */
+  keyPrefix?: string;
+  /** A session idle this long is evicted from Redis (default 2 h). */
+  evictAfterMs?: number;
+  /** Time between passes once started (default 60 s). */
+  intervalMs?: number;
+  /** Sessions handled at once during a pass (default 8). */
+  concurrency?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** What one eviction pass did. */
+export interface EvictionPass {
+  /** Sessions whose Redis keys this pass freed. */
+  evicted: number;
+  /** Session meta keys the pass looked at. */
+  scanned: number;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Frees the Redis keys of idle sessions. Activity lives in Redis (each session's meta
+ * key), so any worker's evictor sees every session, and the claim is one atomic script,
+ * so two evictors racing never evict a session twice. One evictor per process serves
+ * every session; its timer is `unref()`ed and never keeps the process alive.
+ */
+export class IdleEvictor {
+  /** Idle time after which a session is evicted, in ms. */
+  readonly evictAfterMs: number;
+  /** Time between passes, in ms. */
+  readonly intervalMs: number;
+
+  private readonly driver: KVDriver;
+  private readonly archive: Pick<SessionArchive, 'getMetadata'>;
+  private readonly keyPrefix: string;
+  private readonly concurrency: number;
+  private readonly logger: Logger | undefined;
+  private readonly clock: Clock;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<EvictionPass> | undefined;
+
+  constructor(options: IdleEvictorOptions) {
+    if (options === null || typeof options !== 'object' || options.driver === undefined || options.archive === undefined) {
+      throw new SessionWindowError('INVALID_OPTION', 'IdleEvictor needs { driver, archive }');
+    }
+    this.driver = options.driver;
+    this.archive = options.archive;
+    this.keyPrefix = validateKeyPrefix(options.keyPrefix);
+    this.evictAfterMs = integerOption('evictAfterMs', options.evictAfterMs, 7_200_000, 0, 2 ** 40);
+    this.intervalMs = integerOption('intervalMs', options.intervalMs, 60_000, 10, 2 ** 31 - 1);
+    this.concurrency = integerOption('concurrency', options.concurrency, 8, 1, 1000);
+    this.logger = options.logger;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Starts the periodic passes (idempotent). The timer does not keep the process alive. */
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      if (this.running !== undefined) return;
+      this.runOnce().catch((error: unknown) => this.logger?.warn?.('session-window: idle eviction pass failed', { error }));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a pass in progress to finish. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.running !== undefined) await this.running.catch(() => undefined);
+  }
+
+  /** Runs one pass now: scans every session's meta key and evicts the idle ones. */
+  runOnce(): Promise<EvictionPass> {
+    const pass = this.pass().finally(() => {
+      if (this.running === pass) this.running = undefined;
+    });
+    this.running = pass;
+    return pass;
+  }
+
+  private async pass(): Promise<EvictionPass> {
+    const cutoff = Math.round(this.clock.now()) - this.evictAfterMs;
+    let evicted = 0;
+    let scanned = 0;
+    const inFlight = new Set<Promise<void>>();
+    for await (const metaKey of this.driver.scan({ match: metaKeyPattern(this.keyPrefix), count: 250 })) {
+      scanned++;
+      const task = this.consider(metaKey, cutoff).then((done) => {
+        if (done) evicted++;
+      });
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task));
+      if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    return { evicted, scanned };
+  }
+
+  private async consider(metaKey: string, cutoff: number): Promise<boolean> {
+    try {
+      const meta = await this.driver.hgetall(metaKey);
+      const at = meta.at === undefined ? Number.NaN : Number(decoder.decode(meta.at));
+      // A meta key without activity is left to its TTL; a busy one is skipped cheaply.
+      if (!(at <= cutoff) || meta.sid === undefined) return false;
+      const sessionId = decoder.decode(meta.sid);
+      const archived = await this.archive.getMetadata(sessionId);
+      const result = await this.driver.eval(evictScript, [hotKeyOfMeta(metaKey), metaKey], [cutoff, archived?.lastSeq ?? 0]);
+      if (result === -1) {
+        this.logger?.warn?.('session-window: idle session kept: its window holds messages the archive lacks', { sessionId });
+      }
+      return result === 1;
+    } catch (error) {
+      this.logger?.warn?.('session-window: could not evict an idle session', { metaKey, error });
+      return false;
+    }
+  }
+}

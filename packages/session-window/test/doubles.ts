@@ -1,0 +1,150 @@
+import { KVError, type KVDriver } from '@lix/redis-pool';
+import type { ArchiveTurn, ArchiveTurnInput, SessionArchive } from '../src/archive-port.js';
+
+/**
+ * An in-process archive with the sequence rules of `@lix/archive` (a turn without seq
+ * gets lastSeq+1; seq ≤ lastSeq is skipped; seq > lastSeq becomes lastSeq). Used for
+ * fault injection (`failAppends`) where the real archive cannot be made to fail on cue.
+ */
+export class MemoryArchive implements SessionArchive {
+  readonly sessions = new Map<string, ArchiveTurn[]>();
+  failAppends = false;
+  appendCalls = 0;
+
+  async appendTurn(sessionId: string, turn: ArchiveTurnInput) {
+    this.appendCalls++;
+    await Promise.resolve();
+    if (this.failAppends) throw new Error('disk full (injected)');
+    const turns = this.sessions.get(sessionId) ?? [];
+    this.sessions.set(sessionId, turns);
+    const lastSeq = turns.length === 0 ? 0 : turns[turns.length - 1]!.seq;
+    if (turn.seq !== undefined && turn.seq <= lastSeq) return { appended: 0, skipped: 1, lastSeq, seqs: [] };
+    const seq = turn.seq ?? lastSeq + 1;
+    turns.push({
+      seq,
+      role: turn.role,
+      content: turn.content,
+      timestamp: turn.timestamp ?? Date.now() / 1000,
+      metadata: { ...(turn.metadata ?? {}) },
+      ...(turn.embedding === undefined ? {} : { embedding: Float32Array.from(turn.embedding) }),
+    });
+    return { appended: 1, skipped: 0, lastSeq: seq, seqs: [seq] };
+  }
+
+  async loadAll(sessionId: string) {
+    return [...(this.sessions.get(sessionId) ?? [])];
+  }
+
+  async loadRecent(sessionId: string, count: number) {
+    return (this.sessions.get(sessionId) ?? []).slice(-count);
+  }
+
+  async searchByText(sessionId: string, query: string, topK: number) {
+    const words = new Set(query.toLowerCase().split(/\W+/).filter(Boolean));
+    return (this.sessions.get(sessionId) ?? [])
+      .map((turn) => ({ turn, score: turn.content.toLowerCase().split(/\W+/).filter((word) => words.has(word)).length / Math.max(1, words.size) }))
+      .filter((hit) => hit.score > 0)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, topK);
+  }
+
+  async searchByEmbedding(sessionId: string, vector: Float32Array | number[], topK: number) {
+    const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let dot = 0;
+      let na = 0;
+      let nb = 0;
+      for (let i = 0; i < a.length; i++) {
+        dot += a[i]! * (b[i] ?? 0);
+        na += a[i]! ** 2;
+        nb += (b[i] ?? 0) ** 2;
+      }
+      return dot / Math.sqrt(na * nb || 1);
+    };
+    return (this.sessions.get(sessionId) ?? [])
+      .filter((turn) => turn.embedding !== undefined)
+      .map((turn) => ({ turn, score: cosine(vector, turn.embedding!) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, topK);
+  }
+
+  async deleteSession(sessionId: string) {
+    return this.sessions.delete(sessionId);
+  }
+
+  async getMetadata(sessionId: string) {
+    const turns = this.sessions.get(sessionId);
+    if (turns === undefined) return null;
+    return { turnCount: turns.length, sizeBytes: JSON.stringify(turns).length, lastSeq: turns.length === 0 ? 0 : turns[turns.length - 1]!.seq };
+  }
+}
+
+/** Calls per driver method, counted by {@link countingDriver}. */
+export type CallCounts = Map<string, number>;
+
+/**
+ * Wraps a driver and counts every method call that reaches the server: each top-level
+ * method call is one round trip, and a batch counts once, at `exec`.
+ */
+export function countingDriver(driver: KVDriver): { driver: KVDriver; counts: CallCounts; total(): number; reset(): void } {
+  const counts: CallCounts = new Map();
+  const bump = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+  const wrapped = new Proxy(driver, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      if (property === 'batch') {
+        return (...args: unknown[]) => {
+          const batch = (value as (...a: unknown[]) => Record<string, unknown>).apply(target, args);
+          return new Proxy(batch, {
+            get(batchTarget, batchProperty, batchReceiver) {
+              const member = Reflect.get(batchTarget, batchProperty, batchReceiver) as unknown;
+              if (batchProperty === 'exec' && typeof member === 'function') {
+                return (...execArgs: unknown[]) => {
+                  bump('batch.exec');
+                  return (member as (...a: unknown[]) => unknown).apply(batchTarget, execArgs);
+                };
+              }
+              return typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(batchTarget) : member;
+            },
+          });
+        };
+      }
+      return (...args: unknown[]) => {
+        if (property !== 'connect' && property !== 'close') bump(property);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return {
+    driver: wrapped,
+    counts,
+    total: () => [...counts.values()].reduce((sum, count) => sum + count, 0),
+    reset: () => counts.clear(),
+  };
+}
+
+/** A driver whose commands fail with CONNECTION_LOST while `down` is set, like a Redis outage. */
+export function switchableDriver(driver: KVDriver): { driver: KVDriver; setDown(down: boolean): void } {
+  let down = false;
+  const wrapped = new Proxy(driver, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property === 'batch' && down) {
+        const fail = () => {
+          const rejected = Promise.reject(new KVError('CONNECTION_LOST', 'injected outage'));
+          rejected.catch(() => undefined);
+          return rejected;
+        };
+        return () => new Proxy({}, { get: () => fail });
+      }
+      if (typeof value !== 'function' || property === 'close' || property === 'batch' || property === 'scan') {
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      }
+      return (...args: unknown[]) => {
+        if (down) return Promise.reject(new KVError('CONNECTION_LOST', 'injected outage'));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { driver: wrapped, setDown: (value) => void (down = value) };
+}
