@@ -1,0 +1,83 @@
+import { describeEachDriver } from '@lix/driver-matrix';
+import type { KVDriver } from '@lix/redis-pool';
+import { uniquePrefix } from '@lix/test-utils';
+import { beforeEach, expect, it } from 'vitest';
+import { decodeRecord, encodeRecord, recordSeq, sessionKeys } from '../src/index.js';
+import { APPEND_DUPLICATE, APPEND_OK, APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from '../src/scripts.js';
+
+const record = (seq: number) => encodeRecord({ seq, role: 'user', content: `m${seq}`, timestamp: 1_700_000_000 + seq / 1000, metadata: seq % 2 ? { n: seq } : {} });
+
+describeEachDriver('session-window scripts', (target) => {
+  let driver: KVDriver;
+  let keys: string[];
+  beforeEach(async () => {
+    driver ??= await target.createDriver();
+    const k = sessionKeys(uniquePrefix('sws'), 'session');
+    keys = [k.hot, k.meta];
+  });
+  const append = (seq: number, n = 4) => driver.eval(appendScript, keys, [record(seq), n, 60_000, 1000 + seq, 'session']);
+  const window = async () => (await driver.lrange(keys[0]!, 0, -1)).map(recordSeq);
+
+  it('appends in order, trims to the window and reports a complete window', async () => {
+    for (let seq = 1; seq <= 6; seq++) expect(await append(seq)).toBe(APPEND_OK);
+    expect(await window()).toEqual([3, 4, 5, 6]);
+    expect(await driver.pttl(keys[0]!)).toBeGreaterThan(50_000);
+    expect(new TextDecoder().decode((await driver.hget(keys[1]!, 'at'))!)).toBe('1006');
+  });
+
+  it('treats a repeated seq as an idempotent no-op', async () => {
+    for (let seq = 1; seq <= 3; seq++) await append(seq);
+    expect(await append(3)).toBe(APPEND_DUPLICATE);
+    expect(await append(2)).toBe(APPEND_DUPLICATE);
+    expect(await window()).toEqual([1, 2, 3]);
+  });
+
+  it('inserts a late push in order and reports the gap it leaves or closes', async () => {
+    await append(1);
+    expect(await append(3)).toBe(APPEND_REBUILD);
+    expect(await append(2)).toBe(APPEND_OK);
+    expect(await window()).toEqual([1, 2, 3]);
+    for (let seq = 4; seq <= 7; seq++) await append(seq);
+    expect(await append(2)).toBe(APPEND_OK);
+    expect(await window()).toEqual([4, 5, 6, 7]);
+  });
+
+  it('asks for a rebuild when an empty window receives a later seq', async () => {
+    expect(await append(9)).toBe(APPEND_REBUILD);
+    expect(await window()).toEqual([9]);
+    expect(await append(10)).toBe(APPEND_REBUILD);
+  });
+
+  it('merges a rebuild with newer records already pushed, and replace discards them', async () => {
+    await append(7);
+    await append(8);
+    const merged = await driver.eval(rebuildScript, keys, [4, 60_000, 5, 'session', 'merge', record(4), record(5), record(6), record(7)]);
+    expect((merged as Uint8Array[]).map(recordSeq)).toEqual([5, 6, 7, 8]);
+    expect(await window()).toEqual([5, 6, 7, 8]);
+    const replaced = await driver.eval(rebuildScript, keys, [4, 60_000, 5, 'session', 'replace', record(1)]);
+    expect((replaced as Uint8Array[]).map(recordSeq)).toEqual([1]);
+    expect(decodeRecord((replaced as Uint8Array[])[0]!)).toEqual({ seq: 1, role: 'user', content: 'm1', timestamp: 1_700_000_000.001, metadata: { n: 1 } });
+  });
+
+  it('reads the window and refreshes its TTL in one call', async () => {
+    expect(await driver.eval(readScript, keys, [60_000, 1, 'session'])).toEqual([]);
+    expect(await driver.exists(keys[1]!)).toBe(false);
+    await append(1);
+    await driver.pexpire(keys[0]!, 5000);
+    const read = await driver.eval(readScript, keys, [90_000, 77, 'session']);
+    expect((read as Uint8Array[]).map(recordSeq)).toEqual([1]);
+    expect(await driver.pttl(keys[0]!)).toBeGreaterThan(80_000);
+  });
+
+  it('evicts only idle sessions whose window the archive holds, once', async () => {
+    await append(1);
+    await append(2); // at = 1002
+    expect(await driver.eval(evictScript, keys, [1001, 2])).toBe(0);
+    expect(await driver.eval(evictScript, keys, [1002, 1])).toBe(-1);
+    expect(await driver.exists(keys[0]!)).toBe(true);
+    expect(await driver.eval(evictScript, keys, [1002, 2])).toBe(1);
+    expect(await driver.eval(evictScript, keys, [1002, 2])).toBe(0);
+    expect(await driver.exists(keys[0]!)).toBe(false);
+    expect(await driver.exists(keys[1]!)).toBe(false);
+  });
+});

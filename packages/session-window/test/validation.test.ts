@@ -1,0 +1,121 @@
+import { createMemoryDriver } from '@lix/redis-pool/memory';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HybridConversationCache, IdleEvictor, SessionWindowError, isSessionWindowError, sessionKeys } from '../src/index.js';
+import { MemoryArchive } from './doubles.js';
+
+const driver = createMemoryDriver();
+afterAll(() => driver.close());
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<SessionWindowError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(isSessionWindowError(error, code as never), `expected ${code}, got ${String(error)}`).toBe(true);
+  expect((error as Error).name).toBe('SessionWindowError');
+  return error as SessionWindowError;
+}
+
+describe('bad input gets a typed SessionWindowError and stores nothing', () => {
+  const archive = new MemoryArchive();
+  const session = new HybridConversationCache({ sessionId: 'bad', driver, archive, keyPrefix: 'bad', maxContentBytes: 16, maxMetadataBytes: 64, maxEmbeddingLength: 4 });
+  const cases: [string, unknown[], string][] = [
+    ['empty role', ['', 'x'], 'INVALID_ROLE'],
+    ['blank role', ['   ', 'x'], 'INVALID_ROLE'],
+    ['non-string role', [42, 'x'], 'INVALID_ROLE'],
+    ['role over 64 characters', ['r'.repeat(65), 'x'], 'INVALID_ROLE'],
+    ['empty content', ['user', ''], 'INVALID_CONTENT'],
+    ['non-string content', ['user', { text: 'x' }], 'INVALID_CONTENT'],
+    ['null content', ['user', null], 'INVALID_CONTENT'],
+    ['lone surrogate', ['user', 'a\uD800b'], 'INVALID_CONTENT'],
+    ['content over the limit in UTF-8 bytes', ['user', 'é'.repeat(9)], 'CONTENT_TOO_LARGE'],
+    ['array metadata', ['user', 'x', [1]], 'INVALID_METADATA'],
+    ['class instance metadata', ['user', 'x', new Date()], 'INVALID_METADATA'],
+    ['string metadata', ['user', 'x', 'meta'], 'INVALID_METADATA'],
+    ['nested function', ['user', 'x', { a: { f: () => 1 } }], 'INVALID_METADATA'],
+    ['undefined value', ['user', 'x', { a: undefined }], 'INVALID_METADATA'],
+    ['NaN value', ['user', 'x', { a: Number.NaN }], 'INVALID_METADATA'],
+    ['bigint value', ['user', 'x', { a: 1n }], 'INVALID_METADATA'],
+    ['metadata over the limit', ['user', 'x', { a: 'y'.repeat(80) }], 'METADATA_TOO_LARGE'],
+    ['string embedding', ['user', 'x', {}, 'vec'], 'INVALID_EMBEDDING'],
+    ['Float64Array embedding', ['user', 'x', {}, new Float64Array(2)], 'INVALID_EMBEDDING'],
+    ['empty embedding', ['user', 'x', {}, []], 'INVALID_EMBEDDING'],
+    ['embedding with a string', ['user', 'x', {}, [1, '2']], 'INVALID_EMBEDDING'],
+    ['embedding with Infinity', ['user', 'x', {}, [1, Infinity]], 'INVALID_EMBEDDING'],
+    ['embedding too long', ['user', 'x', {}, [1, 2, 3, 4, 5]], 'INVALID_EMBEDDING'],
+  ];
+  for (const [name, args, code] of cases) {
+    it(`rejects ${name} with ${code}`, async () => {
+      const add = session.addMessage.bind(session) as (...a: unknown[]) => Promise<number>;
+      await rejectsWith(add(...args), code);
+      expect(archive.appendCalls).toBe(0);
+    });
+  }
+
+  it('rejects a metadata cycle with INVALID_METADATA', async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await rejectsWith(session.addMessage('user', 'x', cyclic as never), 'INVALID_METADATA');
+  });
+
+  it('accepts null-prototype metadata, nested JSON and number[] embeddings', async () => {
+    const meta = Object.assign(Object.create(null) as object, { a: [1, { b: null }] });
+    expect(await session.addMessage('user', 'ok', meta as never, [0.5, 1])).toBe(1);
+  });
+
+  it('rejects bad smartContext and getFormattedContext arguments with INVALID_ARGUMENT', async () => {
+    await rejectsWith(session.smartContext(5 as never), 'INVALID_ARGUMENT');
+    await rejectsWith(session.smartContext('q', null, -1), 'INVALID_ARGUMENT');
+    await rejectsWith(session.smartContext('q', null, 1, 1.5), 'INVALID_ARGUMENT');
+    await rejectsWith(session.smartContext('q', 'vec' as never), 'INVALID_EMBEDDING');
+    await rejectsWith(session.getFormattedContext(-2), 'INVALID_ARGUMENT');
+  });
+});
+
+describe('options are validated with INVALID_OPTION / INVALID_SESSION_ID', () => {
+  const archive = new MemoryArchive();
+  const make = (options: Record<string, unknown>) => () => new HybridConversationCache({ sessionId: 's', driver, archive, ...options } as never);
+  const expectCode = (fn: () => unknown, code: string) => {
+    try {
+      fn();
+    } catch (error) {
+      expect(isSessionWindowError(error, code as never), String(error)).toBe(true);
+      return;
+    }
+    throw new Error(`expected ${code}`);
+  };
+  it.each([
+    [{ sessionId: '' }, 'INVALID_SESSION_ID'],
+    [{ sessionId: 7 }, 'INVALID_SESSION_ID'],
+    [{ sessionId: 's'.repeat(513) }, 'INVALID_SESSION_ID'],
+    [{ hotWindowSize: 0 }, 'INVALID_OPTION'],
+    [{ hotWindowSize: 2.5 }, 'INVALID_OPTION'],
+    [{ sessionTtlMs: -1 }, 'INVALID_OPTION'],
+    [{ sessionMaxTokens: 0 }, 'INVALID_OPTION'],
+    [{ keyPrefix: 'a{b' }, 'INVALID_OPTION'],
+    [{ keyPrefix: 'a*' }, 'INVALID_OPTION'],
+    [{ keyPrefix: '' }, 'INVALID_OPTION'],
+    [{ countTokens: 'chars' }, 'INVALID_OPTION'],
+    [{ driver: {} }, 'INVALID_OPTION'],
+    [{ archive: null }, 'INVALID_OPTION'],
+  ])('rejects %o with %s', (options, code) => expectCode(make(options), code));
+
+  it('rejects a bad evictor interval', () => {
+    expectCode(() => new IdleEvictor({ driver, archive, intervalMs: 0 }), 'INVALID_OPTION');
+  });
+});
+
+describe('archive failures', () => {
+  it('rejects addMessage with ARCHIVE_FAILED and leaves Redis untouched when the archive cannot store', async () => {
+    const archive = new MemoryArchive();
+    const session = new HybridConversationCache({ sessionId: 'disk-full', driver, archive, keyPrefix: 'af' });
+    await session.addMessage('user', 'stored');
+    archive.failAppends = true;
+    const error = await session.addMessage('user', 'lost').catch((reason: unknown) => reason);
+    expect(isSessionWindowError(error, 'ARCHIVE_FAILED')).toBe(true);
+    expect(String((error as Error).cause)).toContain('disk full');
+    expect(await driver.llen(sessionKeys('af', 'disk-full').hot)).toBe(1);
+    archive.failAppends = false;
+    expect((await session.getContext()).map((m) => m.content)).toEqual(['stored']);
+  });
+});
