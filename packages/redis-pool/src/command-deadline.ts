@@ -1,8 +1,16 @@
 import { KVError } from './errors.js';
 
-interface Pending {
-  deadline: number;
-  reject(error: KVError): void;
+/** One command waiting for its reply (a class, not closures: allocated on the hot path). */
+class PendingCommand {
+  readonly deadline: number;
+  readonly command: string;
+  reject: ((error: unknown) => void) | undefined = undefined;
+  onError: ((error: unknown) => unknown) | undefined = undefined;
+
+  constructor(deadline: number, command: string) {
+    this.deadline = deadline;
+    this.command = command;
+  }
 }
 
 /**
@@ -10,14 +18,15 @@ interface Pending {
  * timer instead of a timer per command (cheaper on the hot path).
  *
  * Why it exists: node-redis' per-command `timeout` only covers the time before the
- * command is written; a command already sent to a frozen server would wait forever.
- * Entries are kept in insertion order, which is deadline order because every command
- * gets the same timeout, so a sweep stops at the first live one.
+ * command is written (and arms an AbortSignal per command); a command already sent to a
+ * frozen server would wait forever. Entries are kept in insertion order, which is
+ * deadline order because every command gets the same timeout, so a sweep stops at the
+ * first live one.
  */
 export class CommandDeadlines {
   readonly #timeoutMs: number;
   readonly #label: string;
-  readonly #pending = new Set<Pending>();
+  readonly #pending = new Set<PendingCommand>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(label: string, timeoutMs: number) {
@@ -27,21 +36,36 @@ export class CommandDeadlines {
 
   /** Settles like `promise`, or rejects with `TIMEOUT` once the deadline passes first. */
   track<T>(promise: Promise<T>, command: string): Promise<T> {
+    return this.trackMapped(promise, command, (reply) => reply as T, (error) => error);
+  }
+
+  /**
+   * {@link track} with the reply converted by `onReply` and every failure (the deadline's
+   * `TIMEOUT` included) mapped by `onError`, settled through one promise per command.
+   */
+  trackMapped<T>(promise: Promise<unknown>, command: string, onReply: (reply: unknown) => T, onError: (error: unknown) => unknown): Promise<T> {
+    const entry = new PendingCommand(Date.now() + this.#timeoutMs, command);
+    this.#pending.add(entry);
+    this.#timer ??= this.#start();
+    // Inline anonymous callbacks only: named function expressions cost more per call
+    // under some transpilers (esbuild keepNames wraps each one).
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = {
-        deadline: Date.now() + this.#timeoutMs,
-        reject: (error) => reject(new KVError('TIMEOUT', `${this.#label}: ${command} got no answer within ${this.#timeoutMs} ms`, { cause: error })),
-      };
-      this.#pending.add(entry);
-      this.#timer ??= this.#start();
+      entry.reject = reject;
+      entry.onError = onError;
       promise.then(
-        (value) => {
-          this.#pending.delete(entry);
+        (reply) => {
+          if (!this.#pending.delete(entry)) return;
+          let value: T;
+          try {
+            value = onReply(reply);
+          } catch (error) {
+            reject(onError(error));
+            return;
+          }
           resolve(value);
         },
         (error: unknown) => {
-          this.#pending.delete(entry);
-          reject(error);
+          if (this.#pending.delete(entry)) reject(onError(error));
         },
       );
     });
@@ -58,7 +82,8 @@ export class CommandDeadlines {
     for (const entry of this.#pending) {
       if (entry.deadline > now) break;
       this.#pending.delete(entry);
-      entry.reject(new KVError('TIMEOUT', 'command deadline passed'));
+      const error = new KVError('TIMEOUT', `${this.#label}: ${entry.command} got no answer within ${this.#timeoutMs} ms`);
+      entry.reject?.(entry.onError === undefined ? error : entry.onError(error));
     }
     if (this.#pending.size === 0 && this.#timer !== undefined) {
       clearInterval(this.#timer);

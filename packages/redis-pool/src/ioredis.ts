@@ -173,6 +173,12 @@ class IoredisTransport implements RespTransport {
     return callBuffer(this.#client!, args);
   }
 
+  sendMapped<T>(args: RespArg[], _routeKey: string | undefined, onReply: (reply: unknown) => T, onError: (error: unknown) => unknown): Promise<T> {
+    return callBuffer(this.#client!, args).then(onReply, (error: unknown) => {
+      throw onError(error);
+    });
+  }
+
   async batch(commands: RespArg[][], atomic: boolean): Promise<unknown[]> {
     const client = this.#client!;
     const pipeline = atomic ? client.multi() : client.pipeline();

@@ -55,8 +55,8 @@ class NodeRedisTransport implements RespTransport {
   readonly #gate: ConnectionGate;
   readonly #ownsClient: boolean;
   #client: NodeRedisClient | NodeRedisCluster | undefined;
-  /** Per-command options: bulk and status strings as Buffers. */
-  #commandOptions: { typeMapping: Record<number, unknown> } | undefined;
+  /** Per-command options: reply type mapping, and node-redis' own timeout switched off. */
+  #commandOptions: { typeMapping: Record<number, unknown>; timeout: number } | undefined;
   readonly #deadlines: CommandDeadlines;
   #starting: Promise<void> | undefined;
   #closed = false;
@@ -90,7 +90,9 @@ class NodeRedisTransport implements RespTransport {
     // Integers as text: the RESP decoder accumulates digits in a double and rounds values
     // just below 2^53 (9007199254740991 comes back as …992); as text they convert exactly.
     const integer = lib.RESP_TYPES.NUMBER;
-    this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer, [integer]: String } };
+    // timeout 0: node-redis' default 5 s timeout arms an AbortSignal per command (costly)
+    // and only covers commands not yet written; CommandDeadlines covers the whole wait.
+    this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer, [integer]: String }, timeout: 0 };
     const client = this.#options.client ?? this.#create(lib);
     if (this.#closed) throw new KVError('CLIENT_CLOSED', 'node-redis: closed while connecting');
     this.#client = client;
@@ -185,12 +187,19 @@ class NodeRedisTransport implements RespTransport {
     };
   }
 
-  send(args: RespArg[], routeKey: string | undefined): Promise<unknown> {
+  #sendRaw(args: RespArg[], routeKey: string | undefined): Promise<unknown> {
     const client = this.#client!;
-    const sent = this.isCluster
+    return this.isCluster
       ? (client as unknown as RawClusterSender).sendCommand(routeKey, false, args, this.#commandOptions)
       : (client as unknown as RawSender).sendCommand(args, this.#commandOptions);
-    return this.#deadlines.track(sent, String(args[0]));
+  }
+
+  send(args: RespArg[], routeKey: string | undefined): Promise<unknown> {
+    return this.#deadlines.track(this.#sendRaw(args, routeKey), String(args[0]));
+  }
+
+  sendMapped<T>(args: RespArg[], routeKey: string | undefined, onReply: (reply: unknown) => T, onError: (error: unknown) => unknown): Promise<T> {
+    return this.#deadlines.trackMapped(this.#sendRaw(args, routeKey), args[0] as string, onReply, onError);
   }
 
   async batch(commands: RespArg[][], atomic: boolean, routeKey: string | undefined): Promise<unknown[]> {
@@ -209,7 +218,8 @@ class NodeRedisTransport implements RespTransport {
       node = (await (routeKey === undefined ? cluster.nodeClient(cluster.masters[0]!) : cluster.getNodeClientForKey(routeKey))) as unknown as RawSender;
     }
     if (!atomic) {
-      return this.#deadlines.track(Promise.all(commands.map((args) => settle(node.sendCommand(args, this.#commandOptions)))), 'PIPELINE');
+      const settled = Promise.allSettled(commands.map((args) => node.sendCommand(args, this.#commandOptions)));
+      return this.#deadlines.track(settled, 'PIPELINE').then((results) => results.map((result) => (result.status === 'fulfilled' ? result.value : result.reason)));
     }
     // One chainId keeps MULTI … EXEC together in node-redis' write queue.
     const chained = { ...this.#commandOptions, chainId: Symbol('lix-multi') };

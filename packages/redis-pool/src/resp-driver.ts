@@ -42,6 +42,12 @@ export interface RespTransport {
   /** Sends one command; on a cluster `routeKey` picks the node. */
   send(args: RespArg[], routeKey: string | undefined): Promise<unknown>;
   /**
+   * The hot path: like {@link send} with the reply converted by `onReply` and failures
+   * mapped by `onError` (which returns the error to reject with), settled through a
+   * single promise so each command costs as few allocations as possible.
+   */
+  sendMapped<T>(args: RespArg[], routeKey: string | undefined, onReply: (reply: unknown) => T, onError: (error: unknown) => unknown): Promise<T>;
+  /**
    * Sends commands in one round trip (MULTI/EXEC when `atomic`). Resolves with one entry
    * per command: its reply, or the `Error` it failed with. Rejects when the batch as a
    * whole could not run.
@@ -220,10 +226,24 @@ function scriptArgs(command: 'EVALSHA' | 'EVAL', body: string, keys: string[], a
   return [command, body, String(keys.length), ...keys.map(keyArg), ...args.map(argOf)];
 }
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  readonly resolve: (value: T) => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(promise: Promise<T>, resolve: (value: T) => void, reject: (error: unknown) => void) {
+    this.promise = promise;
+    this.resolve = resolve;
+    this.#reject = reject;
+  }
+
+  reject(error: unknown): void {
+    // The batch's exec() reports failures too; callers that only await exec() must not
+    // trip unhandled-rejection warnings for the per-command promises they ignored.
+    // Marked handled only when rejecting, so the success path costs no extra promise.
+    this.promise.catch(() => undefined);
+    this.#reject(error);
+  }
 }
 
 function deferred<T>(): Deferred<T> {
@@ -233,10 +253,7 @@ function deferred<T>(): Deferred<T> {
     resolve = res;
     reject = rej;
   });
-  // The batch's exec() reports failures too; callers that only await exec() must not
-  // trip unhandled-rejection warnings for the per-command promises they ignored.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
+  return new Deferred(promise, resolve, reject);
 }
 
 interface Queued {
@@ -280,9 +297,7 @@ export class RespDriver implements KVDriver {
   }
 
   #send<T>(planned: Planned<T>): Promise<T> {
-    return this.#transport.send(planned.args, planned.routeKey).then(planned.convert, (error: unknown) => {
-      throw this.#fail(error, planned.command, planned.script);
-    });
+    return this.#transport.sendMapped(planned.args, planned.routeKey, planned.convert, (error: unknown) => this.#fail(error, planned.command, planned.script));
   }
 
   /** Builds the plan, turning argument validation errors into rejections. */
