@@ -4,6 +4,8 @@ export {
   getFreePort,
   startRedisServer,
   startRedisCluster,
+  parseClusterNodes,
+  type ClusterNodeInfo,
   type RedisServerHandle,
   type RedisClusterHandle,
   type StartRedisServerOptions,

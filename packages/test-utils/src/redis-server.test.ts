@@ -51,3 +51,28 @@ describe('corpus fixture', () => {
     expect(corpus.reduce((sum, conversation) => sum + conversation.turns.length, 0)).toBe(5078);
   });
 });
+
+describe('throwaway redis cluster with replicas', () => {
+  let cluster: RedisClusterHandle | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('promotes the replica of a killed master, and takes the restarted master back as a replica', async () => {
+    cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 1000 });
+    const masters = await cluster.masterPorts();
+    expect(masters).toHaveLength(3);
+    const victim = masters[0]!;
+    const replicas = await cluster.replicaPortsOf(victim);
+    expect(replicas).toHaveLength(1);
+    await cluster.nodeByPort(victim)!.kill();
+    const promoted = await cluster.waitForFailover(victim, 30_000);
+    expect(promoted).toBe(replicas[0]);
+    expect((await cluster.masterPorts()).sort()).toEqual([...masters.slice(1), promoted].sort());
+    await cluster.nodeByPort(victim)!.restart();
+    await cluster.waitForReplica(victim, 30_000);
+    const victimInfo = (await cluster.clusterNodes()).find((info) => info.port === victim);
+    expect(victimInfo?.role).toBe('replica');
+    expect(await cluster.replicaPortsOf(promoted)).toEqual([victim]);
+  });
+});

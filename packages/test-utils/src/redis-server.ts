@@ -252,9 +252,36 @@ export interface StartRedisClusterOptions {
   nodeTimeoutMs?: number;
 }
 
+/** One line of `CLUSTER NODES`, parsed. */
+export interface ClusterNodeInfo {
+  id: string;
+  port: number;
+  role: 'master' | 'replica';
+  /** Node id of the master a replica follows. */
+  masterId: string | undefined;
+  /** Flagged `fail` or `fail?` by the node that answered. */
+  failing: boolean;
+  /** Slot ranges served (masters only), e.g. `['0-5460']`. */
+  slots: string[];
+}
+
 /** A throwaway Redis Cluster made of local `redis-server` processes. */
 export interface RedisClusterHandle {
   readonly nodes: RedisServerHandle[];
+  /** `CLUSTER NODES` as seen by the first running node. */
+  clusterNodes(): Promise<ClusterNodeInfo[]>;
+  /** The node process listening on `port`, if it is one of this cluster's. */
+  nodeByPort(port: number): RedisServerHandle | undefined;
+  /** Ports of the replicas following the master on `masterPort`. */
+  replicaPortsOf(masterPort: number): Promise<number[]>;
+  /**
+   * After the master on `killedPort` was killed: waits until one of its replicas has
+   * taken over all of its slots and every running node reports `cluster_state:ok`.
+   * Resolves with the port of the promoted replica.
+   */
+  waitForFailover(killedPort: number, timeoutMs?: number): Promise<number>;
+  /** Waits until the node on `port` runs as a replica whose link to its master is up (e.g. a restarted former master). */
+  waitForReplica(port: number, timeoutMs?: number): Promise<void>;
   /** Seed addresses for cluster clients. */
   readonly startupNodes: { host: string; port: number }[];
   /** Ports of the nodes that are masters right now. */
@@ -262,6 +289,39 @@ export interface RedisClusterHandle {
   /** Waits until every running node reports `cluster_state:ok`. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+function countSlots(ranges: string[]): number {
+  let total = 0;
+  for (const range of ranges) {
+    if (range.startsWith('[')) continue; // a slot being migrated, not served
+    const [from, to] = range.split('-').map(Number);
+    if (from === undefined || !Number.isFinite(from)) continue;
+    total += (to === undefined || !Number.isFinite(to) ? from : to) - from + 1;
+  }
+  return total;
+}
+
+/** Parses the text of `CLUSTER NODES`. */
+export function parseClusterNodes(text: string): ClusterNodeInfo[] {
+  const infos: ClusterNodeInfo[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(' ');
+    if (fields.length < 8) continue;
+    const [id, address, flagText, master] = fields as [string, string, string, string];
+    const port = Number(address.split('@')[0]?.split(':').pop());
+    if (!Number.isFinite(port)) continue;
+    const flags = flagText.split(',');
+    infos.push({
+      id,
+      port,
+      role: flags.includes('master') ? 'master' : 'replica',
+      masterId: master === '-' ? undefined : master,
+      failing: flags.includes('fail') || flags.includes('fail?'),
+      slots: fields.slice(8),
+    });
+  }
+  return infos;
 }
 
 async function clusterInfo(node: RedisServerHandle): Promise<string> {
@@ -317,9 +377,79 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     return nodes.find((node) => node.isRunning());
   }
 
+  async function clusterNodes(): Promise<ClusterNodeInfo[]> {
+    const node = await first();
+    if (!node) return [];
+    return parseClusterNodes(await node.cli('cluster', 'nodes'));
+  }
+
+  async function waitForFailover(killedPort: number, timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let promoted: number | undefined;
+    let killedSlots: string[] = [];
+    while (Date.now() < deadline) {
+      const infos = await clusterNodes().catch(() => [] as ClusterNodeInfo[]);
+      const killed = infos.find((info) => info.port === killedPort);
+      // Until the failure is detected the killed node still lists its slots: remember them
+      // to recognise the promoted replica, which takes exactly those slots over.
+      if (killed && killed.slots.length > 0) killedSlots = killed.slots;
+      if (killed && killed.failing && killed.slots.length === 0) {
+        const masters = infos.filter((info) => info.role === 'master' && !info.failing && info.slots.length > 0);
+        const replicasBefore = replicaMemory.get(killedPort) ?? [];
+        promoted =
+          masters.find((info) => killedSlots.length > 0 && info.slots.includes(killedSlots[0]!))?.port ??
+          masters.find((info) => replicasBefore.includes(info.port))?.port ??
+          promoted;
+        const coveredSlots = masters.reduce((sum, info) => sum + countSlots(info.slots), 0);
+        if (coveredSlots === 16384) {
+          try {
+            await waitHealthy(Math.max(1, deadline - Date.now()));
+            if (promoted !== undefined) return promoted;
+            throw new Error(`the slots of port ${killedPort} moved, but not to one of its known replicas`);
+          } catch {
+            break;
+          }
+        }
+      }
+      await sleep(100);
+    }
+    throw new Error(`no replica took over the slots of the master on port ${killedPort} within ${timeoutMs} ms`);
+  }
+
+  async function replicaPortsOf(masterPort: number): Promise<number[]> {
+    const infos = await clusterNodes();
+    const master = infos.find((info) => info.port === masterPort);
+    if (!master) return [];
+    const ports = infos.filter((info) => info.role === 'replica' && info.masterId === master.id).map((info) => info.port);
+    // Remembered so that waitForFailover can name the promoted replica after the master is gone.
+    replicaMemory.set(masterPort, ports);
+    return ports;
+  }
+  const replicaMemory = new Map<number, number[]>();
+
+  async function waitForReplica(port: number, timeoutMs = 30_000): Promise<void> {
+    const node = nodes.find((candidate) => candidate.port === port);
+    if (!node) throw new Error(`port ${port} is not a node of this cluster`);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const info = await node.cli('info', 'replication').catch(() => '');
+      if (info.includes('role:slave') && info.includes('master_link_status:up')) {
+        await waitHealthy(Math.max(1, deadline - Date.now()));
+        return;
+      }
+      await sleep(100);
+    }
+    throw new Error(`the node on port ${port} did not become a synced replica within ${timeoutMs} ms`);
+  }
+
   await waitHealthy();
   return {
     nodes,
+    clusterNodes,
+    nodeByPort: (port: number) => nodes.find((node) => node.port === port),
+    replicaPortsOf,
+    waitForFailover,
+    waitForReplica,
     startupNodes: nodes.map((node) => ({ host: node.host, port: node.port })),
     masterPorts: async () => {
       const node = await first();
