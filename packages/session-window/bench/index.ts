@@ -106,7 +106,7 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
       const keys = sessionKeys('bench', cache.sessionId);
       const records = await driver.lrange(keys.hot, 0, -1);
       const hot = (await driver.memoryUsage(keys.hot)) ?? 0;
-      redisBytes += hot + ((await driver.memoryUsage(keys.meta)) ?? 0);
+      redisBytes += hot + ((await driver.memoryUsage(keys.activity)) ?? 0);
       listBytes += hot;
       recordBytes += records.reduce((sum, record) => sum + record.length, 0);
       messages += records.length;

@@ -102,7 +102,7 @@ export class HybridConversationCache {
     this.driver = options.driver;
     this.archive = options.archive;
     this.keys = sessionKeys(validateKeyPrefix(options.keyPrefix), options.sessionId);
-    this.keyList = [this.keys.hot, this.keys.meta];
+    this.keyList = [this.keys.hot, this.keys.activity];
     this.hotWindowSize = integerOption('hotWindowSize', options.hotWindowSize, 20, 1, 1000);
     this.sessionTtlMs = integerOption('sessionTtlMs', options.sessionTtlMs, 86_400_000, 1000, 2 ** 40);
     const maxTokens = options.sessionMaxTokens ?? null;
@@ -158,10 +158,10 @@ export class HybridConversationCache {
       if (message.seq === 1) {
         // Seq 1 starts a new history: whatever Redis still holds for this session
         // belongs to an archive that was deleted, so it is replaced, not merged.
-        await this.driver.eval(rebuildScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), this.sessionId, 'replace', record]);
+        await this.driver.eval(rebuildScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), 'replace', record]);
         return;
       }
-      const status = await this.driver.eval(appendScript, this.keyList, [record, this.hotWindowSize, this.sessionTtlMs, this.nowMs(), this.sessionId]);
+      const status = await this.driver.eval(appendScript, this.keyList, [record, this.hotWindowSize, this.sessionTtlMs, this.nowMs()]);
       if (status === APPEND_REBUILD) await this.requestRebuild();
     } catch (error) {
       this.logger?.warn?.('session-window: message stored in the archive but not pushed to the Redis window; the next read repairs it', {
@@ -185,7 +185,7 @@ export class HybridConversationCache {
    */
   async getContext(): Promise<ConversationMessage[]> {
     const [hot, meta] = await Promise.allSettled([
-      this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, this.nowMs(), this.sessionId]),
+      this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, this.nowMs()]),
       this.archive.getMetadata(this.sessionId),
     ]);
     if (hot.status === 'rejected') {
@@ -245,7 +245,6 @@ export class HybridConversationCache {
         this.hotWindowSize,
         this.sessionTtlMs,
         this.nowMs(),
-        this.sessionId,
         mode,
         ...recent.map((message) => encodeRecord(message)),
       ]);
@@ -337,6 +336,7 @@ export class HybridConversationCache {
    */
   async flushToDisk(): Promise<boolean> {
     const meta = await this.archiveMetadata();
+    // The archive check is belt and braces: write-through already guarantees it.
     const result = await this.driver.eval(evictScript, this.keyList, [Number.MAX_SAFE_INTEGER, meta?.lastSeq ?? 0]);
     if (result === -1) {
       this.logger?.warn?.('session-window: the window holds messages the archive lacks; keys kept', { sessionId: this.sessionId });
@@ -390,7 +390,7 @@ export class HybridConversationCache {
     try {
       const batch = this.driver.batch();
       const list = batch.lrange(this.keys.hot, 0, -1);
-      const at = batch.hget(this.keys.meta, 'at');
+      const at = batch.get(this.keys.activity);
       // exec() reports the failure; the per-command promises must not go unhandled.
       list.catch(() => undefined);
       at.catch(() => undefined);

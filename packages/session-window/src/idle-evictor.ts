@@ -1,14 +1,15 @@
 import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
 import type { SessionArchive } from './archive-port.js';
 import { SessionWindowError } from './errors.js';
-import { hotKeyOfMeta, metaKeyPattern, validateKeyPrefix } from './keys.js';
+import { activityKeyPattern, hotKeyOfActivity, validateKeyPrefix } from './keys.js';
 import { evictScript } from './scripts.js';
 import { integerOption } from './validate.js';
 
 /** Options of {@link IdleEvictor}. */
 export interface IdleEvictorOptions {
   driver: KVDriver;
-  archive: Pick<SessionArchive, 'getMetadata'>;
+  /** Accepted for symmetry with the caches; eviction needs no archive read (see the README). */
+  archive?: Pick<SessionArchive, 'getMetadata'>;
   /** Must match the caches' `keyPrefix` (default `'lix'`). */
   keyPrefix?: string;
   /** A session idle this long is evicted from Redis (default 2 h). */
@@ -25,16 +26,18 @@ export interface IdleEvictorOptions {
 export interface EvictionPass {
   /** Sessions whose Redis keys this pass freed. */
   evicted: number;
-  /** Session meta keys the pass looked at. */
+  /** Sessions (activity keys) the pass looked at. */
   scanned: number;
 }
 
 const decoder = new TextDecoder();
 
 /**
- * Frees the Redis keys of idle sessions. Activity lives in Redis (each session's meta
- * key), so any worker's evictor sees every session, and the claim is one atomic script,
- * so two evictors racing never evict a session twice. One evictor per process serves
+ * Frees the Redis keys of idle sessions. Activity lives in Redis (each session's
+ * activity key), so any worker's evictor sees every session, and the claim is one atomic
+ * script, so two evictors racing never evict a session twice. Eviction only deletes:
+ * the archive already holds every message of a window (write-through), so nothing is
+ * migrated and nothing can be lost. One evictor per process serves
  * every session; its timer is `unref()`ed and never keeps the process alive.
  */
 export class IdleEvictor {
@@ -44,7 +47,6 @@ export class IdleEvictor {
   readonly intervalMs: number;
 
   private readonly driver: KVDriver;
-  private readonly archive: Pick<SessionArchive, 'getMetadata'>;
   private readonly keyPrefix: string;
   private readonly concurrency: number;
   private readonly logger: Logger | undefined;
@@ -53,11 +55,10 @@ export class IdleEvictor {
   private running: Promise<EvictionPass> | undefined;
 
   constructor(options: IdleEvictorOptions) {
-    if (options === null || typeof options !== 'object' || options.driver === undefined || options.archive === undefined) {
-      throw new SessionWindowError('INVALID_OPTION', 'IdleEvictor needs { driver, archive }');
+    if (options === null || typeof options !== 'object' || options.driver === undefined || typeof options.driver.scan !== 'function') {
+      throw new SessionWindowError('INVALID_OPTION', 'IdleEvictor needs { driver } (a KVDriver from @lix/redis-pool)');
     }
     this.driver = options.driver;
-    this.archive = options.archive;
     this.keyPrefix = validateKeyPrefix(options.keyPrefix);
     this.evictAfterMs = integerOption('evictAfterMs', options.evictAfterMs, 7_200_000, 0, 2 ** 40);
     this.intervalMs = integerOption('intervalMs', options.intervalMs, 60_000, 10, 2 ** 31 - 1);
@@ -83,7 +84,7 @@ export class IdleEvictor {
     if (this.running !== undefined) await this.running.catch(() => undefined);
   }
 
-  /** Runs one pass now: scans every session's meta key and evicts the idle ones. */
+  /** Runs one pass now: scans every session's activity key and evicts the idle ones. */
   runOnce(): Promise<EvictionPass> {
     const pass = this.pass().finally(() => {
       if (this.running === pass) this.running = undefined;
@@ -97,9 +98,9 @@ export class IdleEvictor {
     let evicted = 0;
     let scanned = 0;
     const inFlight = new Set<Promise<void>>();
-    for await (const metaKey of this.driver.scan({ match: metaKeyPattern(this.keyPrefix), count: 250 })) {
+    for await (const activityKey of this.driver.scan({ match: activityKeyPattern(this.keyPrefix), count: 250 })) {
       scanned++;
-      const task = this.consider(metaKey, cutoff).then((done) => {
+      const task = this.consider(activityKey, cutoff).then((done) => {
         if (done) evicted++;
       });
       inFlight.add(task);
@@ -110,21 +111,14 @@ export class IdleEvictor {
     return { evicted, scanned };
   }
 
-  private async consider(metaKey: string, cutoff: number): Promise<boolean> {
+  private async consider(activityKey: string, cutoff: number): Promise<boolean> {
     try {
-      const meta = await this.driver.hgetall(metaKey);
-      const at = meta.at === undefined ? Number.NaN : Number(decoder.decode(meta.at));
-      // A meta key without activity is left to its TTL; a busy one is skipped cheaply.
-      if (!(at <= cutoff) || meta.sid === undefined) return false;
-      const sessionId = decoder.decode(meta.sid);
-      const archived = await this.archive.getMetadata(sessionId);
-      const result = await this.driver.eval(evictScript, [hotKeyOfMeta(metaKey), metaKey], [cutoff, archived?.lastSeq ?? 0]);
-      if (result === -1) {
-        this.logger?.warn?.('session-window: idle session kept: its window holds messages the archive lacks', { sessionId });
-      }
-      return result === 1;
+      // A cheap read first, so active sessions cost one GET and no script call.
+      const at = await this.driver.get(activityKey);
+      if (at === null || !(Number(decoder.decode(at)) <= cutoff)) return false;
+      return (await this.driver.eval(evictScript, [hotKeyOfActivity(activityKey), activityKey], [cutoff, ''])) === 1;
     } catch (error) {
-      this.logger?.warn?.('session-window: could not evict an idle session', { metaKey, error });
+      this.logger?.warn?.('session-window: could not evict an idle session', { activityKey, error });
       return false;
     }
   }

@@ -8,8 +8,8 @@ export const DEFAULT_KEY_PREFIX = 'lix';
 export interface SessionKeys {
   /** List of hot-window records, oldest first. */
   hot: string;
-  /** Hash `{ sid, at }`: the session id and the unix ms of its last activity. */
-  meta: string;
+  /** String: unix ms of the session's last read or write (what the idle evictor checks). */
+  activity: string;
 }
 
 const forbidden = /[{}*?[\]\\\s]/;
@@ -28,22 +28,22 @@ export function validateKeyPrefix(keyPrefix: unknown): string {
 }
 
 /**
- * Keys of a session: `<prefix>:sw:{<tag>}:h` and `…:m`, where `<tag>` is 22 base64url
+ * Keys of a session: `<prefix>:sw:{<tag>}:h` and `…:a`, where `<tag>` is 22 base64url
  * characters (132 bits) of SHA-256 of the session id. The hash tag puts both keys in
  * one cluster slot whatever the id holds (`{`, `}`, `:`, any length), and keys stay short.
  */
 export function sessionKeys(keyPrefix: string, sessionId: string): SessionKeys {
   const tag = createHash('sha256').update(sessionId, 'utf8').digest('base64url').slice(0, 22);
   const base = `${keyPrefix}:sw:{${tag}}`;
-  return { hot: `${base}:h`, meta: `${base}:m` };
+  return { hot: `${base}:h`, activity: `${base}:a` };
 }
 
-/** SCAN pattern matching every session's meta key under a prefix. */
-export function metaKeyPattern(keyPrefix: string): string {
-  return `${keyPrefix}:sw:{*}:m`;
+/** SCAN pattern matching every session's activity key under a prefix. */
+export function activityKeyPattern(keyPrefix: string): string {
+  return `${keyPrefix}:sw:{*}:a`;
 }
 
-/** The hot key that belongs with a meta key found by SCAN. */
-export function hotKeyOfMeta(metaKey: string): string {
-  return `${metaKey.slice(0, -2)}:h`;
+/** The hot key that belongs with an activity key found by SCAN. */
+export function hotKeyOfActivity(activityKey: string): string {
+  return `${activityKey.slice(0, -2)}:h`;
 }

@@ -4,7 +4,9 @@ import { recordSeq } from './record.js';
 /**
  * The session window's atomic operations. Each keeps one invariant on the hot list
  * (KEYS[1]): records sorted by seq, no seq twice, at most `n` of them. Every script
- * touches only the session's two keys, which share a hash tag, so they run on a cluster.
+ * touches only the session's two keys (hot list and activity), which share a hash tag,
+ * so they run on a cluster. Scripts take the client's clock (`nowMs`) so activity uses
+ * one time source, injectable in tests.
  *
  * Status codes returned by `append`:
  * - 0: the record is in the window and the window is complete (contiguous seqs, and
@@ -30,58 +32,65 @@ local function pushAll(key, list)
     redis.call('RPUSH', key, unpack(list, i, math.min(i + 499, #list)))
   end
 end
-local function touch(hot, meta, ttl, now, sid)
+local function touch(hot, act, ttl, now)
   redis.call('PEXPIRE', hot, ttl)
-  redis.call('HSET', meta, 'at', now, 'sid', sid)
-  redis.call('PEXPIRE', meta, ttl)
+  redis.call('SET', act, now, 'PX', ttl)
 end
-local function completeness(hot, n)
-  local len = redis.call('LLEN', hot)
-  if len == 0 then return 0 end
-  local first = seqOf(redis.call('LINDEX', hot, 0))
-  local last = seqOf(redis.call('LINDEX', hot, -1))
+local function verdict(first, last, len, n)
   if first < 1 or last - first + 1 ~= len then return 2 end
   if len < n and first ~= 1 then return 2 end
   return 0
 end
+local function completeness(hot, n)
+  local len = redis.call('LLEN', hot)
+  if len == 0 then return 0 end
+  return verdict(seqOf(redis.call('LINDEX', hot, 0)), seqOf(redis.call('LINDEX', hot, -1)), len, n)
+end
 `;
 
-function memoryTouch(store: MemoryStore, hot: string, meta: string, ttl: number, now: Uint8Array, sid: Uint8Array): void {
-  store.pexpire(hot, ttl);
-  store.hset(meta, { at: now, sid });
-  store.pexpire(meta, ttl);
+function memoryTouch(store: MemoryStore, hot: string, activity: string, ttlMs: number, now: Uint8Array): void {
+  store.pexpire(hot, ttlMs);
+  store.set(activity, now, { ttlMs });
 }
 
-function memoryCompleteness(store: MemoryStore, hot: string, n: number): number {
-  const len = store.llen(hot);
-  if (len === 0) return APPEND_OK;
-  const first = recordSeq(store.lrange(hot, 0, 0)[0]!);
-  const last = recordSeq(store.lrange(hot, -1, -1)[0]!);
+function verdict(first: number, last: number, len: number, n: number): number {
   if (first < 1 || last - first + 1 !== len) return APPEND_REBUILD;
   if (len < n && first !== 1) return APPEND_REBUILD;
   return APPEND_OK;
 }
 
+function memoryCompleteness(store: MemoryStore, hot: string, n: number): number {
+  const len = store.llen(hot);
+  if (len === 0) return APPEND_OK;
+  return verdict(recordSeq(store.lrange(hot, 0, 0)[0]!), recordSeq(store.lrange(hot, -1, -1)[0]!), len, n);
+}
+
 /**
  * Pushes one record into the hot window, keeping it sorted and trimmed to `n`, then
- * refreshes both keys' TTL and records activity. Overflowed records are simply trimmed:
- * the archive already holds every message before its record reaches Redis.
+ * refreshes the TTL and records activity. Overflowed records are simply trimmed: the
+ * archive already holds every message before its record reaches Redis. The common case
+ * (the next seq) costs LINDEX, RPUSH, LTRIM, LINDEX, PEXPIRE and SET: O(1) commands.
  *
- * KEYS: hot, meta. ARGV: record, n, ttlMs, nowMs, sessionId. Returns a status code.
+ * KEYS: hot, activity. ARGV: record, n, ttlMs, nowMs. Returns a status code.
  */
 export const appendScript: KVScript = defineScript({
   name: 'session-window.append',
   lua: `${luaPrelude}
-local hot, meta = KEYS[1], KEYS[2]
+local hot, act = KEYS[1], KEYS[2]
 local rec = ARGV[1]
 local n = tonumber(ARGV[2])
 local seq = seqOf(rec)
-local status = 0
-local tail = redis.call('LRANGE', hot, -1, -1)[1]
+local status
+local tail = redis.call('LINDEX', hot, -1)
 if not tail or seq > seqOf(tail) then
   local len = redis.call('RPUSH', hot, rec)
-  if len > n then redis.call('LTRIM', hot, -n, -1) end
-  status = completeness(hot, n)
+  if len > n then
+    redis.call('LTRIM', hot, -n, -1)
+    len = n
+  end
+  local first = seq
+  if len > 1 then first = seqOf(redis.call('LINDEX', hot, 0)) end
+  status = verdict(first, seq, len, n)
 else
   local all = redis.call('LRANGE', hot, 0, -1)
   local out, placed, dup = {}, false, false
@@ -100,20 +109,24 @@ else
     status = completeness(hot, n)
   end
 end
-touch(hot, meta, tonumber(ARGV[3]), ARGV[4], ARGV[5])
+touch(hot, act, ARGV[3], ARGV[4])
 return status
 `,
   memory(store, keys, args) {
-    const [hot, meta] = keys as [string, string];
+    const [hot, activity] = keys as [string, string];
     const record = args[0]!;
     const n = argNumber(args[1]);
     const seq = recordSeq(record);
     let status: number;
     const tail = store.lrange(hot, -1, -1)[0];
     if (tail === undefined || seq > recordSeq(tail)) {
-      const len = store.rpush(hot, [record]);
-      if (len > n) store.ltrim(hot, -n, -1);
-      status = memoryCompleteness(store, hot, n);
+      let len = store.rpush(hot, [record]);
+      if (len > n) {
+        store.ltrim(hot, -n, -1);
+        len = n;
+      }
+      const first = len > 1 ? recordSeq(store.lrange(hot, 0, 0)[0]!) : seq;
+      status = verdict(first, seq, len, n);
     } else {
       const all = store.lrange(hot, 0, -1);
       const out: Uint8Array[] = [];
@@ -139,28 +152,28 @@ return status
         status = memoryCompleteness(store, hot, n);
       }
     }
-    memoryTouch(store, hot, meta, argNumber(args[2]), args[3]!, args[4]!);
+    memoryTouch(store, hot, activity, argNumber(args[2]), args[3]!);
     return status;
   },
 });
 
 /**
- * Returns the hot window (oldest first) and, when it is not empty, refreshes both
- * keys' TTL and records activity: one round trip for a read.
+ * Returns the hot window (oldest first) and, when it is not empty, refreshes its TTL
+ * and records activity (LRANGE, PEXPIRE, SET): one round trip for a read.
  *
- * KEYS: hot, meta. ARGV: ttlMs, nowMs, sessionId. Returns the records.
+ * KEYS: hot, activity. ARGV: ttlMs, nowMs. Returns the records.
  */
 export const readScript: KVScript = defineScript({
   name: 'session-window.read',
   lua: `${luaPrelude}
 local list = redis.call('LRANGE', KEYS[1], 0, -1)
-if #list > 0 then touch(KEYS[1], KEYS[2], tonumber(ARGV[1]), ARGV[2], ARGV[3]) end
+if #list > 0 then touch(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) end
 return list
 `,
   memory(store, keys, args) {
-    const [hot, meta] = keys as [string, string];
+    const [hot, activity] = keys as [string, string];
     const list = store.lrange(hot, 0, -1);
-    if (list.length > 0) memoryTouch(store, hot, meta, argNumber(args[0]), args[1]!, args[2]!);
+    if (list.length > 0) memoryTouch(store, hot, activity, argNumber(args[0]), args[1]!);
     return list;
   },
 });
@@ -170,22 +183,22 @@ return list
  * window's current records are kept too (a concurrent writer may have pushed a newer
  * one after the archive was read), so a rebuild never drops a message; `replace` mode
  * discards them (used when Redis holds seqs the archive no longer has). Keeps the
- * newest `n` by seq and returns them, oldest first.
+ * newest `n` by seq and returns them, oldest first; an empty result deletes both keys.
  *
- * KEYS: hot, meta. ARGV: n, ttlMs, nowMs, sessionId, mode, record…
+ * KEYS: hot, activity. ARGV: n, ttlMs, nowMs, mode, record…
  */
 export const rebuildScript: KVScript = defineScript({
   name: 'session-window.rebuild',
   lua: `${luaPrelude}
-local hot, meta = KEYS[1], KEYS[2]
+local hot, act = KEYS[1], KEYS[2]
 local n = tonumber(ARGV[1])
 local bySeq, seqs = {}, {}
 local function add(r)
   local s = seqOf(r)
   if s > 0 and not bySeq[s] then bySeq[s] = r; seqs[#seqs + 1] = s end
 end
-for i = 6, #ARGV do add(ARGV[i]) end
-if ARGV[5] == 'merge' then
+for i = 5, #ARGV do add(ARGV[i]) end
+if ARGV[4] == 'merge' then
   local current = redis.call('LRANGE', hot, 0, -1)
   for i = 1, #current do add(current[i]) end
 end
@@ -195,26 +208,30 @@ for i = math.max(1, #seqs - n + 1), #seqs do out[#out + 1] = bySeq[seqs[i]] end
 redis.call('DEL', hot)
 if #out > 0 then
   pushAll(hot, out)
-  touch(hot, meta, tonumber(ARGV[2]), ARGV[3], ARGV[4])
+  touch(hot, act, ARGV[2], ARGV[3])
+else
+  redis.call('DEL', act)
 end
 return out
 `,
   memory(store, keys, args) {
-    const [hot, meta] = keys as [string, string];
+    const [hot, activity] = keys as [string, string];
     const n = argNumber(args[0]);
     const bySeq = new Map<number, Uint8Array>();
     const add = (record: Uint8Array) => {
       const seq = recordSeq(record);
       if (seq > 0 && !bySeq.has(seq)) bySeq.set(seq, record);
     };
-    for (const record of args.slice(5)) add(record);
-    if (argString(args[4]) === 'merge') for (const record of store.lrange(hot, 0, -1)) add(record);
+    for (const record of args.slice(4)) add(record);
+    if (argString(args[3]) === 'merge') for (const record of store.lrange(hot, 0, -1)) add(record);
     const seqs = [...bySeq.keys()].sort((a, b) => a - b);
     const out = seqs.slice(Math.max(0, seqs.length - n)).map((seq) => bySeq.get(seq)!);
     store.del([hot]);
     if (out.length > 0) {
       store.rpush(hot, out);
-      memoryTouch(store, hot, meta, argNumber(args[1]), args[2]!, args[3]!);
+      memoryTouch(store, hot, activity, argNumber(args[1]), args[2]!);
+    } else {
+      store.del([activity]);
     }
     return out;
   },
@@ -223,36 +240,40 @@ return out
 /**
  * Frees an idle session's keys, atomically, so two evictors racing on the same session
  * evict it once: returns 1 when this call deleted the keys; 0 when the session was
- * active after `cutoffMs` or already gone; -1 when the hot window holds a seq above
- * `archivedLastSeq` (the archive does not have it yet), in which case nothing is deleted.
+ * active after `cutoffMs` or is already gone. With `archivedLastSeq` (not `''`), returns
+ * -1 and deletes nothing when the window holds a later seq than the archive.
  *
- * KEYS: hot, meta. ARGV: cutoffMs, archivedLastSeq.
+ * KEYS: hot, activity. ARGV: cutoffMs, archivedLastSeq or ''.
  */
 export const evictScript: KVScript = defineScript({
   name: 'session-window.evict',
   lua: `${luaPrelude}
-local at = redis.call('HGET', KEYS[2], 'at')
+local at = redis.call('GET', KEYS[2])
 if not at then
   if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 elseif tonumber(at) > tonumber(ARGV[1]) then
   return 0
 end
-local tail = redis.call('LRANGE', KEYS[1], -1, -1)[1]
-if tail and seqOf(tail) > tonumber(ARGV[2]) then return -1 end
+if ARGV[2] ~= '' then
+  local tail = redis.call('LINDEX', KEYS[1], -1)
+  if tail and seqOf(tail) > tonumber(ARGV[2]) then return -1 end
+end
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 `,
   memory(store, keys, args) {
-    const [hot, meta] = keys as [string, string];
-    const at = store.hget(meta, 'at');
+    const [hot, activity] = keys as [string, string];
+    const at = store.get(activity);
     if (at === null) {
       if (!store.exists(hot)) return 0;
     } else if (argNumber(at) > argNumber(args[0])) {
       return 0;
     }
-    const tail = store.lrange(hot, -1, -1)[0];
-    if (tail !== undefined && recordSeq(tail) > argNumber(args[1])) return -1;
-    store.del([hot, meta]);
+    if (argString(args[1]) !== '') {
+      const tail = store.lrange(hot, -1, -1)[0];
+      if (tail !== undefined && recordSeq(tail) > argNumber(args[1])) return -1;
+    }
+    store.del([hot, activity]);
     return 1;
   },
 });

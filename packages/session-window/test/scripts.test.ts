@@ -13,16 +13,17 @@ describeEachDriver('session-window scripts', (target) => {
   beforeEach(async () => {
     driver ??= await target.createDriver();
     const k = sessionKeys(uniquePrefix('sws'), 'session');
-    keys = [k.hot, k.meta];
+    keys = [k.hot, k.activity];
   });
-  const append = (seq: number, n = 4) => driver.eval(appendScript, keys, [record(seq), n, 60_000, 1000 + seq, 'session']);
+  const append = (seq: number, n = 4) => driver.eval(appendScript, keys, [record(seq), n, 60_000, 1000 + seq]);
   const window = async () => (await driver.lrange(keys[0]!, 0, -1)).map(recordSeq);
 
   it('appends in order, trims to the window and reports a complete window', async () => {
     for (let seq = 1; seq <= 6; seq++) expect(await append(seq)).toBe(APPEND_OK);
     expect(await window()).toEqual([3, 4, 5, 6]);
     expect(await driver.pttl(keys[0]!)).toBeGreaterThan(50_000);
-    expect(new TextDecoder().decode((await driver.hget(keys[1]!, 'at'))!)).toBe('1006');
+    expect(new TextDecoder().decode((await driver.get(keys[1]!))!)).toBe('1006');
+    expect(await driver.pttl(keys[1]!)).toBeGreaterThan(50_000);
   });
 
   it('treats a repeated seq as an idempotent no-op', async () => {
@@ -51,22 +52,32 @@ describeEachDriver('session-window scripts', (target) => {
   it('merges a rebuild with newer records already pushed, and replace discards them', async () => {
     await append(7);
     await append(8);
-    const merged = await driver.eval(rebuildScript, keys, [4, 60_000, 5, 'session', 'merge', record(4), record(5), record(6), record(7)]);
+    const merged = await driver.eval(rebuildScript, keys, [4, 60_000, 5, 'merge', record(4), record(5), record(6), record(7)]);
     expect((merged as Uint8Array[]).map(recordSeq)).toEqual([5, 6, 7, 8]);
     expect(await window()).toEqual([5, 6, 7, 8]);
-    const replaced = await driver.eval(rebuildScript, keys, [4, 60_000, 5, 'session', 'replace', record(1)]);
+    const replaced = await driver.eval(rebuildScript, keys, [4, 60_000, 5, 'replace', record(1)]);
     expect((replaced as Uint8Array[]).map(recordSeq)).toEqual([1]);
     expect(decodeRecord((replaced as Uint8Array[])[0]!)).toEqual({ seq: 1, role: 'user', content: 'm1', timestamp: 1_700_000_000.001, metadata: { n: 1 } });
+    const emptied = await driver.eval(rebuildScript, keys, [4, 60_000, 5, 'replace']);
+    expect(emptied).toEqual([]);
+    expect(await driver.exists(keys[0]!)).toBe(false);
+    expect(await driver.exists(keys[1]!)).toBe(false);
   });
 
   it('reads the window and refreshes its TTL in one call', async () => {
-    expect(await driver.eval(readScript, keys, [60_000, 1, 'session'])).toEqual([]);
+    expect(await driver.eval(readScript, keys, [60_000, 1])).toEqual([]);
     expect(await driver.exists(keys[1]!)).toBe(false);
     await append(1);
     await driver.pexpire(keys[0]!, 5000);
-    const read = await driver.eval(readScript, keys, [90_000, 77, 'session']);
+    const read = await driver.eval(readScript, keys, [90_000, 77]);
     expect((read as Uint8Array[]).map(recordSeq)).toEqual([1]);
     expect(await driver.pttl(keys[0]!)).toBeGreaterThan(80_000);
+  });
+
+  it('evicts without the archive check when no last seq is given', async () => {
+    await append(5);
+    expect(await driver.eval(evictScript, keys, [1005, ''])).toBe(1);
+    expect(await driver.exists(keys[0]!)).toBe(false);
   });
 
   it('evicts only idle sessions whose window the archive holds, once', async () => {
@@ -76,7 +87,7 @@ describeEachDriver('session-window scripts', (target) => {
     expect(await driver.eval(evictScript, keys, [1002, 1])).toBe(-1);
     expect(await driver.exists(keys[0]!)).toBe(true);
     expect(await driver.eval(evictScript, keys, [1002, 2])).toBe(1);
-    expect(await driver.eval(evictScript, keys, [1002, 2])).toBe(0);
+    expect(await driver.eval(evictScript, keys, [1002, ''])).toBe(0);
     expect(await driver.exists(keys[0]!)).toBe(false);
     expect(await driver.exists(keys[1]!)).toBe(false);
   });
