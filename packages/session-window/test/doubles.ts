@@ -74,7 +74,7 @@ export class MemoryArchive implements SessionArchive {
   async getMetadata(sessionId: string) {
     const turns = this.sessions.get(sessionId);
     if (turns === undefined) return null;
-    return { turnCount: turns.length, sizeBytes: JSON.stringify(turns).length, lastSeq: turns.length === 0 ? 0 : turns[turns.length - 1]!.seq };
+    return { turnCount: turns.length, sizeBytes: turns.reduce((sum, turn) => sum + turn.content.length, 0), lastSeq: turns.length === 0 ? 0 : turns[turns.length - 1]!.seq };
   }
 }
 
