@@ -232,6 +232,26 @@ describeEachDriver('HybridConversationCache', (target) => {
     expect(await window.getStats()).toMatchObject({ sessionId: 's-flush', hotMessages: 3, archivedMessages: 4, sessionTtlMs: 86_400_000 });
   });
 
+  it('follows the archive when it was deleted behind the window\'s back', async () => {
+    const session = cache('s-reset', { hotWindowSize: 3 });
+    for (let i = 1; i <= 4; i++) await session.addMessage('user', `old ${i}`);
+    await archive.deleteSession('s-reset');
+    expect(await session.getContext()).toEqual([]);
+    for (let i = 1; i <= 4; i++) await session.addMessage('user', `old ${i}`);
+    await archive.deleteSession('s-reset');
+    // Redis still holds old 2..4; seq 1 of the new history replaces them.
+    expect(await session.addMessage('user', 'new 1')).toBe(1);
+    expect(contents(await session.getContext())).toEqual(['new 1']);
+  });
+
+  it('serves recentK beyond the hot window from the archive', async () => {
+    const session = cache('s-deep', { hotWindowSize: 2 });
+    for (let i = 1; i <= 6; i++) await session.addMessage('user', `d${i}`);
+    const { recent, relevant } = await session.smartContext('d1', null, 4, 2);
+    expect(contents(recent)).toEqual(['d3', 'd4', 'd5', 'd6']);
+    expect(relevant.every((m) => !['d3', 'd4', 'd5', 'd6'].includes(m.content))).toBe(true);
+  });
+
   it('keeps every session key in one cluster slot even for ids with braces', async () => {
     const session = cache('{user}:{42}', { hotWindowSize: 2 });
     for (let i = 1; i <= 3; i++) await session.addMessage('user', `b${i}`);
