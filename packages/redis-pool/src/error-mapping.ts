@@ -38,6 +38,8 @@ const connectionErrorNames = new Set([
   'ConnectionTimeoutError',
   'MaxRetriesPerRequestError',
   'ClusterAllFailedError',
+  // Redirections run out when a slot's master is unreachable during a cluster outage.
+  'MaxCommandRedirectionsError',
 ]);
 
 const timeoutErrorNames = new Set(['TimeoutError', 'SocketTimeoutError', 'CommandTimeoutDuringMaintenanceError', 'SocketTimeoutDuringMaintenanceError']);
@@ -53,6 +55,7 @@ const connectionMessages = [
   'Socket closed unexpectedly',
   'connect ECONNREFUSED',
   'Connection timeout',
+  'Too many Cluster redirections',
 ];
 
 const replyErrorNames = new Set(['ReplyError', 'ErrorReply', 'SimpleError', 'BlobError']);
