@@ -1,0 +1,359 @@
+import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
+import { SemanticCacheError, backendError } from './errors.js';
+import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, responsesKeyOf, scopeKeys, scopeScanPattern } from './keys.js';
+import { countLive, formatExpiry, readHeader, recordId, scanBestMatch } from './records.js';
+import { SET_CORRUPT, SET_DIMENSION_MISMATCH, SET_OK, headerArg, setEntryScript } from './scripts.js';
+import { decodeResponse, encodeResponse } from './serialization.js';
+import { SimilarityTracker, type SimilarityBucket, type SimilaritySummary } from './stats.js';
+import { float32ToBytes, normalizeEmbedding, type EmbeddingInput } from './vector.js';
+
+/** Default TTL of an entry: 5 minutes, as in the original. */
+export const DEFAULT_SEMANTIC_TTL_MS = 300_000;
+/** Default cosine-similarity threshold of a hit. */
+export const DEFAULT_SIMILARITY_THRESHOLD = 0.9;
+/** Default cap on entries per scope (session + URL). */
+export const DEFAULT_MAX_ITEMS_PER_URL = 50;
+/** Largest accepted `maxItemsPerUrl`. */
+export const MAX_ITEMS_PER_URL_LIMIT = 1000;
+/** Default cap on one serialised response. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** Whose entries a cache reads and writes. */
+export type SemanticCacheScope = 'session' | 'shared';
+
+/** Options of {@link SemanticCache}. */
+export interface SemanticCacheOptions {
+  /** Any driver of `@lix/redis-pool` (ioredis, node-redis, in-memory). Not closed by the cache. */
+  driver: KVDriver;
+  /** The session whose entries this instance sees (with `scope: 'session'`). */
+  sessionId: string;
+  /** First key segment (default `lix`): separates layers and apps on one Redis / Cluster. */
+  keyPrefix?: string;
+  /** How long an entry lives (default 300 000 ms). */
+  ttlMs?: number;
+  /** Smallest cosine similarity counted as a hit, in [−1, 1] (default 0.90). */
+  similarityThreshold?: number;
+  /** Most entries kept per scope; the oldest are dropped first (default 50, at most 1000). */
+  maxItemsPerUrl?: number;
+  /**
+   * `'session'` (default): entries are private to `sessionId`. `'shared'`: every instance with
+   * the same prefix reads and writes one pool per URL (cross-session hits; opt in knowingly).
+   */
+  scope?: SemanticCacheScope;
+  /** Largest serialised response accepted by `set` (default 4 MiB). */
+  maxResponseBytes?: number;
+  /** Receives debug/warn diagnostics; nothing is printed otherwise. */
+  logger?: Logger;
+  /** Time source for entry expiry (inject in tests; default `Date.now`). */
+  clock?: Clock;
+}
+
+/** A hit, as {@link SemanticCache.lookup} reports it. */
+export interface SemanticCacheHit<T> {
+  response: T;
+  /** Cosine similarity between the query and the stored query that matched. */
+  similarity: number;
+}
+
+/** Options of {@link SemanticCache.lookup}. */
+export interface LookupOptions {
+  /** Overrides the instance's `similarityThreshold` for this call (e.g. while tuning). */
+  similarityThreshold?: number;
+}
+
+/** What {@link SemanticCache.getStats} reports. */
+export interface SemanticCacheStats {
+  scope: SemanticCacheScope;
+  sessionId: string;
+  similarityThreshold: number;
+  /** Lookups counted by this instance since creation or `resetStats()`. */
+  lookups: number;
+  hits: number;
+  misses: number;
+  /** `hits / lookups`, 0 before the first lookup: the query-level hit rate. */
+  hitRate: number;
+  /** Misses where the scope held no live entry at all (nothing to compare with). */
+  emptyMisses: number;
+  /** Misses where a best match existed but its response had just been trimmed by another writer. */
+  raceMisses: number;
+  /** Best similarity of each hit. */
+  hitSimilarity: SimilaritySummary;
+  /** Best similarity of each miss that had something to compare (the near misses tell you how far to lower the threshold). */
+  missSimilarity: SimilaritySummary;
+  /** Best similarities bucketed, split by outcome. */
+  similarityHistogram: SimilarityBucket[];
+  /** Entries written by this instance. */
+  sets: number;
+  /** Entries dropped (expired or over `maxItemsPerUrl`) by this instance's writes. */
+  evictions: number;
+  /** Live entries in this instance's scope owner, counted with SCAN (`null` with `{ countStored: false }`). */
+  storedEntries: number | null;
+  /** URLs with at least one stored key in this scope owner (`null` with `{ countStored: false }`). */
+  storedUrls: number | null;
+}
+
+function checkThreshold(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < -1 || value > 1) {
+    throw new SemanticCacheError('INVALID_OPTION', `${name} must be a number in [-1, 1], got ${String(value)}.`);
+  }
+  return value;
+}
+
+function checkPositiveInteger(value: unknown, name: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new SemanticCacheError('INVALID_OPTION', `${name} must be an integer from 1 to ${max}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * "Didn't we already answer this?": caches responses keyed by URL and query embedding,
+ * and answers a new query with the response of the most similar stored query when the
+ * cosine similarity reaches the threshold.
+ *
+ * A lookup fetches one string per scope holding only the packed unit vectors, scans them
+ * in a tight loop, and reads the one matching response only on a hit. `set` is a single
+ * Lua script, so concurrent writers in any number of processes lose nothing.
+ */
+export class SemanticCache<T = unknown> {
+  readonly #driver: KVDriver;
+  readonly #sessionId: string;
+  readonly #prefix: string;
+  readonly #ttlMs: number;
+  readonly #threshold: number;
+  readonly #maxItems: number;
+  readonly #scope: SemanticCacheScope;
+  readonly #maxResponseBytes: number;
+  readonly #logger: Logger | undefined;
+  readonly #clock: Clock;
+  readonly #similarities = new SimilarityTracker();
+  #hits = 0;
+  #misses = 0;
+  #emptyMisses = 0;
+  #raceMisses = 0;
+  #sets = 0;
+  #evictions = 0;
+
+  constructor(options: SemanticCacheOptions) {
+    if (options === null || typeof options !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'SemanticCache needs an options object.');
+    const { driver } = options;
+    if (driver === null || typeof driver !== 'object' || typeof driver.eval !== 'function' || typeof driver.get !== 'function') {
+      throw new SemanticCacheError('INVALID_OPTION', 'driver must be a KVDriver from @lix/redis-pool.');
+    }
+    if (typeof options.sessionId !== 'string' || options.sessionId.length === 0 || options.sessionId.length > 1024) {
+      throw new SemanticCacheError('INVALID_OPTION', 'sessionId must be a non-empty string of at most 1024 characters.');
+    }
+    const scope = options.scope ?? 'session';
+    if (scope !== 'session' && scope !== 'shared') throw new SemanticCacheError('INVALID_OPTION', `scope must be 'session' or 'shared', got ${String(scope)}.`);
+    const ttlMs = options.ttlMs ?? DEFAULT_SEMANTIC_TTL_MS;
+    if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 365 * 86_400_000) {
+      throw new SemanticCacheError('INVALID_OPTION', `ttlMs must be a whole number of milliseconds from 1 to one year, got ${String(ttlMs)}.`);
+    }
+    const clock = options.clock ?? systemClock;
+    if (typeof clock?.now !== 'function') throw new SemanticCacheError('INVALID_OPTION', 'clock must have a now() method.');
+    this.#driver = driver;
+    this.#sessionId = options.sessionId;
+    this.#prefix = checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.#ttlMs = ttlMs;
+    this.#threshold = checkThreshold(options.similarityThreshold ?? DEFAULT_SIMILARITY_THRESHOLD, 'similarityThreshold');
+    this.#maxItems = checkPositiveInteger(options.maxItemsPerUrl ?? DEFAULT_MAX_ITEMS_PER_URL, 'maxItemsPerUrl', MAX_ITEMS_PER_URL_LIMIT);
+    this.#maxResponseBytes = checkPositiveInteger(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes', 512 * 1024 * 1024);
+    this.#scope = scope;
+    this.#logger = options.logger;
+    this.#clock = clock;
+  }
+
+  /** The session this instance serves. */
+  get sessionId(): string {
+    return this.#sessionId;
+  }
+
+  /** `'session'` or `'shared'`. */
+  get scope(): SemanticCacheScope {
+    return this.#scope;
+  }
+
+  /** The instance's similarity threshold. */
+  get similarityThreshold(): number {
+    return this.#threshold;
+  }
+
+  #now(): number {
+    return Math.floor(this.#clock.now());
+  }
+
+  /** The cached response of the most similar stored query for `url`, or `null` below the threshold. */
+  async get(url: string, embedding: EmbeddingInput): Promise<T | null> {
+    const hit = await this.lookup(url, embedding);
+    return hit === null ? null : hit.response;
+  }
+
+  /** Like {@link get}, but also reports the similarity of the match (for tuning and logging). */
+  async lookup(url: string, embedding: EmbeddingInput, options?: LookupOptions): Promise<SemanticCacheHit<T> | null> {
+    checkUrl(url);
+    const threshold = options?.similarityThreshold === undefined ? this.#threshold : checkThreshold(options.similarityThreshold, 'similarityThreshold');
+    const query = normalizeEmbedding(embedding);
+    const keys = scopeKeys(this.#prefix, this.#scope, this.#sessionId, url);
+    let packed: Uint8Array | null;
+    try {
+      packed = await this.#driver.get(keys.vectors);
+    } catch (error) {
+      throw backendError('get', error);
+    }
+    if (packed === null) return this.#emptyMiss();
+    const { dimensions, count } = readHeader(packed);
+    const best = dimensions === query.length ? scanBestMatch(packed, dimensions, count, query, this.#now()) : undefined;
+    if (best === undefined) {
+      // Another dimension is only an error while such entries are live; expired ones are just trimmed later.
+      if (countLive(packed, this.#now()) === 0) return this.#emptyMiss();
+      throw new SemanticCacheError('DIMENSION_MISMATCH', `The query has ${query.length} dimensions but this scope stores ${dimensions}-dimension embeddings; use one embedding model per cache (or clearSession()).`);
+    }
+    if (best.index < 0) return this.#emptyMiss();
+    if (best.similarity < threshold) {
+      this.#misses++;
+      this.#similarities.record(best.similarity, false);
+      return null;
+    }
+    const id = recordId(packed, dimensions, best.index);
+    let stored: Uint8Array | null;
+    try {
+      stored = await this.#driver.hget(keys.responses, id);
+    } catch (error) {
+      throw backendError('get', error);
+    }
+    if (stored === null) {
+      // Trimmed by a concurrent set between our two reads: a miss, never a wrong answer.
+      this.#misses++;
+      this.#raceMisses++;
+      this.#similarities.record(best.similarity, false);
+      return null;
+    }
+    const response = decodeResponse<T>(stored);
+    this.#hits++;
+    this.#similarities.record(best.similarity, true);
+    return { response, similarity: best.similarity };
+  }
+
+  #emptyMiss(): null {
+    this.#misses++;
+    this.#emptyMisses++;
+    return null;
+  }
+
+  /**
+   * Stores `response` for the query `embedding` on `url`, atomically: expired entries and
+   * the oldest beyond `maxItemsPerUrl` are dropped in the same step.
+   */
+  async set(url: string, embedding: EmbeddingInput, response: T): Promise<void> {
+    checkUrl(url);
+    const unit = normalizeEmbedding(embedding);
+    const encoded = encodeResponse(response, this.#maxResponseBytes);
+    const keys = scopeKeys(this.#prefix, this.#scope, this.#sessionId, url);
+    const now = this.#now();
+    let reply;
+    try {
+      reply = await this.#driver.eval(setEntryScript, [keys.vectors, keys.responses], [
+        now,
+        formatExpiry(now + this.#ttlMs),
+        this.#maxItems,
+        unit.length,
+        float32ToBytes(unit),
+        encoded,
+        headerArg(unit.length),
+      ]);
+    } catch (error) {
+      throw backendError('set', error);
+    }
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number') {
+      throw new SemanticCacheError('BACKEND_ERROR', `The set script returned an unexpected reply: ${JSON.stringify(reply)}.`);
+    }
+    const status = reply[0];
+    if (status === SET_DIMENSION_MISMATCH) {
+      throw new SemanticCacheError('DIMENSION_MISMATCH', `The embedding has ${unit.length} dimensions but this scope stores ${String(reply[1])}-dimension embeddings; use one embedding model per cache (or clearSession()).`);
+    }
+    if (status === SET_CORRUPT) {
+      throw new SemanticCacheError('CORRUPT_ENTRY', `The key ${keys.vectors} does not hold an SC1 vector list; clear it with clearSession().`);
+    }
+    if (status !== SET_OK) throw new SemanticCacheError('BACKEND_ERROR', `The set script returned status ${status}.`);
+    const dropped = typeof reply[2] === 'number' ? reply[2] : 0;
+    this.#sets++;
+    this.#evictions += dropped;
+    if (dropped > 0) this.#logger?.debug?.('semantic-cache: dropped entries on set', { dropped, live: reply[3] });
+  }
+
+  /**
+   * Deletes every entry of this instance's scope owner (all URLs), found with SCAN, never
+   * KEYS. With `scope: 'shared'` that is the whole shared pool under this prefix.
+   * Resolves with the number of keys deleted.
+   */
+  async clearSession(): Promise<number> {
+    let deleted = 0;
+    try {
+      for await (const vectorsKey of this.#driver.scan({ match: scopeScanPattern(this.#prefix, this.#scope, this.#sessionId), count: 500 })) {
+        deleted += await this.#driver.del([vectorsKey, responsesKeyOf(vectorsKey)]);
+      }
+    } catch (error) {
+      throw backendError('clearSession', error);
+    }
+    this.#logger?.debug?.('semantic-cache: cleared scope', { deleted, scope: this.#scope });
+    return deleted;
+  }
+
+  /**
+   * Counters of this instance plus, unless `countStored` is false, the live entries and
+   * URLs of its scope owner (SCAN, then one GET per URL; never KEYS).
+   */
+  async getStats(options?: { countStored?: boolean }): Promise<SemanticCacheStats> {
+    let storedEntries: number | null = null;
+    let storedUrls: number | null = null;
+    if (options?.countStored !== false) {
+      storedEntries = 0;
+      storedUrls = 0;
+      const now = this.#now();
+      try {
+        for await (const vectorsKey of this.#driver.scan({ match: scopeScanPattern(this.#prefix, this.#scope, this.#sessionId), count: 500 })) {
+          const packed = await this.#driver.get(vectorsKey);
+          if (packed === null) continue;
+          storedUrls++;
+          try {
+            storedEntries += countLive(packed, now);
+          } catch (error) {
+            this.#logger?.warn?.('semantic-cache: skipping a corrupt vector list in stats', { key: vectorsKey, error });
+          }
+        }
+      } catch (error) {
+        throw backendError('getStats', error);
+      }
+    }
+    const lookups = this.#hits + this.#misses;
+    return {
+      scope: this.#scope,
+      sessionId: this.#sessionId,
+      similarityThreshold: this.#threshold,
+      lookups,
+      hits: this.#hits,
+      misses: this.#misses,
+      hitRate: lookups === 0 ? 0 : this.#hits / lookups,
+      emptyMisses: this.#emptyMisses,
+      raceMisses: this.#raceMisses,
+      hitSimilarity: this.#similarities.hitSummary(),
+      missSimilarity: this.#similarities.missSummary(),
+      similarityHistogram: this.#similarities.histogram(),
+      sets: this.#sets,
+      evictions: this.#evictions,
+      storedEntries,
+      storedUrls,
+    };
+  }
+
+  /** Zeroes this instance's counters (stored entries are untouched). */
+  resetStats(): void {
+    this.#hits = 0;
+    this.#misses = 0;
+    this.#emptyMisses = 0;
+    this.#raceMisses = 0;
+    this.#sets = 0;
+    this.#evictions = 0;
+    this.#similarities.reset();
+  }
+}

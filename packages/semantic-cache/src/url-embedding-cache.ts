@@ -1,0 +1,208 @@
+import type { KVDriver, Logger } from '@lix/redis-pool';
+import { SemanticCacheError, backendError } from './errors.js';
+import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, modelSegment, urlEmbeddingKey } from './keys.js';
+import { bytesToFloat32, float32ToBytes, toFloat32, type EmbeddingInput } from './vector.js';
+
+/** Default TTL of a URL embedding: 24 hours, as in the original. */
+export const DEFAULT_URL_EMBEDDING_TTL_MS = 86_400_000;
+/** Most URLs accepted by one `batchGet`/`batchSet` call. */
+export const MAX_BATCH_SIZE = 10_000;
+
+/** Options of {@link UrlEmbeddingCache}. */
+export interface UrlEmbeddingCacheOptions {
+  /** Any driver of `@lix/redis-pool`. Not closed by the cache. */
+  driver: KVDriver;
+  /** Embedding model id; part of every key, so switching models never serves old vectors. */
+  modelId: string;
+  /** First key segment (default `lix`). */
+  keyPrefix?: string;
+  /** How long an embedding lives (default 86 400 000 ms = 24 h). */
+  ttlMs?: number;
+  /** When set, `set` refuses and `get` reports (`CORRUPT_ENTRY`) vectors of another length. */
+  dimensions?: number;
+  /** Receives diagnostics; nothing is printed otherwise. */
+  logger?: Logger;
+}
+
+/** What {@link UrlEmbeddingCache.getStats} reports (counters of this instance). */
+export interface UrlEmbeddingCacheStats {
+  modelId: string;
+  /** URLs looked up (a batch of n counts n). */
+  lookups: number;
+  hits: number;
+  misses: number;
+  /** `hits / lookups`, 0 before the first lookup. */
+  hitRate: number;
+  /** Embeddings written. */
+  sets: number;
+}
+
+/** Entries accepted by {@link UrlEmbeddingCache.batchSet}. */
+export type UrlEmbeddingEntries = ReadonlyMap<string, EmbeddingInput> | Iterable<readonly [string, EmbeddingInput]> | Readonly<Record<string, EmbeddingInput>>;
+
+/**
+ * "We already embedded this URL": a global URL → embedding cache shared by every
+ * session. Values are the raw little-endian float32 bytes the Python original stores.
+ */
+export class UrlEmbeddingCache {
+  readonly #driver: KVDriver;
+  readonly #modelId: string;
+  readonly #model: string;
+  readonly #prefix: string;
+  readonly #ttlMs: number;
+  readonly #dimensions: number | undefined;
+  readonly #logger: Logger | undefined;
+  #hits = 0;
+  #misses = 0;
+  #sets = 0;
+
+  constructor(options: UrlEmbeddingCacheOptions) {
+    if (options === null || typeof options !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'UrlEmbeddingCache needs an options object.');
+    const { driver } = options;
+    if (driver === null || typeof driver !== 'object' || typeof driver.mget !== 'function') {
+      throw new SemanticCacheError('INVALID_OPTION', 'driver must be a KVDriver from @lix/redis-pool.');
+    }
+    const ttlMs = options.ttlMs ?? DEFAULT_URL_EMBEDDING_TTL_MS;
+    if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 365 * 86_400_000) {
+      throw new SemanticCacheError('INVALID_OPTION', `ttlMs must be a whole number of milliseconds from 1 to one year, got ${String(ttlMs)}.`);
+    }
+    if (options.dimensions !== undefined && (!Number.isInteger(options.dimensions) || options.dimensions < 1 || options.dimensions > 65_536)) {
+      throw new SemanticCacheError('INVALID_OPTION', `dimensions must be an integer from 1 to 65536, got ${String(options.dimensions)}.`);
+    }
+    this.#driver = driver;
+    this.#model = modelSegment(options.modelId);
+    this.#modelId = options.modelId;
+    this.#prefix = checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.#ttlMs = ttlMs;
+    this.#dimensions = options.dimensions;
+    this.#logger = options.logger;
+  }
+
+  /** The model id in this cache's keys. */
+  get modelId(): string {
+    return this.#modelId;
+  }
+
+  /** The Redis key of `url` (for inspection and tooling). */
+  keyOf(url: string): string {
+    return urlEmbeddingKey(this.#prefix, this.#model, checkUrl(url));
+  }
+
+  #decode(url: string, bytes: Uint8Array | null): Float32Array | null {
+    if (bytes === null) {
+      this.#misses++;
+      return null;
+    }
+    const vector = bytesToFloat32(bytes);
+    if (vector === null || vector.length === 0 || (this.#dimensions !== undefined && vector.length !== this.#dimensions)) {
+      throw new SemanticCacheError(
+        'CORRUPT_ENTRY',
+        `The cached embedding of ${url.slice(0, 200)} is ${bytes.length} bytes, not ${this.#dimensions === undefined ? 'a whole number of' : this.#dimensions} float32 values.`,
+      );
+    }
+    this.#hits++;
+    return vector;
+  }
+
+  #encode(embedding: EmbeddingInput): Uint8Array {
+    const vector = toFloat32(embedding);
+    if (this.#dimensions !== undefined && vector.length !== this.#dimensions) {
+      throw new SemanticCacheError('DIMENSION_MISMATCH', `The embedding has ${vector.length} dimensions; this cache holds ${this.#dimensions}.`);
+    }
+    return float32ToBytes(vector);
+  }
+
+  /** The cached embedding of `url`, or `null`. */
+  async get(url: string): Promise<Float32Array | null> {
+    const key = this.keyOf(url);
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await this.#driver.get(key);
+    } catch (error) {
+      throw backendError('get', error);
+    }
+    return this.#decode(url, bytes);
+  }
+
+  /** Caches `embedding` for `url` (raw float32, TTL `ttlMs`). */
+  async set(url: string, embedding: EmbeddingInput): Promise<void> {
+    const key = this.keyOf(url);
+    const bytes = this.#encode(embedding);
+    try {
+      await this.#driver.set(key, bytes, { ttlMs: this.#ttlMs });
+    } catch (error) {
+      throw backendError('set', error);
+    }
+    this.#sets++;
+  }
+
+  /**
+   * Embeddings of `urls` in the same order (`null` for each miss), with one MGET: one round
+   * trip on a single node, one per slot group on a Cluster.
+   */
+  async batchGet(urls: readonly string[]): Promise<Array<Float32Array | null>> {
+    if (!Array.isArray(urls)) throw new SemanticCacheError('INVALID_URL', 'batchGet needs an array of URLs.');
+    if (urls.length > MAX_BATCH_SIZE) throw new SemanticCacheError('INVALID_OPTION', `batchGet takes at most ${MAX_BATCH_SIZE} URLs per call, got ${urls.length}.`);
+    if (urls.length === 0) return [];
+    const keys = urls.map((url) => this.keyOf(url));
+    let values: (Uint8Array | null)[];
+    try {
+      values = await this.#driver.mget(keys);
+    } catch (error) {
+      throw backendError('batchGet', error);
+    }
+    return values.map((bytes, index) => this.#decode(urls[index]!, bytes));
+  }
+
+  /**
+   * Caches many embeddings in one round trip (a pipeline of SET … PX; per slot group on a
+   * Cluster). Every entry is validated before anything is written.
+   */
+  async batchSet(entries: UrlEmbeddingEntries): Promise<void> {
+    const pairs = toPairs(entries);
+    if (pairs.length > MAX_BATCH_SIZE) throw new SemanticCacheError('INVALID_OPTION', `batchSet takes at most ${MAX_BATCH_SIZE} entries per call, got ${pairs.length}.`);
+    if (pairs.length === 0) return;
+    const encoded = pairs.map(([url, embedding]) => [this.keyOf(url), this.#encode(embedding)] as const);
+    try {
+      await this.#driver.mset(encoded, { ttlMs: this.#ttlMs });
+    } catch (error) {
+      throw backendError('batchSet', error);
+    }
+    this.#sets += pairs.length;
+    this.#logger?.debug?.('url-embedding-cache: batch set', { count: pairs.length });
+  }
+
+  /** Counters of this instance. */
+  async getStats(): Promise<UrlEmbeddingCacheStats> {
+    const lookups = this.#hits + this.#misses;
+    return {
+      modelId: this.#modelId,
+      lookups,
+      hits: this.#hits,
+      misses: this.#misses,
+      hitRate: lookups === 0 ? 0 : this.#hits / lookups,
+      sets: this.#sets,
+    };
+  }
+
+  /** Zeroes this instance's counters. */
+  resetStats(): void {
+    this.#hits = 0;
+    this.#misses = 0;
+    this.#sets = 0;
+  }
+}
+
+function toPairs(entries: UrlEmbeddingEntries): Array<readonly [string, EmbeddingInput]> {
+  if (entries === null || typeof entries !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'batchSet needs a Map, an iterable of [url, embedding] pairs or a plain object.');
+  if (Symbol.iterator in entries) {
+    const pairs: Array<readonly [string, EmbeddingInput]> = [];
+    for (const pair of entries as Iterable<readonly [string, EmbeddingInput]>) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new SemanticCacheError('INVALID_OPTION', 'batchSet entries must be [url, embedding] pairs.');
+      pairs.push(pair);
+      if (pairs.length > MAX_BATCH_SIZE) break;
+    }
+    return pairs;
+  }
+  return Object.entries(entries as Record<string, EmbeddingInput>);
+}
