@@ -1,0 +1,380 @@
+import { CacheConfig, CacheCoordinator, ConfigError, createCacheRuntime } from '@lix/coordinator';
+import { decode, decodeToString, encode, encodeString, HuffmanError, readHeader } from '@lix/huffman';
+import { ArchiveError, ConversationArchive } from '@lix/archive';
+import { KVError, type KVDriver } from '@lix/redis-pool';
+import { createIoredisDriver } from '@lix/redis-pool/ioredis';
+import { createMemoryDriver } from '@lix/redis-pool/memory';
+import { createNodeRedisDriver } from '@lix/redis-pool/node-redis';
+import { SemanticCache, SemanticCacheError, UrlEmbeddingCache } from '@lix/semantic-cache';
+import { HybridConversationCache, IdleEvictor, SessionWindowError } from '@lix/session-window';
+import { corrupt, anyValue, hostileEmbedding, hostileNumber, hostileSessionId, hostileString, randomBytes } from './hostile.js';
+import type { Rng } from './rng.js';
+import { messageBody } from './workload.js';
+
+/** A class whose instances count as typed errors of a package. */
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** One family of bad inputs against one public API. */
+export interface SweepGroup {
+  /** `package: api`, as the report names it. */
+  api: string;
+  /** The package's error class (a layer's calls may also raise the typed errors of the layers it wraps). */
+  errors: ErrorClass[];
+  /** Runs the API once with inputs drawn from `rng`. Resolving means the input was accepted. */
+  run(rng: Rng, env: SweepEnv): unknown;
+}
+
+/** Shared objects of the sweep process. */
+export interface SweepEnv {
+  /** Real Redis of the sweep (single node). */
+  redisUrl: string;
+  /** Scratch directory for archives. */
+  dir: string;
+  memory: KVDriver;
+  ioredis: KVDriver;
+  nodeRedis: KVDriver;
+  archive: ConversationArchive;
+  /** Counter for unique names. */
+  next(): number;
+}
+
+const asAny = (value: unknown) => value as never;
+
+function pickDriver(rng: Rng, env: SweepEnv): KVDriver {
+  return rng.pick([env.memory, env.ioredis, env.nodeRedis]);
+}
+
+function hostileKey(rng: Rng): unknown {
+  return rng.chance(0.7) ? `sweep:${hostileString(rng).slice(0, 2_000_000)}` : anyValue(rng);
+}
+
+function validEmbedding(rng: Rng): Float32Array {
+  return Float32Array.from({ length: 16 }, () => rng.next() - 0.5);
+}
+
+/** A sometimes-valid, sometimes-hostile options object built from the valid one. */
+function mangle(rng: Rng, valid: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...valid };
+  const keys = Object.keys(valid);
+  const edits = rng.int(1, 3);
+  for (let i = 0; i < edits; i++) {
+    const key = rng.chance(0.85) ? rng.pick(keys) : `unknown${rng.int(0, 9)}`;
+    copy[key] = rng.chance(0.5) ? hostileNumber(rng) : anyValue(rng);
+  }
+  return copy;
+}
+
+export const SWEEP_GROUPS: SweepGroup[] = [
+  // ---- @lix/huffman
+  { api: 'huffman: decode(random bytes)', errors: [HuffmanError], run: (rng) => decode(randomBytes(rng, rng.int(0, 2048))) },
+  {
+    api: 'huffman: decode(corrupted stream)',
+    errors: [HuffmanError],
+    run: (rng) => decode(corrupt(rng, encode(new TextEncoder().encode(messageBody(rng))))),
+  },
+  { api: 'huffman: decode(wrong type)', errors: [HuffmanError], run: (rng) => decode(asAny(anyValue(rng))) },
+  {
+    api: 'huffman: decode(options)',
+    errors: [HuffmanError],
+    run: (rng) => decode(encode(randomBytes(rng, 100)), asAny(rng.chance(0.5) ? { maxOutputLength: hostileNumber(rng) } : anyValue(rng))),
+  },
+  { api: 'huffman: encode(wrong type)', errors: [HuffmanError], run: (rng) => encode(asAny(anyValue(rng))) },
+  {
+    api: 'huffman: encode(options)',
+    errors: [HuffmanError],
+    run: (rng) => encode(randomBytes(rng, rng.int(0, 600)), asAny(rng.chance(0.6) ? { maxCodeLength: hostileNumber(rng) } : anyValue(rng))),
+  },
+  { api: 'huffman: encodeString', errors: [HuffmanError], run: (rng) => encodeString(asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng))) },
+  { api: 'huffman: decodeToString(corrupted)', errors: [HuffmanError], run: (rng) => decodeToString(corrupt(rng, encodeString(messageBody(rng)))) },
+  { api: 'huffman: readHeader', errors: [HuffmanError], run: (rng) => readHeader(asAny(rng.chance(0.7) ? randomBytes(rng, rng.int(0, 64)) : anyValue(rng))) },
+
+  // ---- @lix/redis-pool
+  {
+    api: 'redis-pool: create*Driver(options) + ping',
+    errors: [KVError],
+    run: async (rng, env) => {
+      const valid = { url: env.redisUrl, commandTimeoutMs: 500, connectTimeoutMs: 500, reconnectMaxDelayMs: 100 };
+      const options = mangle(rng, valid);
+      // Keep connection attempts local: an unroutable host would only measure the OS's timeout.
+      if (typeof options.host === 'string' || typeof options.url === 'string') options.host = '127.0.0.1';
+      const create = rng.pick([createIoredisDriver, createNodeRedisDriver, createMemoryDriver]);
+      const driver = create(asAny(options));
+      try {
+        await driver.ping();
+      } finally {
+        await driver.close();
+      }
+    },
+  },
+  {
+    api: 'redis-pool: get/set/del with hostile keys and values',
+    errors: [KVError],
+    run: async (rng, env) => {
+      const driver = pickDriver(rng, env);
+      const key = hostileKey(rng);
+      const value = rng.chance(0.5) ? anyValue(rng) : new Uint8Array(rng.int(0, 3) * 1024 * 1024);
+      await driver.set(asAny(key), asAny(value), asAny(rng.chance(0.5) ? { ttlMs: hostileNumber(rng), mode: anyValue(rng) } : undefined));
+      await driver.get(asAny(key));
+      await driver.del(asAny(rng.chance(0.7) ? [key] : anyValue(rng)));
+    },
+  },
+  {
+    api: 'redis-pool: list/hash/zset commands with bad arguments',
+    errors: [KVError],
+    run: async (rng, env) => {
+      const driver = pickDriver(rng, env);
+      const key = `sweep:typed:${env.next()}`;
+      await driver.set(key, new Uint8Array([1]));
+      switch (rng.int(0, 7)) {
+        case 0:
+          return driver.rpush(rng.chance(0.5) ? key : asAny(hostileKey(rng)), asAny(rng.chance(0.5) ? [anyValue(rng)] : anyValue(rng)));
+        case 1:
+          return driver.lrange(key, asAny(hostileNumber(rng)), asAny(hostileNumber(rng)));
+        case 2:
+          return driver.hset(key, asAny(rng.chance(0.5) ? { f: anyValue(rng) } : anyValue(rng)));
+        case 3:
+          return driver.zadd(key, asAny([{ score: hostileNumber(rng), member: anyValue(rng) }]));
+        case 4:
+          return driver.incrBy(rng.chance(0.5) ? key : `sweep:n:${env.next()}`, asAny(hostileNumber(rng)));
+        case 5:
+          return driver.pexpire(key, asAny(hostileNumber(rng)));
+        case 6:
+          return driver.mget(asAny(rng.chance(0.5) ? [key, anyValue(rng)] : anyValue(rng)));
+        default:
+          return driver.zrangeByScore(key, asAny(hostileNumber(rng)), asAny(hostileNumber(rng)), asAny(anyValue(rng)));
+      }
+    },
+  },
+  {
+    api: 'redis-pool: scan(hostile pattern)',
+    errors: [KVError],
+    run: async (rng, env) => {
+      let seen = 0;
+      for await (const _key of pickDriver(rng, env).scan(asAny(rng.chance(0.6) ? { match: hostileString(rng).slice(0, 10_000), count: hostileNumber(rng) } : anyValue(rng)))) {
+        if (++seen > 50) break;
+      }
+    },
+  },
+
+  // ---- @lix/archive
+  {
+    api: 'archive: appendTurn(hostile session id / turn)',
+    errors: [ArchiveError],
+    run: (rng, env) =>
+      env.archive.appendTurn(
+        asAny(hostileSessionId(rng)),
+        asAny(rng.chance(0.5) ? { role: 'user', content: messageBody(rng) } : { role: anyValue(rng), content: rng.chance(0.5) ? hostileString(rng) : anyValue(rng), metadata: anyValue(rng), embedding: hostileEmbedding(rng) }),
+      ),
+  },
+  {
+    api: 'archive: loadAll/loadRecent/search/delete(hostile session id)',
+    errors: [ArchiveError],
+    run: (rng, env) => {
+      const id = asAny(hostileSessionId(rng));
+      switch (rng.int(0, 5)) {
+        case 0:
+          return env.archive.loadAll(id);
+        case 1:
+          return env.archive.loadRecent(id, asAny(hostileNumber(rng)));
+        case 2:
+          return env.archive.searchByText(id, asAny(anyValue(rng)), asAny(hostileNumber(rng)));
+        case 3:
+          return env.archive.searchByEmbedding(id, asAny(hostileEmbedding(rng)), asAny(hostileNumber(rng)));
+        case 4:
+          return env.archive.getMetadata(id);
+        default:
+          return env.archive.deleteSession(id);
+      }
+    },
+  },
+  {
+    api: 'archive: corrupted files',
+    errors: [ArchiveError],
+    run: async (rng, env) => {
+      const sessionId = `corrupt-${env.next()}`;
+      for (let i = 0; i < rng.int(1, 6); i++) await env.archive.appendTurn(sessionId, { role: 'user', content: messageBody(rng) });
+      await corruptArchiveFiles(rng, env.dir, sessionId);
+      // A fresh instance, so nothing cached in memory hides the damage.
+      const fresh = new ConversationArchive({ dir: env.dir });
+      try {
+        switch (rng.int(0, 4)) {
+          case 0:
+            return await fresh.loadAll(sessionId);
+          case 1:
+            return await fresh.loadRecent(sessionId, 3);
+          case 2:
+            return await fresh.getMetadata(sessionId);
+          case 3:
+            return await fresh.searchByText(sessionId, 'the', 3);
+          default:
+            return await fresh.appendTurn(sessionId, { role: 'user', content: 'after corruption' });
+        }
+      } finally {
+        await fresh.close?.();
+      }
+    },
+  },
+  {
+    api: 'archive: new ConversationArchive(options)',
+    errors: [ArchiveError],
+    run: async (rng, env) => {
+      const archive = new ConversationArchive(asAny(mangle(rng, { dir: `${env.dir}/opts-${env.next()}`, ttlDays: 14, codec: 'huffman' })));
+      await archive.close?.();
+    },
+  },
+
+  // ---- @lix/session-window
+  {
+    api: 'session-window: new HybridConversationCache(options)',
+    errors: [SessionWindowError],
+    run: (rng, env) => new HybridConversationCache(asAny(mangle(rng, { sessionId: 'ok', driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5, sessionMaxTokens: 100 }))),
+  },
+  {
+    api: 'session-window: addMessage(hostile)',
+    errors: [SessionWindowError],
+    run: (rng, env) => {
+      const cache = new HybridConversationCache({ sessionId: `sw-${env.next()}`, driver: pickDriver(rng, env), archive: env.archive, keyPrefix: 'sweep' });
+      return cache.addMessage(
+        asAny(rng.chance(0.3) ? 'user' : anyValue(rng)),
+        asAny(rng.chance(0.4) ? hostileString(rng) : anyValue(rng)),
+        asAny(rng.chance(0.5) ? undefined : rng.chance(0.5) ? { big: 'x'.repeat(rng.int(1, 200) * 1024) } : anyValue(rng)),
+        asAny(rng.chance(0.5) ? undefined : hostileEmbedding(rng)),
+      );
+    },
+  },
+  {
+    api: 'session-window: hostile session id',
+    errors: [SessionWindowError],
+    run: async (rng, env) => {
+      const cache = new HybridConversationCache({ sessionId: asAny(hostileSessionId(rng)), driver: pickDriver(rng, env), archive: env.archive, keyPrefix: 'sweep' });
+      await cache.addMessage('user', 'hello');
+      return cache.getContext();
+    },
+  },
+  {
+    api: 'session-window: smartContext/getFormattedContext(hostile)',
+    errors: [SessionWindowError],
+    run: async (rng, env) => {
+      const cache = new HybridConversationCache({ sessionId: `sw-${env.next()}`, driver: pickDriver(rng, env), archive: env.archive, keyPrefix: 'sweep' });
+      await cache.addMessage('user', messageBody(rng));
+      return rng.chance(0.5)
+        ? cache.smartContext(asAny(anyValue(rng)), asAny(hostileEmbedding(rng)), asAny(hostileNumber(rng)), asAny(hostileNumber(rng)))
+        : cache.getFormattedContext(asAny(hostileNumber(rng)));
+    },
+  },
+  {
+    api: 'session-window: new IdleEvictor(options)',
+    errors: [SessionWindowError],
+    run: async (rng, env) => {
+      const evictor = new IdleEvictor(asAny(mangle(rng, { driver: env.memory, archive: env.archive, keyPrefix: 'sweep', evictAfterMs: 1000, intervalMs: 1000 })));
+      await evictor.runOnce();
+      await evictor.stop();
+    },
+  },
+
+  // ---- @lix/semantic-cache
+  {
+    api: 'semantic-cache: new SemanticCache(options)',
+    errors: [SemanticCacheError],
+    run: (rng, env) => new SemanticCache(asAny(mangle(rng, { driver: env.memory, sessionId: 'ok', keyPrefix: 'sweep', similarityThreshold: 0.9, ttlMs: 1000, maxItemsPerUrl: 5 }))),
+  },
+  {
+    api: 'semantic-cache: get/set(hostile)',
+    errors: [SemanticCacheError],
+    run: async (rng, env) => {
+      const cache = new SemanticCache(asAny({ driver: pickDriver(rng, env), sessionId: rng.chance(0.5) ? `sc-${env.next()}` : hostileSessionId(rng), keyPrefix: 'sweep' }));
+      const url = rng.chance(0.4) ? 'https://example.com/a' : anyValue(rng);
+      const embedding = rng.chance(0.4) ? validEmbedding(rng) : hostileEmbedding(rng);
+      if (rng.chance(0.5)) return cache.set(asAny(url), asAny(embedding), asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)));
+      return cache.get(asAny(url), asAny(embedding));
+    },
+  },
+  {
+    api: 'semantic-cache: UrlEmbeddingCache(hostile)',
+    errors: [SemanticCacheError],
+    run: async (rng, env) => {
+      const cache = new UrlEmbeddingCache(asAny(rng.chance(0.7) ? { driver: pickDriver(rng, env), modelId: 'sweep', keyPrefix: 'sweep' } : mangle(rng, { driver: env.memory, modelId: 'm' })));
+      const url = rng.chance(0.3) ? 'https://example.com/u' : rng.chance(0.5) ? hostileString(rng) : anyValue(rng);
+      switch (rng.int(0, 2)) {
+        case 0:
+          return cache.get(asAny(url));
+        case 1:
+          return cache.set(asAny(url), asAny(rng.chance(0.3) ? validEmbedding(rng) : hostileEmbedding(rng)));
+        default:
+          return cache.batchSet(asAny(rng.chance(0.5) ? [[url, hostileEmbedding(rng)]] : anyValue(rng)));
+      }
+    },
+  },
+
+  // ---- @lix/coordinator
+  { api: 'coordinator: new CacheConfig(options)', errors: [ConfigError], run: (rng) => new CacheConfig(asAny(mangle(rng, { driver: 'memory', hotWindowSize: 20, redisPort: 6379, archiveDir: '/tmp/x', semanticSimilarityThreshold: 0.9 }))) },
+  {
+    api: 'coordinator: CacheConfig.fromEnv(hostile environment)',
+    errors: [ConfigError],
+    run: (rng) => {
+      const env: Record<string, unknown> = {};
+      for (const name of ['REDIS_PORT', 'REDIS_URL', 'HOT_WINDOW_SIZE', 'SEMANTIC_SIMILARITY_THRESHOLD', 'REDIS_CLUSTER_NODES', 'REDIS_DRIVER', 'SESSION_MAX_TOKENS']) {
+        if (rng.chance(0.4)) env[`APP_${name}`] = rng.chance(0.7) ? hostileString(rng).slice(0, 100_000) : String(hostileNumber(rng));
+      }
+      return CacheConfig.fromEnv(asAny(rng.chance(0.8) ? 'APP' : anyValue(rng)), asAny(env));
+    },
+  },
+  { api: 'coordinator: new CacheCoordinator(options)', errors: [ConfigError], run: (rng) => new CacheCoordinator(asAny(rng.chance(0.5) ? { sessionId: hostileSessionId(rng) } : anyValue(rng))) },
+  {
+    api: 'coordinator: runtime coordinator calls (hostile)',
+    errors: [ConfigError, SessionWindowError, SemanticCacheError, KVError, ArchiveError],
+    run: async (rng, env) => {
+      const runtime = coordinatorRuntime(env);
+      const coordinator = runtime.forSession(asAny(rng.chance(0.7) ? `co-${env.next()}` : hostileSessionId(rng)));
+      switch (rng.int(0, 5)) {
+        case 0:
+          return coordinator.addMessageToContext(asAny(rng.chance(0.5) ? 'user' : anyValue(rng)), asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)), asAny(anyValue(rng)));
+        case 1:
+          return coordinator.getSemanticResponse(asAny(anyValue(rng)), asAny(hostileEmbedding(rng)));
+        case 2:
+          return coordinator.cacheSemanticResponse(asAny(rng.chance(0.5) ? 'https://x' : anyValue(rng)), asAny(hostileEmbedding(rng)), asAny(anyValue(rng)));
+        case 3:
+          return coordinator.getUrlEmbedding(asAny(anyValue(rng)));
+        case 4:
+          return coordinator.cacheUrlEmbedding(asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)), asAny(hostileEmbedding(rng)));
+        default:
+          return coordinator.batchCacheUrlEmbeddings(asAny(anyValue(rng)));
+      }
+    },
+  },
+];
+
+let runtimeOfEnv: ReturnType<typeof createCacheRuntime> | undefined;
+function coordinatorRuntime(env: SweepEnv): ReturnType<typeof createCacheRuntime> {
+  runtimeOfEnv ??= createCacheRuntime({ config: { driver: 'memory', archiveDir: `${env.dir}/runtime` }, idleEviction: false });
+  return runtimeOfEnv;
+}
+
+/** Closes what {@link SWEEP_GROUPS} opened lazily. */
+export async function closeSweepGroups(): Promise<void> {
+  await runtimeOfEnv?.close();
+  runtimeOfEnv = undefined;
+}
+
+/** Damages the files the archive wrote for a session (whatever their layout): corrupted, truncated or replaced bytes. */
+async function corruptArchiveFiles(rng: Rng, dir: string, sessionId: string): Promise<void> {
+  const { readdirSync, readFileSync, writeFileSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const files: string[] = [];
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && path.includes(sessionId.replace(/[^a-zA-Z0-9_-]/g, ''))) files.push(path);
+    }
+  };
+  walk(dir);
+  if (files.length === 0) {
+    // The layout hides session ids from file names: damage the newest files instead.
+    walk(dir);
+  }
+  for (const file of files) {
+    if (statSync(file).size === 0 && rng.chance(0.5)) continue;
+    writeFileSync(file, corrupt(rng, new Uint8Array(readFileSync(file))));
+  }
+}
