@@ -44,6 +44,19 @@ describe.each([
     await cluster.stop();
   });
 
+  it('fails with AUTH_FAILED when a password is given to a cluster without one (no fallback)', async () => {
+    const wrong = create({ cluster: { nodes: cluster.startupNodes }, password: 'not-configured', connectTimeoutMs: 2000 });
+    try {
+      const error = await wrong.get('k').then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(isKVError(error, 'AUTH_FAILED')).toBe(true);
+    } finally {
+      await wrong.close();
+    }
+  });
+
   it('fails commands for the dead master with a typed error within the timeout, serves the others, and recovers after restart', async () => {
     const victim = cluster.nodes[2]!;
     const survivor = cluster.nodes[0]!;

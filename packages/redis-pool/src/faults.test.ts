@@ -118,6 +118,20 @@ describe.each(drivers)('%s driver under faults', (_name, create) => {
     expect(attempts.every((error) => isKVError(error, 'CONNECTION_LOST'))).toBe(true);
     expect(Date.now() - started).toBeLessThan(1500);
   });
+
+  it('connects by itself once a server appears where none was at first', async () => {
+    const port = await getFreePort();
+    const driver = make({ port });
+    await expectCode(driver.ping(), 'CONNECTION_LOST');
+    const late = await startRedisServer({ port });
+    try {
+      await eventually(() => driver.ping());
+      await driver.set('late:k', bytes('v'));
+      expect(await driver.get('late:k')).toEqual(bytes('v'));
+    } finally {
+      await late.stop();
+    }
+  });
 });
 
 describe.each(drivers)('%s driver authentication', (_name, create) => {

@@ -92,7 +92,12 @@ class IoredisTransport implements RespTransport {
 
   connect(): Promise<void> {
     if (this.#closed) return Promise.reject(new KVError('CLIENT_CLOSED', 'ioredis: connect() after close()'));
-    this.#starting ??= this.#start();
+    // Once the client exists the gate answers (the client reconnects by itself); until
+    // then one start attempt runs at a time, and a failed one is retried by the next call.
+    if (this.#client !== undefined && this.#starting === undefined) return this.#gate.check() ?? Promise.resolve();
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
     return this.#starting.then(() => (this.#gate.ready ? undefined : this.#gate.check()));
   }
 
@@ -135,7 +140,8 @@ class IoredisTransport implements RespTransport {
   #listen(client: Client): void {
     const logger = this.#resolved.logger;
     const { username, password } = this.#resolved;
-    const verifyAuth = password !== undefined && this.#options.client === undefined && !isClusterClient(client);
+    const verifyAuth = password !== undefined && this.#options.client === undefined;
+    const authArgs: RespArg[] = username === undefined ? ['AUTH', password ?? ''] : ['AUTH', username, password ?? ''];
     const onReady = () => {
       logger?.debug?.('ioredis: ready');
       if (!verifyAuth) {
@@ -145,7 +151,9 @@ class IoredisTransport implements RespTransport {
       // ioredis carries on unauthenticated when the server has no password set (it only
       // warns). A configured password that the server does not accept must be an error,
       // so AUTH is repeated here and the driver opens only when it succeeds.
-      callBuffer(client, username === undefined ? ['AUTH', password] : ['AUTH', username, password]).then(
+      // On a cluster every node is checked once the cluster is ready.
+      const nodes: Redis[] = isClusterClient(client) ? client.nodes('all') : [client];
+      Promise.all(nodes.map((node) => callBuffer(node, authArgs))).then(
         () => this.#gate.markReady(),
         (error: unknown) => this.#gate.markDown(error),
       );

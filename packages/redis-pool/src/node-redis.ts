@@ -1,6 +1,7 @@
 import type { RedisClientType, RedisClusterType } from 'redis';
 import { CommandDeadlines } from './command-deadline.js';
 import { ConnectionGate } from './connection-gate.js';
+import { classifyRedisError } from './error-mapping.js';
 import { reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import type { KVDriver } from './driver.js';
 import { KVError } from './errors.js';
@@ -59,6 +60,8 @@ class NodeRedisTransport implements RespTransport {
   #commandOptions: { typeMapping: Record<number, unknown>; timeout: number } | undefined;
   readonly #deadlines: CommandDeadlines;
   #starting: Promise<void> | undefined;
+  /** Last error a cluster node reported, to explain a failed cluster connect. */
+  #lastNodeError: Error | undefined;
   #closed = false;
   #detach: (() => void) | undefined;
 
@@ -79,7 +82,12 @@ class NodeRedisTransport implements RespTransport {
 
   connect(): Promise<void> {
     if (this.#closed) return Promise.reject(new KVError('CLIENT_CLOSED', 'node-redis: connect() after close()'));
-    this.#starting ??= this.#start();
+    // Once the client exists the gate answers (the client reconnects by itself); until
+    // then one start attempt runs at a time, and a failed one is retried by the next call.
+    if (this.#client !== undefined && this.#starting === undefined) return this.#gate.check() ?? Promise.resolve();
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
     return this.#starting.then(() => (this.#gate.ready ? undefined : this.#gate.check()));
   }
 
@@ -102,14 +110,29 @@ class NodeRedisTransport implements RespTransport {
       // surface as offline errors from the node's own client (no queue, no waiting).
       if (!client.isOpen) {
         const connecting = client.connect();
+        let timer: NodeJS.Timeout | undefined;
         const failed = new Promise<never>((_, reject) => {
-          setTimeout(() => reject(new KVError('CONNECTION_LOST', `node-redis: cluster not reachable within ${this.#resolved.connectTimeoutMs} ms`)), this.#resolved.connectTimeoutMs).unref();
+          timer = setTimeout(() => reject(new KVError('CONNECTION_LOST', `node-redis: cluster not reachable within ${this.#resolved.connectTimeoutMs} ms`)), this.#resolved.connectTimeoutMs);
+          timer.unref();
         });
         try {
           await Promise.race([connecting, failed]);
         } catch (error) {
           connecting.catch(() => undefined);
+          // A cluster client does not retry a failed first connect: drop it, so the next
+          // command starts over with a fresh one.
+          this.#detach?.();
+          client.on('error', () => undefined);
+          if (this.#ownsClient && client.isOpen) client.destroy();
+          this.#client = undefined;
+          // "All the root nodes are unavailable" hides a rejected password: say so.
+          const last = this.#lastNodeError;
+          if (last !== undefined && classifyRedisError(last) === 'AUTH_FAILED') {
+            throw new KVError('AUTH_FAILED', `node-redis: Redis rejected the credentials: ${last.message}`, { cause: last });
+          }
           throw error;
+        } finally {
+          clearTimeout(timer);
         }
       }
       this.#gate.markReady();
@@ -165,12 +188,16 @@ class NodeRedisTransport implements RespTransport {
     };
     const onError = (error: Error) => {
       logger?.warn?.('node-redis: connection error', { error: error.message });
-      if (!cluster) this.#gate.markDown(error);
+      if (cluster) this.#lastNodeError = error;
+      else this.#gate.markDown(error);
     };
     const onEnd = () => {
       if (!this.#closed && !cluster) this.#gate.markDown(new Error('Socket closed unexpectedly'));
     };
-    const onNodeError = (error: Error) => logger?.warn?.('node-redis: cluster node error', { error: error.message });
+    const onNodeError = (error: Error) => {
+      this.#lastNodeError = error;
+      logger?.warn?.('node-redis: cluster node error', { error: error.message });
+    };
     client.on('error', onError);
     client.on('node-error', onNodeError);
     if (!cluster) {
