@@ -93,5 +93,6 @@ export function modelSegment(modelId: unknown): string {
  * redis-cli), `<prefix>:ue:<model>:h:<sha256 hex>` for longer ones, so keys stay bounded.
  */
 export function urlEmbeddingKey(prefix: string, model: string, url: string): string {
-  return Buffer.byteLength(url, 'utf8') <= MAX_RAW_URL_BYTES ? `${prefix}:ue:${model}:u:${url}` : `${prefix}:ue:${model}:h:${sha256Hex(url)}`;
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short URLs skip measuring.
+  return url.length * 3 <= MAX_RAW_URL_BYTES || Buffer.byteLength(url, 'utf8') <= MAX_RAW_URL_BYTES ? `${prefix}:ue:${model}:u:${url}` : `${prefix}:ue:${model}:h:${sha256Hex(url)}`;
 }

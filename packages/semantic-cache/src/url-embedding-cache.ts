@@ -1,7 +1,7 @@
 import type { KVDriver, Logger } from '@lix/redis-pool';
 import { SemanticCacheError, backendError } from './errors.js';
 import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, modelSegment, urlEmbeddingKey } from './keys.js';
-import { bytesToFloat32, float32ToBytes, toFloat32, type EmbeddingInput } from './vector.js';
+import { bytesToFloat32, bytesToFloat32Batch, float32ToBytes, toFloat32, type EmbeddingInput } from './vector.js';
 
 /** Default TTL of a URL embedding: 24 hours, as in the original. */
 export const DEFAULT_URL_EMBEDDING_TTL_MS = 86_400_000;
@@ -88,13 +88,13 @@ export class UrlEmbeddingCache {
     return urlEmbeddingKey(this.#prefix, this.#model, checkUrl(url));
   }
 
-  #decode(url: string, bytes: Uint8Array | null): Float32Array | null {
+  #decode(url: string, bytes: Uint8Array | null, decoded: Float32Array | null | undefined = bytes === null ? null : (bytesToFloat32(bytes) ?? undefined)): Float32Array | null {
     if (bytes === null) {
       this.#misses++;
       return null;
     }
-    const vector = bytesToFloat32(bytes);
-    if (vector === null || vector.length === 0 || (this.#dimensions !== undefined && vector.length !== this.#dimensions)) {
+    const vector = decoded;
+    if (vector === null || vector === undefined || vector.length === 0 || (this.#dimensions !== undefined && vector.length !== this.#dimensions)) {
       throw new SemanticCacheError(
         'CORRUPT_ENTRY',
         `The cached embedding of ${url.slice(0, 200)} is ${bytes.length} bytes, not ${this.#dimensions === undefined ? 'a whole number of' : this.#dimensions} float32 values.`,
@@ -138,7 +138,8 @@ export class UrlEmbeddingCache {
 
   /**
    * Embeddings of `urls` in the same order (`null` for each miss), with one MGET: one round
-   * trip on a single node, one per slot group on a Cluster.
+   * trip on a single node, one per slot group on a Cluster. The returned arrays may be views
+   * into one shared buffer (disjoint ranges); copy one before transferring its buffer.
    */
   async batchGet(urls: readonly string[]): Promise<Array<Float32Array | null>> {
     if (!Array.isArray(urls)) throw new SemanticCacheError('INVALID_URL', 'batchGet needs an array of URLs.');
@@ -151,7 +152,8 @@ export class UrlEmbeddingCache {
     } catch (error) {
       throw backendError('batchGet', error);
     }
-    return values.map((bytes, index) => this.#decode(urls[index]!, bytes));
+    const decoded = bytesToFloat32Batch(values);
+    return values.map((bytes, index) => this.#decode(urls[index]!, bytes, decoded[index]));
   }
 
   /**

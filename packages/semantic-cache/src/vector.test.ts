@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SemanticCacheError } from './errors.js';
-import { MAX_DIMENSIONS, bytesToFloat32, cosineSimilarity, float32ToBytes, normalizeEmbedding, toFloat32 } from './vector.js';
+import { MAX_DIMENSIONS, bytesToFloat32, bytesToFloat32Batch, cosineSimilarity, float32ToBytes, normalizeEmbedding, toFloat32 } from './vector.js';
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -78,5 +78,16 @@ describe('cosineSimilarity', () => {
 
   it('refuses vectors of different lengths with DIMENSION_MISMATCH', () => {
     expect(codeOf(() => cosineSimilarity([1], [1, 2]))).toBe('DIMENSION_MISMATCH');
+  });
+});
+
+describe('bytesToFloat32Batch', () => {
+  it('decodes aligned and unaligned values alike, keeps nulls, flags partial vectors', () => {
+    const a = new Float32Array([1, 2]);
+    const b = new Float32Array([3, 4, 5]);
+    const shifted = new Uint8Array(13);
+    shifted.set(float32ToBytes(b), 1);
+    const out = bytesToFloat32Batch([float32ToBytes(a), null, shifted.subarray(1), new Uint8Array(5)]);
+    expect(out).toEqual([a, null, b, undefined]);
   });
 });

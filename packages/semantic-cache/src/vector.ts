@@ -74,13 +74,39 @@ export function bytesToFloat32(bytes: Uint8Array): Float32Array | null {
   if (bytes.byteLength % 4 !== 0) return null;
   const count = bytes.byteLength / 4;
   if (hostIsLittleEndian) {
-    // A copy, so the result is aligned and owns its memory whatever buffer the driver returned.
+    // Drivers hand over bytes the caller owns, so an aligned reply is viewed in place (no
+    // copy per vector in a batch); an unaligned one is copied once to align it.
+    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
     return new Float32Array(bytes.slice().buffer, 0, count);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
   return out;
+}
+
+/**
+ * {@link bytesToFloat32} for many values at once: unaligned values are copied into ONE
+ * shared buffer (disjoint ranges), because an allocation per vector cost more than the
+ * MGET itself. Entries that are not whole float32 vectors come back as `undefined`.
+ */
+export function bytesToFloat32Batch(values: readonly (Uint8Array | null)[]): Array<Float32Array | null | undefined> {
+  let unalignedBytes = 0;
+  for (const bytes of values) {
+    if (bytes !== null && bytes.byteLength % 4 === 0 && (!hostIsLittleEndian || bytes.byteOffset % 4 !== 0)) unalignedBytes += bytes.byteLength;
+  }
+  const pool = unalignedBytes > 0 && hostIsLittleEndian ? new Uint8Array(unalignedBytes) : undefined;
+  let at = 0;
+  return values.map((bytes) => {
+    if (bytes === null) return null;
+    if (bytes.byteLength % 4 !== 0) return undefined;
+    if (!hostIsLittleEndian) return bytesToFloat32(bytes);
+    if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    pool!.set(bytes, at);
+    const view = new Float32Array(pool!.buffer, at, bytes.byteLength / 4);
+    at += bytes.byteLength;
+    return view;
+  });
 }
 
 /** Cosine similarity of two vectors of equal length (for tests and tools; the scan uses dot products of unit vectors). */
