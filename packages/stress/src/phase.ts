@@ -112,6 +112,8 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       similarityThreshold: options.similarityThreshold,
       evictAfterMs: options.evictAfterMs,
       idleChance: options.idleChance,
+      // Two messages per turn; the writes are meant to end at about 70 % of the phase.
+      turnIntervalMs: Math.floor((options.durationMs * 0.7) / Math.max(1, Math.ceil(options.messagesPerSession / 2))),
     });
     const pool = new WorkerPool(configFor);
     progress(`[${options.topology}] starting ${options.workers} workers`);

@@ -61,8 +61,10 @@ export function reportTable(result: StressResult): string {
     row('addMessage p99', (p) => p.addMessageP99Ms, ms, 'none'),
     row('getContext p50', (p) => p.getContextP50Ms, ms, 'none'),
     row('getContext p99', (p) => p.getContextP99Ms, ms, 'none'),
-    row('semantic hits / lookups', (p) => p.stats.semanticHits, int),
-    row('URL embedding hits (wrong: 0)', (p) => p.stats.urlHits),
+    row('semantic lookups', (p) => p.stats.semanticHits + p.stats.semanticMisses),
+    row('  hits (same session, same question)', (p) => p.stats.semanticHits - p.stats.wrongTopicHits - p.stats.crossSessionHits - p.stats.unknownResponses),
+    row('URL embedding lookups / hits', (p) => p.stats.urlHits + p.stats.urlMisses),
+    row('  hits (all bit-exact)', (p) => p.stats.urlHits),
     row('sessions evicted while idle', (p) => p.stats.evicted),
     row('Redis memory at end (masters)', (p) => p.redisUsedMemoryBytes, mib),
     row('Redis keys at end', (p) => p.redisKeys),
@@ -72,16 +74,15 @@ export function reportTable(result: StressResult): string {
     ...phases.map((phase) => ratio(phase.archiveBytes, phase.rawJsonBytes)),
     ...(phases.length > 1 ? [ratio(phases.reduce((s, p) => s + p.archiveBytes, 0), phases.reduce((s, p) => s + p.rawJsonBytes, 0))] : []),
   ]);
-  const blank = phases.length > 1 ? phases.map(() => '') : [];
   if (result.sweep) {
     const sweep = result.sweep;
-    const cell = (value: number) => [...blank, int(value)].slice(-(phases.length > 1 ? phases.length + 1 : 1));
-    const pad = (value: string) => (phases.length > 1 ? [...phases.map(() => ''), value] : [value]);
-    rows.push(['bad inputs tried (APIs)', ...pad(`${int(sweep.tried)} (${sweep.apis})`)]);
-    rows.push(['  typed errors', ...cell(sweep.typed)]);
-    rows.push(['  accepted as valid', ...cell(sweep.accepted)]);
-    rows.push(['  crashes', ...cell(sweep.crashes)]);
-    rows.push(['  hangs', ...cell(sweep.hangs)]);
+    // The sweep is not per topology: its figures sit in the last column.
+    const cells = (value: string) => [...(phases.length > 1 ? phases.map(() => '') : []), value];
+    rows.push([`bad inputs tried (${sweep.apis} APIs)`, ...cells(int(sweep.tried))]);
+    rows.push(['  typed errors', ...cells(int(sweep.typed))]);
+    rows.push(['  accepted (valid after all)', ...cells(int(sweep.accepted))]);
+    rows.push(['  crashes', ...cells(int(sweep.crashes))]);
+    rows.push(['  hangs', ...cells(int(sweep.hangs))]);
   }
   return formatTable(header, rows);
 }

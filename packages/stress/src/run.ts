@@ -3,7 +3,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPhase, type PhaseOptions, type PhaseResult } from './phase.js';
 import { hashString } from './rng.js';
-import { runSweep, type SweepResult } from './sweep.js';
+import type { SweepResult } from './sweep.js';
 import type { TopologyKind } from './topology.js';
 import { emptyVerdict, mergeVerdicts, type Verdict } from './verify.js';
 
@@ -53,7 +53,7 @@ export const DEFAULT_OPTIONS: StressOptions = {
   evictAfterMs: 3000,
   idleChance: 0.08,
   clusterNodeTimeoutMs: 1000,
-  sweepRounds: 40,
+  sweepRounds: 200,
   sweepTimeoutMs: 5000,
   keep: false,
 };
@@ -147,6 +147,8 @@ export async function runStress(given: Partial<StressOptions> = {}): Promise<Str
     }
     if (options.sweepRounds > 0) {
       options.progress?.('[sweep] calling every public API with bad input');
+      // Loaded only when asked for: it imports every package's public API.
+      const { runSweep } = await import('./sweep.js');
       sweep = await runSweep({ rounds: options.sweepRounds, seed: options.seed, timeoutMs: options.sweepTimeoutMs, workDir: join(workDir, 'sweep') });
     }
   } finally {

@@ -22,6 +22,11 @@ export interface WorkerConfig {
   evictAfterMs: number;
   /** Probability that a session goes idle for longer than `evictAfterMs` after a turn. */
   idleChance: number;
+  /**
+   * Mean pause between two turns of one session, so that the writes spread over the
+   * phase and the faults hit a system under load (0: as fast as the system answers).
+   */
+  turnIntervalMs: number;
 }
 
 /** Name of the environment variable holding the {@link WorkerConfig}. */

@@ -252,7 +252,11 @@ async function main(cfg: WorkerConfig): Promise<void> {
       }
       const rng = picked.rng;
       // Idle gaps: some sessions fall silent long enough to be evicted, the rest think briefly.
-      picked.readyAt = Date.now() + (rng.chance(cfg.idleChance) ? rng.int(cfg.evictAfterMs + 500, cfg.evictAfterMs * 2 + 1000) : rng.int(0, 150));
+      picked.readyAt =
+        Date.now() +
+        (rng.chance(cfg.idleChance)
+          ? rng.int(cfg.evictAfterMs + 500, cfg.evictAfterMs * 2 + 1000)
+          : rng.int(Math.floor(cfg.turnIntervalMs / 2), Math.ceil((cfg.turnIntervalMs * 3) / 2)));
       // Read-only traffic after the writes are done: keep the caches busy for the faults, but gently.
       if (picked.nextIndex >= cfg.messagesPerSession) picked.readyAt += 500;
     }
