@@ -171,6 +171,11 @@ export class MemoryServer implements MemoryStore {
     return this.#keys.size;
   }
 
+  /** True while the background sweep timer exists (only while some key has a TTL). */
+  get sweepScheduled(): boolean {
+    return this.#timer !== undefined;
+  }
+
   /** Drops every key (FLUSHALL). */
   flushAll(): void {
     this.#keys = new Map();

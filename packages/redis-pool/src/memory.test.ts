@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as vitest from 'vitest';
 import { describe, expect, it } from 'vitest';
 import { runKVDriverConformance } from './conformance.js';
@@ -129,6 +132,39 @@ describe('memory driver: expiry', () => {
     expect(server.storedKeyCount).toBe(1);
     expect(await driver.get('keep')).toEqual(bytes('v'));
     server.close();
+  });
+
+  it('the sweep timer exists only while keys have a TTL and is gone after close()', async () => {
+    const clock = manualClock();
+    const server = new MemoryServer({ clock });
+    const driver = createMemoryDriver({ store: server });
+    expect(server.sweepScheduled).toBe(false);
+    await driver.set('a', bytes('v'), { ttlMs: 1000 });
+    await driver.set('b', bytes('v'), { ttlMs: 1000 });
+    expect(server.sweepScheduled).toBe(true);
+    await driver.del(['a']);
+    expect(server.sweepScheduled).toBe(true);
+    await driver.set('b', bytes('no ttl now'));
+    expect(server.sweepScheduled).toBe(false);
+    await driver.set('c', bytes('v'), { ttlMs: 1000 });
+    expect(server.sweepScheduled).toBe(true);
+    await driver.close();
+    server.close();
+    expect(server.sweepScheduled).toBe(false);
+  });
+
+  it('a process that never closes its memory driver still exits (the timer is unref()ed)', async () => {
+    const memoryModule = fileURLToPath(new URL('./memory.ts', import.meta.url));
+    const program = `import { createMemoryDriver } from ${JSON.stringify(memoryModule)};
+      const kv = createMemoryDriver();
+      await kv.set('k', new Uint8Array([1]), { ttlMs: 60000 });
+      console.log('ready');`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@lix/source', '--input-type=module', '-e', program],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 20_000 },
+    );
+    expect(stdout.trim()).toBe('ready');
   });
 
   it('sweep() inspects at most the keys it is allowed to', () => {
