@@ -96,3 +96,18 @@ describe('scanBestMatch', () => {
     expect(result.similarity).toBeGreaterThan(0.9999);
   });
 });
+
+describe('scanBestMatch with odd dimensions', () => {
+  it('includes the components past the last group of four', () => {
+    const random = seededRandom(9);
+    const query = randomVector(random, 7);
+    const records = [0.5, 0.99].map((similarity, i) => ({ expiresAt: 10, id: `0000000${i}`, vector: vectorAtSimilarity(query, similarity, random) }));
+    const bytes = pack(7, records);
+    const result = scanBestMatch(bytes, 7, 2, normalizeEmbedding(query), 0);
+    expect(result.index).toBe(1);
+    expect(result.similarity).toBeCloseTo(0.99, 5);
+    const shifted = new Uint8Array(bytes.length + 2);
+    shifted.set(bytes, 2);
+    expect(scanBestMatch(shifted.subarray(2), 7, 2, normalizeEmbedding(query), 0).similarity).toBeCloseTo(0.99, 5);
+  });
+});

@@ -1,6 +1,6 @@
 import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
 import { SemanticCacheError, backendError } from './errors.js';
-import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, responsesKeyOf, scopeKeys, scopeScanPattern } from './keys.js';
+import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, responsesKeyOf, scopeKeys, scopeScanPattern, type ScopeKeys } from './keys.js';
 import { countLive, formatExpiry, readHeader, recordId, scanBestMatch } from './records.js';
 import { SET_CORRUPT, SET_DIMENSION_MISMATCH, SET_OK, headerArg, setEntryScript } from './scripts.js';
 import { decodeResponse, encodeResponse } from './serialization.js';
@@ -127,6 +127,8 @@ export class SemanticCache<T = unknown> {
   readonly #logger: Logger | undefined;
   readonly #clock: Clock;
   readonly #similarities = new SimilarityTracker();
+  /** URL → keys, so repeated lookups on one page skip hashing; bounded and simply cleared when full. */
+  readonly #keyCache = new Map<string, ScopeKeys>();
   #hits = 0;
   #misses = 0;
   #emptyMisses = 0;
@@ -178,6 +180,16 @@ export class SemanticCache<T = unknown> {
     return this.#threshold;
   }
 
+  #keysOf(url: string): ScopeKeys {
+    let keys = this.#keyCache.get(url);
+    if (keys === undefined) {
+      keys = scopeKeys(this.#prefix, this.#scope, this.#sessionId, url);
+      if (this.#keyCache.size >= 256) this.#keyCache.clear();
+      if (url.length <= 2048) this.#keyCache.set(url, keys);
+    }
+    return keys;
+  }
+
   #now(): number {
     return Math.floor(this.#clock.now());
   }
@@ -193,7 +205,7 @@ export class SemanticCache<T = unknown> {
     checkUrl(url);
     const threshold = options?.similarityThreshold === undefined ? this.#threshold : checkThreshold(options.similarityThreshold, 'similarityThreshold');
     const query = normalizeEmbedding(embedding);
-    const keys = scopeKeys(this.#prefix, this.#scope, this.#sessionId, url);
+    const keys = this.#keysOf(url);
     let packed: Uint8Array | null;
     try {
       packed = await this.#driver.get(keys.vectors);
@@ -248,7 +260,7 @@ export class SemanticCache<T = unknown> {
     checkUrl(url);
     const unit = normalizeEmbedding(embedding);
     const encoded = encodeResponse(response, this.#maxResponseBytes);
-    const keys = scopeKeys(this.#prefix, this.#scope, this.#sessionId, url);
+    const keys = this.#keysOf(url);
     const now = this.#now();
     let reply;
     try {
