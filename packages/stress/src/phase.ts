@@ -9,7 +9,7 @@ import { startCluster, startSingle, type Topology, type TopologyKind } from './t
 import { emptyVerdict, groupLedger, verifySession, type Verdict } from './verify.js';
 import { WorkerPool, type PoolCounts } from './worker-pool.js';
 import { OPERATIONS, type WorkerConfig, type WorkerStats } from './worker-protocol.js';
-import { sessionIdOf } from './workload.js';
+import { embedQuery, parseSemanticResponse, phraseQuery, sessionIdOf, TOPIC_COUNT, topicUrl } from './workload.js';
 
 /** Settings of one topology's run. */
 export interface PhaseOptions {
@@ -53,6 +53,11 @@ export interface PhaseResult {
   redisKeys: number;
   archiveBytes: number;
   rawJsonBytes: number;
+  /**
+   * The end-of-run isolation probe: every session asks every question (including those only
+   * other sessions asked); a response owned by another session is a cross-session hit.
+   */
+  probe: { lookups: number; hits: number; crossSessionHits: number; errors: number };
   tornLedgerLines: number;
   corruptLedgerLines: number;
   verifyErrors: string[];
@@ -158,6 +163,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     );
     const verdict = emptyVerdict();
     const verifyErrors: string[] = [];
+    const probe = { lookups: 0, hits: 0, crossSessionHits: 0, errors: 0 };
     let rawJsonBytes = 0;
     try {
       const sessionNumbers = Array.from({ length: options.sessions }, (_, i) => i);
@@ -167,6 +173,18 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
           const full = await session.getFull();
           const context = await session.getContext();
           verifySession(verdict, number, bySession.get(number), { full, context });
+          const probeRng = new Rng(options.seed ^ Math.imul(number + 1, 0x2545f491));
+          for (let topic = 0; topic < TOPIC_COUNT; topic++) {
+            probe.lookups++;
+            try {
+              const response = await session.semanticGet(topicUrl(topic), embedQuery(phraseQuery(topic, probeRng)));
+              if (response === null) continue;
+              probe.hits++;
+              if (parseSemanticResponse(String(response))?.sessionId !== sessionIdOf(runTag, number)) probe.crossSessionHits++;
+            } catch {
+              probe.errors++;
+            }
+          }
           rawJsonBytes += Buffer.byteLength(JSON.stringify(full.map(({ role, content, timestamp }) => ({ role, content, timestamp }))));
         } catch (error) {
           verifyErrors.push(`session ${number}: ${(error as Error)?.message ?? String(error)}`);
@@ -195,6 +213,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       redisKeys: await topology.keyCount(),
       archiveBytes: directoryBytes(archiveDir),
       rawJsonBytes,
+      probe,
       tornLedgerLines: ledgers.tornLines,
       corruptLedgerLines: ledgers.corruptLines,
       verifyErrors,
