@@ -95,7 +95,9 @@ export function bytesToFloat32Batch(values: readonly (Uint8Array | null)[]): Arr
   for (const bytes of values) {
     if (bytes !== null && bytes.byteLength % 4 === 0 && (!hostIsLittleEndian || bytes.byteOffset % 4 !== 0)) unalignedBytes += bytes.byteLength;
   }
-  const pool = unalignedBytes > 0 && hostIsLittleEndian ? new Uint8Array(unalignedBytes) : undefined;
+  // Not zero-filled: every byte is overwritten below (the sizes add up exactly), and
+  // zeroing ~150 KB per call was a measurable share of a 100-URL batch.
+  const pool = unalignedBytes > 0 && hostIsLittleEndian ? new Uint8Array(Buffer.allocUnsafeSlow(unalignedBytes).buffer, 0, unalignedBytes) : undefined;
   let at = 0;
   return values.map((bytes) => {
     if (bytes === null) return null;
