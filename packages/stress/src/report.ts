@@ -115,12 +115,15 @@ export function formatReport(result: StressResult): string {
       ...phase.faults.failures.map((text) => `[${phase.topology}] fault: ${text}`),
       ...phase.workers.crashOutput.slice(0, 5).map((text) => `[${phase.topology}] ${text}`),
     ]),
+    ...Object.entries(result.sweep?.byApi ?? {})
+      .filter(([, counts]) => counts.crashes + counts.hangs > 0)
+      .map(([api, counts]) => `[sweep] ${api}: ${counts.crashes} crashes, ${counts.hangs} hangs in ${counts.tried} inputs`),
     ...(result.sweep?.examples ?? []).map((text) => `[sweep] ${text}`),
   ];
   if (examples.length > 0) {
     lines.push('');
     lines.push('details:');
-    for (const example of examples.slice(0, 40)) lines.push(`  - ${example}`);
+    for (const example of examples.slice(0, 60)) lines.push(`  - ${example}`);
   }
   return lines.join('\n');
 }

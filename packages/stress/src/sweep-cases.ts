@@ -1,12 +1,23 @@
 import { CacheConfig, CacheCoordinator, ConfigError, createCacheRuntime } from '@lix/coordinator';
 import { decode, decodeToString, encode, encodeString, HuffmanError, readHeader } from '@lix/huffman';
 import { ArchiveError, ConversationArchive } from '@lix/archive';
-import { KVError, type KVDriver } from '@lix/redis-pool';
+import { crc16, defineScript, getPooledDriver, groupBySlot, hashTagOf, keySlot, KVError, type KVDriver } from '@lix/redis-pool';
 import { createIoredisDriver } from '@lix/redis-pool/ioredis';
 import { createMemoryDriver } from '@lix/redis-pool/memory';
 import { createNodeRedisDriver } from '@lix/redis-pool/node-redis';
-import { SemanticCache, SemanticCacheError, UrlEmbeddingCache } from '@lix/semantic-cache';
-import { HybridConversationCache, IdleEvictor, SessionWindowError } from '@lix/session-window';
+import { cosineSimilarity, SemanticCache, SemanticCacheError, UrlEmbeddingCache } from '@lix/semantic-cache';
+import {
+  applyTokenBudget,
+  approximateTokenCount,
+  decodeRecord,
+  encodeRecord,
+  HybridConversationCache,
+  IdleEvictor,
+  recordSeq,
+  SessionContextWindow,
+  sessionKeys,
+  SessionWindowError,
+} from '@lix/session-window';
 import { corrupt, anyValue, hostileEmbedding, hostileNumber, hostileSessionId, hostileString, randomBytes } from './hostile.js';
 import type { Rng } from './rng.js';
 import { messageBody } from './workload.js';
@@ -156,6 +167,43 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     },
   },
 
+  {
+    api: 'redis-pool: keySlot/hashTagOf/crc16/groupBySlot',
+    errors: [KVError],
+    run: (rng) => {
+      const value = rng.chance(0.5) ? hostileString(rng) : anyValue(rng);
+      switch (rng.int(0, 3)) {
+        case 0:
+          return keySlot(asAny(value));
+        case 1:
+          return hashTagOf(asAny(value));
+        case 2:
+          return crc16(asAny(rng.chance(0.5) ? randomBytes(rng, rng.int(0, 100)) : value));
+        default:
+          return groupBySlot(asAny(rng.chance(0.5) ? [value, 'k'] : value));
+      }
+    },
+  },
+  {
+    api: 'redis-pool: getPooledDriver(options) + ping',
+    errors: [KVError],
+    run: async (rng, env) => {
+      const options = mangle(rng, { driver: rng.pick(['ioredis', 'node-redis']), url: env.redisUrl, commandTimeoutMs: 500, connectTimeoutMs: 500 });
+      if (typeof options.host === 'string' || typeof options.url === 'string') options.host = '127.0.0.1';
+      const driver = getPooledDriver(asAny(options));
+      try {
+        await driver.ping();
+      } finally {
+        await driver.close();
+      }
+    },
+  },
+  {
+    api: 'redis-pool: defineScript(definition)',
+    errors: [KVError],
+    run: (rng) => defineScript(asAny(mangle(rng, { name: 'sweep', lua: 'return 1', memory: () => 1 }))),
+  },
+
   // ---- @lix/archive
   {
     api: 'archive: appendTurn(hostile session id / turn)',
@@ -272,7 +320,49 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     },
   },
 
+  {
+    api: 'session-window: decodeRecord/recordSeq(corrupted record)',
+    errors: [SessionWindowError],
+    run: (rng) => {
+      const valid = encodeRecord({ seq: rng.int(1, 1000), role: 'user', content: messageBody(rng), timestamp: 1, metadata: {} });
+      const bytes = rng.chance(0.85) ? corrupt(rng, valid) : anyValue(rng);
+      return rng.chance(0.5) ? decodeRecord(asAny(bytes)) : recordSeq(asAny(bytes));
+    },
+  },
+  {
+    api: 'session-window: encodeRecord(hostile message)',
+    errors: [SessionWindowError],
+    run: (rng) => encodeRecord(asAny(rng.chance(0.5) ? { seq: hostileNumber(rng), role: anyValue(rng), content: anyValue(rng), timestamp: hostileNumber(rng), metadata: anyValue(rng) } : anyValue(rng))),
+  },
+  {
+    api: 'session-window: sessionKeys/approximateTokenCount/applyTokenBudget',
+    errors: [SessionWindowError],
+    run: (rng) => {
+      switch (rng.int(0, 2)) {
+        case 0:
+          return sessionKeys(asAny(rng.chance(0.5) ? 'lix' : hostileSessionId(rng)), asAny(hostileSessionId(rng)));
+        case 1:
+          return approximateTokenCount(asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)));
+        default:
+          return applyTokenBudget(asAny(rng.chance(0.5) ? [{ seq: 1, role: 'user', content: anyValue(rng) }] : anyValue(rng)), asAny(hostileNumber(rng)), asAny(rng.chance(0.5) ? approximateTokenCount : anyValue(rng)));
+      }
+    },
+  },
+  {
+    api: 'session-window: new SessionContextWindow(options)',
+    errors: [SessionWindowError],
+    run: async (rng, env) => {
+      const window = new SessionContextWindow(asAny(mangle(rng, { sessionId: `cw-${env.next()}`, driver: env.memory, archive: env.archive, keyPrefix: 'sweep' })));
+      return window.getStats();
+    },
+  },
+
   // ---- @lix/semantic-cache
+  {
+    api: 'semantic-cache: cosineSimilarity(hostile)',
+    errors: [SemanticCacheError],
+    run: (rng) => cosineSimilarity(asAny(rng.chance(0.3) ? validEmbedding(rng) : hostileEmbedding(rng)), asAny(hostileEmbedding(rng))),
+  },
   {
     api: 'semantic-cache: new SemanticCache(options)',
     errors: [SemanticCacheError],
