@@ -24,7 +24,7 @@ import { encodeResponse } from '../src/serialization.js';
 import { normalizeEmbedding } from '../src/vector.js';
 import { randomVector, seededRandom, vectorAtSimilarity } from '../test/helpers.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const OPS = Number(process.env.BENCH_OPS ?? 300);
 const DIMENSIONS = 384;
 const ENTRIES = 50;

@@ -8,6 +8,9 @@ export const DEFAULT_URL_EMBEDDING_TTL_MS = 86_400_000;
 /** Most URLs accepted by one `batchGet`/`batchSet` call. */
 export const MAX_BATCH_SIZE = 10_000;
 
+/** URLs whose keys are remembered per instance (the memo is simply emptied when full). */
+const KEY_CACHE_SIZE = 4096;
+
 /** Options of {@link UrlEmbeddingCache}. */
 export interface UrlEmbeddingCacheOptions {
   /** Any driver of `@lix/redis-pool`. Not closed by the cache. */
@@ -52,6 +55,7 @@ export class UrlEmbeddingCache {
   readonly #ttlMs: number;
   readonly #dimensions: number | undefined;
   readonly #logger: Logger | undefined;
+  readonly #keyCache = new Map<string, string>();
   #hits = 0;
   #misses = 0;
   #sets = 0;
@@ -85,7 +89,15 @@ export class UrlEmbeddingCache {
 
   /** The Redis key of `url` (for inspection and tooling). */
   keyOf(url: string): string {
-    return urlEmbeddingKey(this.#prefix, this.#model, checkUrl(url));
+    let key = this.#keyCache.get(url);
+    if (key === undefined) {
+      key = urlEmbeddingKey(this.#prefix, this.#model, checkUrl(url));
+      // Building and flattening a fresh key string per URL cost more than decoding its
+      // vector; popular URLs are looked up again and again, so remember recent keys.
+      if (this.#keyCache.size >= KEY_CACHE_SIZE) this.#keyCache.clear();
+      if (url.length <= 2048) this.#keyCache.set(url, key);
+    }
+    return key;
   }
 
   #decode(url: string, bytes: Uint8Array | null, decoded: Float32Array | null | undefined = bytes === null ? null : (bytesToFloat32(bytes) ?? undefined)): Float32Array | null {
