@@ -108,31 +108,33 @@ describeEachDriver('SemanticCache', (target) => {
 
   it('expires entries one by one while the scope stays active, then the keys themselves', async () => {
     const prefix = uniquePrefix('sc');
-    const layer = cache({ ttlMs: 300 }, prefix);
+    // Margins of 200 ms on Redis (real time): the second entry must still be live after the
+    // second wait, even when a loaded machine oversleeps.
+    const layer = cache({ ttlMs: 500 }, prefix);
     const first = randomVector(random);
     const second = randomVector(random);
     await layer.set('u', first, { answer: 'first' });
-    await env.advance(200);
+    await env.advance(300);
     await layer.set('u', second, { answer: 'second' });
-    await env.advance(200);
+    await env.advance(300);
     expect(await layer.get('u', first)).toBeNull();
     expect(await layer.get('u', second)).toEqual({ answer: 'second' });
     const keys = scopeKeys(prefix, 'session', 'session-1', 'u');
     const third = randomVector(random);
     await layer.set('u', third, { answer: 'third' });
     expect(Object.keys(await env.driver.hgetall(keys.responses)).sort()).toEqual(['#', '00000002', '00000003']);
-    await env.advance(400);
+    await env.advance(600);
     expect(await layer.get('u', third)).toBeNull();
     expect(await env.driver.exists(keys.vectors)).toBe(false);
     expect(await env.driver.exists(keys.responses)).toBe(false);
   });
 
   it('refuses a query or entry of another dimension while such entries are live', async () => {
-    const layer = cache({ ttlMs: 300 });
+    const layer = cache({ ttlMs: 500 });
     await layer.set('u', randomVector(random, 384), { answer: 'x' });
     await expectCode(layer.get('u', randomVector(random, 768)), 'DIMENSION_MISMATCH');
     await expectCode(layer.set('u', randomVector(random, 768), { answer: 'y' }), 'DIMENSION_MISMATCH');
-    await env.advance(400);
+    await env.advance(600);
     const other = randomVector(random, 768);
     await layer.set('u', other, { answer: 'new model' });
     expect(await layer.get('u', other)).toEqual({ answer: 'new model' });

@@ -89,11 +89,11 @@ describeEachDriver('UrlEmbeddingCache', (target) => {
   });
 
   it('expires entries after ttlMs', async () => {
-    const layer = cache({ ttlMs: 150 });
+    const layer = cache({ ttlMs: 400 });
     await layer.set('https://ttl.com', randomVector(random, 4));
     await layer.batchSet([['https://ttl2.com', randomVector(random, 4)]]);
     expect(await layer.get('https://ttl.com')).not.toBeNull();
-    await env.advance(300);
+    await env.advance(500);
     expect(await layer.batchGet(['https://ttl.com', 'https://ttl2.com'])).toEqual([null, null]);
   });
 
