@@ -2,11 +2,11 @@ import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply }
 import type { ArchiveTurn, SessionArchive } from './archive-port.js';
 import { SessionWindowError } from './errors.js';
 import { sessionKeys, validateKeyPrefix, type SessionKeys } from './keys.js';
-import { decodeRecord, encodeRecord, recordSeq } from './record.js';
+import { decodeRecord, encodeTrustedRecord, recordSeq } from './record.js';
 import { APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from './scripts.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
 import type { ConversationMessage, JsonObject, RelevantMessage, SessionStats, SmartContext } from './types.js';
-import { integerArgument, integerOption, validateEmbedding, validateMessage, validateSessionId, type MessageLimits } from './validate.js';
+import { clockOption, integerArgument, integerOption, loggerOption, validateEmbedding, validateMessage, validateSessionId, type MessageLimits } from './validate.js';
 
 /** Options of {@link HybridConversationCache}. */
 export interface HybridConversationCacheOptions {
@@ -116,8 +116,8 @@ export class HybridConversationCache {
       maxMetadataBytes: integerOption('maxMetadataBytes', options.maxMetadataBytes, 64 * 1024, 2, 64 * MB),
       maxEmbeddingLength: integerOption('maxEmbeddingLength', options.maxEmbeddingLength, 65_536, 1, 16 * MB),
     };
-    this.logger = options.logger;
-    this.clock = options.clock ?? systemClock;
+    this.logger = loggerOption(options.logger);
+    this.clock = clockOption(options.clock) ?? systemClock;
   }
 
   /**
@@ -128,7 +128,7 @@ export class HybridConversationCache {
    */
   async addMessage(role: string, content: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number> {
     const valid = validateMessage(role, content, metadata, embedding, this.limits);
-    const timestamp = Math.round(this.clock.now()) / 1000;
+    const timestamp = this.nowMs() / 1000;
     let seq: number;
     try {
       const result = await this.archive.appendTurn(this.sessionId, {
@@ -153,7 +153,7 @@ export class HybridConversationCache {
   }
 
   private async pushToWindow(message: ConversationMessage): Promise<void> {
-    const record = encodeRecord(message);
+    const record = encodeTrustedRecord(message);
     try {
       if (message.seq === 1) {
         // Seq 1 starts a new history: whatever Redis still holds for this session
@@ -173,7 +173,11 @@ export class HybridConversationCache {
   }
 
   private nowMs(): number {
-    return Math.round(this.clock.now());
+    const now = this.clock.now();
+    if (typeof now !== 'number' || !Number.isFinite(now)) {
+      throw new SessionWindowError('INVALID_OPTION', `clock.now() must return a finite number of ms (got ${String(now)})`);
+    }
+    return Math.round(now);
   }
 
   /**
@@ -246,7 +250,7 @@ export class HybridConversationCache {
         this.sessionTtlMs,
         this.nowMs(),
         mode,
-        ...recent.map((message) => encodeRecord(message)),
+        ...recent.map((message) => encodeTrustedRecord(message)),
       ]);
       const window: ConversationMessage[] = [];
       for (const record of asRecords(reply)) {

@@ -3,7 +3,7 @@ import type { SessionArchive } from './archive-port.js';
 import { SessionWindowError } from './errors.js';
 import { activityKeyPattern, hotKeyOfActivity, validateKeyPrefix } from './keys.js';
 import { evictScript } from './scripts.js';
-import { integerOption } from './validate.js';
+import { clockOption, integerOption, loggerOption } from './validate.js';
 
 /** Options of {@link IdleEvictor}. */
 export interface IdleEvictorOptions {
@@ -63,8 +63,8 @@ export class IdleEvictor {
     this.evictAfterMs = integerOption('evictAfterMs', options.evictAfterMs, 7_200_000, 0, 2 ** 40);
     this.intervalMs = integerOption('intervalMs', options.intervalMs, 60_000, 10, 2 ** 31 - 1);
     this.concurrency = integerOption('concurrency', options.concurrency, 8, 1, 1000);
-    this.logger = options.logger;
-    this.clock = options.clock ?? systemClock;
+    this.logger = loggerOption(options.logger);
+    this.clock = clockOption(options.clock) ?? systemClock;
   }
 
   /** Starts the periodic passes (idempotent). The timer does not keep the process alive. */
@@ -94,7 +94,11 @@ export class IdleEvictor {
   }
 
   private async pass(): Promise<EvictionPass> {
-    const cutoff = Math.round(this.clock.now()) - this.evictAfterMs;
+    const now = this.clock.now();
+    if (typeof now !== 'number' || !Number.isFinite(now)) {
+      throw new SessionWindowError('INVALID_OPTION', `clock.now() must return a finite number of ms (got ${String(now)})`);
+    }
+    const cutoff = Math.round(now) - this.evictAfterMs;
     let evicted = 0;
     let scanned = 0;
     const inFlight = new Set<Promise<void>>();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SessionWindowError } from './errors.js';
+import { validateSessionId } from './validate.js';
 
 /** Default key prefix; it separates the layers sharing one Redis (db 0 on a cluster). */
 export const DEFAULT_KEY_PREFIX = 'lix';
@@ -33,6 +34,8 @@ export function validateKeyPrefix(keyPrefix: unknown): string {
  * one cluster slot whatever the id holds (`{`, `}`, `:`, any length), and keys stay short.
  */
 export function sessionKeys(keyPrefix: string, sessionId: string): SessionKeys {
+  validateKeyPrefix(keyPrefix);
+  validateSessionId(sessionId);
   const tag = createHash('sha256').update(sessionId, 'utf8').digest('base64url').slice(0, 22);
   const base = `${keyPrefix}:sw:{${tag}}`;
   return { hot: `${base}:h`, activity: `${base}:a` };

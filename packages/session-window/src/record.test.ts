@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SessionWindowError } from './errors.js';
 import { decodeRecord, encodeRecord, MAX_RECORD_SEQ, recordSeq } from './record.js';
 
 const seed = 20_261_128;
@@ -43,7 +44,14 @@ describe('hot-window record codec', () => {
     expect(decodeRecord(zeroSeq)).toBeNull();
   });
 
-  it('refuses a seq beyond 2^48 − 1', () => {
-    expect(() => encodeRecord({ seq: MAX_RECORD_SEQ + 1, role: 'u', content: 'x', timestamp: 1, metadata: {} })).toThrow(RangeError);
+  it('refuses a seq beyond 2^48 − 1 and malformed messages with SessionWindowError', () => {
+    expect(() => encodeRecord({ seq: MAX_RECORD_SEQ + 1, role: 'u', content: 'x', timestamp: 1, metadata: {} })).toThrow(SessionWindowError);
+    expect(() => encodeRecord({ seq: 0, role: 'u', content: 'x', timestamp: 1, metadata: {} })).toThrow(SessionWindowError);
+    expect(() => encodeRecord({ seq: 1, role: 5, content: 'x', timestamp: 1, metadata: {} } as never)).toThrow(SessionWindowError);
+    expect(() => encodeRecord({ seq: 1, role: 'u', content: 'x', timestamp: Number.NaN, metadata: {} })).toThrow(SessionWindowError);
+    expect(() => encodeRecord({ seq: 1, role: 'u', content: 'x', timestamp: 1, metadata: [] as never })).toThrow(SessionWindowError);
+    expect(() => encodeRecord(null as never)).toThrow(SessionWindowError);
+    expect(() => decodeRecord('bytes' as never)).toThrow(SessionWindowError);
+    expect(() => recordSeq(undefined as never)).toThrow(SessionWindowError);
   });
 });

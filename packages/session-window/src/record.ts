@@ -1,5 +1,7 @@
 import { Packr } from 'msgpackr';
+import { SessionWindowError } from './errors.js';
 import type { ConversationMessage, JsonObject } from './types.js';
+import { validateMetadata } from './validate.js';
 
 /**
  * Hot-window record layout (all integers big-endian):
@@ -34,33 +36,56 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /** Reads the seq from a record's prefix (`-1` when the record is too short to hold one). */
 export function recordSeq(record: Uint8Array): number {
+  if (!(record instanceof Uint8Array)) throw new SessionWindowError('INVALID_ARGUMENT', 'recordSeq needs a Uint8Array');
   if (record.length < SEQ_PREFIX_BYTES) return -1;
   let seq = 0;
   for (let index = 0; index < SEQ_PREFIX_BYTES; index++) seq = seq * 256 + record[index]!;
   return seq;
 }
 
-/** Serializes a message (without its embedding) into a hot-window record. */
-export function encodeRecord(message: Pick<ConversationMessage, 'seq' | 'role' | 'content' | 'timestamp' | 'metadata'>): Uint8Array {
-  const seq = message.seq;
-  if (!Number.isInteger(seq) || seq < 0 || seq > MAX_RECORD_SEQ) throw new RangeError(`seq ${seq} does not fit a hot-window record`);
-  const roleBytes = Buffer.byteLength(message.role, 'utf8');
-  if (roleBytes > 255) throw new RangeError('a role longer than 255 UTF-8 bytes does not fit a hot-window record');
-  const metadata = Object.keys(message.metadata).length > 0 ? packr.pack(message.metadata) : undefined;
-  const contentBytes = Buffer.byteLength(message.content, 'utf8');
+type RecordFields = Pick<ConversationMessage, 'seq' | 'role' | 'content' | 'timestamp' | 'metadata'>;
+
+/**
+ * Serializes a message (without its embedding) into a hot-window record. Rejects a
+ * malformed message with `INVALID_ARGUMENT` (or `INVALID_METADATA`).
+ */
+export function encodeRecord(message: RecordFields): Uint8Array {
+  if (message === null || typeof message !== 'object') throw new SessionWindowError('INVALID_ARGUMENT', 'encodeRecord needs a message object');
+  const { seq, role, content, timestamp } = message;
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1 || seq > MAX_RECORD_SEQ) {
+    throw new SessionWindowError('INVALID_ARGUMENT', `seq must be an integer from 1 to 2^48 - 1 (got ${String(seq)})`);
+  }
+  if (typeof role !== 'string' || typeof content !== 'string') throw new SessionWindowError('INVALID_ARGUMENT', 'role and content must be strings');
+  if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new SessionWindowError('INVALID_ARGUMENT', 'timestamp must be a number');
+  const roleBytes = Buffer.byteLength(role, 'utf8');
+  if (roleBytes > 255) throw new SessionWindowError('INVALID_ARGUMENT', 'a role longer than 255 UTF-8 bytes does not fit a hot-window record');
+  return encodeTrustedRecord({ seq, role, content, timestamp, metadata: validateMetadata(message.metadata, Number.MAX_SAFE_INTEGER) });
+}
+
+/** {@link encodeRecord} for fields this package already validated (the hot path). */
+export function encodeTrustedRecord(message: RecordFields): Uint8Array {
+  const { seq, role, content, timestamp } = message;
+  const roleBytes = Buffer.byteLength(role, 'utf8');
+  if (roleBytes > 255) throw new SessionWindowError('INVALID_ARGUMENT', 'a role longer than 255 UTF-8 bytes does not fit a hot-window record');
+  let metadata: Uint8Array | undefined;
+  for (const _key in message.metadata) {
+    metadata = packr.pack(message.metadata);
+    break;
+  }
+  const contentBytes = Buffer.byteLength(content, 'utf8');
   const size = HEADER_BYTES + roleBytes + (metadata === undefined ? 0 : 4 + metadata.length) + contentBytes;
   const record = Buffer.allocUnsafe(size);
   record.writeUIntBE(seq, 0, SEQ_PREFIX_BYTES);
   record[6] = metadata === undefined ? 0 : FLAG_METADATA;
-  record.writeDoubleBE(message.timestamp, 7);
+  record.writeDoubleBE(timestamp, 7);
   record[15] = roleBytes;
-  let offset = HEADER_BYTES + record.write(message.role, HEADER_BYTES, 'utf8');
+  let offset = HEADER_BYTES + record.write(role, HEADER_BYTES, 'utf8');
   if (metadata !== undefined) {
     record.writeUInt32BE(metadata.length, offset);
     record.set(metadata, offset + 4);
     offset += 4 + metadata.length;
   }
-  record.write(message.content, offset, 'utf8');
+  record.write(content, offset, 'utf8');
   // A plain Uint8Array view, as everything crossing the KVDriver is.
   return new Uint8Array(record.buffer, record.byteOffset, record.byteLength);
 }
@@ -70,6 +95,7 @@ export function encodeRecord(message: Pick<ConversationMessage, 'seq' | 'role' |
  * under our key), so a corrupt entry makes the window rebuild instead of throwing.
  */
 export function decodeRecord(record: Uint8Array): ConversationMessage | null {
+  if (!(record instanceof Uint8Array)) throw new SessionWindowError('INVALID_ARGUMENT', 'decodeRecord needs a Uint8Array');
   if (record.length < HEADER_BYTES) return null;
   const bytes = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
   const seq = bytes.readUIntBE(0, SEQ_PREFIX_BYTES);

@@ -1,4 +1,5 @@
 import { SessionWindowError } from './errors.js';
+import type { Clock, Logger } from '@lix/redis-pool';
 import type { JsonObject } from './types.js';
 
 /** Limits applied by {@link validateMessage}. */
@@ -151,4 +152,26 @@ export function integerArgument(name: string, value: unknown, min: number, max: 
     throw new SessionWindowError('INVALID_ARGUMENT', `${name} must be an integer from ${min} to ${max} (got ${String(value)})`);
   }
   return value;
+}
+
+/** Throws `INVALID_OPTION` unless `logger` is absent or an object whose present methods are functions. */
+export function loggerOption(logger: unknown): Logger | undefined {
+  if (logger === undefined || logger === null) return undefined;
+  const valid =
+    typeof logger === 'object' &&
+    (['debug', 'info', 'warn', 'error'] as const).every((level) => {
+      const method = (logger as Record<string, unknown>)[level];
+      return method === undefined || typeof method === 'function';
+    });
+  if (!valid) throw new SessionWindowError('INVALID_OPTION', 'logger must be an object with optional debug/info/warn/error functions');
+  return logger as Logger;
+}
+
+/** Throws `INVALID_OPTION` unless `clock` is absent or has a `now()` function. */
+export function clockOption(clock: unknown): Clock | undefined {
+  if (clock === undefined || clock === null) return undefined;
+  if (typeof clock !== 'object' || typeof (clock as { now?: unknown }).now !== 'function') {
+    throw new SessionWindowError('INVALID_OPTION', 'clock must be an object with a now() function returning unix ms');
+  }
+  return clock as Clock;
 }

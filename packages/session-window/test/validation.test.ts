@@ -1,6 +1,6 @@
 import { createMemoryDriver } from '@lix/redis-pool/memory';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HybridConversationCache, IdleEvictor, SessionWindowError, isSessionWindowError, sessionKeys } from '../src/index.js';
+import { HybridConversationCache, IdleEvictor, SessionWindowError, applyTokenBudget, approximateTokenCount, isSessionWindowError, sessionKeys } from '../src/index.js';
 import { MemoryArchive } from './doubles.js';
 
 const driver = createMemoryDriver();
@@ -98,6 +98,9 @@ describe('options are validated with INVALID_OPTION / INVALID_SESSION_ID', () =>
     [{ countTokens: 'chars' }, 'INVALID_OPTION'],
     [{ driver: {} }, 'INVALID_OPTION'],
     [{ archive: null }, 'INVALID_OPTION'],
+    [{ logger: { warn: 'loud' } }, 'INVALID_OPTION'],
+    [{ logger: 5 }, 'INVALID_OPTION'],
+    [{ clock: {} }, 'INVALID_OPTION'],
   ])('rejects %o with %s', (options, code) => expectCode(make(options), code));
 
   it('rejects a bad evictor interval', () => {
@@ -117,5 +120,36 @@ describe('archive failures', () => {
     expect(await driver.llen(sessionKeys('af', 'disk-full').hot)).toBe(1);
     archive.failAppends = false;
     expect((await session.getContext()).map((m) => m.content)).toEqual(['stored']);
+  });
+});
+
+describe('exported helpers reject bad arguments with SessionWindowError', () => {
+  const throwsCode = (fn: () => unknown, code: string) => {
+    let caught: unknown;
+    try {
+      fn();
+    } catch (error) {
+      caught = error;
+    }
+    expect(isSessionWindowError(caught, code as never), String(caught)).toBe(true);
+  };
+  it('validates sessionKeys arguments', () => {
+    throwsCode(() => sessionKeys('lix', 42 as never), 'INVALID_SESSION_ID');
+    throwsCode(() => sessionKeys('l{x', 's'), 'INVALID_OPTION');
+    expect(sessionKeys('lix', 's').hot).toMatch(/^lix:sw:\{[A-Za-z0-9_-]{22}\}:h$/);
+  });
+  it('validates token budget arguments', () => {
+    throwsCode(() => approximateTokenCount(7 as never), 'INVALID_ARGUMENT');
+    throwsCode(() => applyTokenBudget('x' as never, 5, approximateTokenCount), 'INVALID_ARGUMENT');
+    throwsCode(() => applyTokenBudget([], -1, approximateTokenCount), 'INVALID_ARGUMENT');
+    throwsCode(() => applyTokenBudget([], 5, 'chars' as never), 'INVALID_ARGUMENT');
+    throwsCode(() => applyTokenBudget([{ seq: 1 } as never], 5, approximateTokenCount), 'INVALID_ARGUMENT');
+    expect(approximateTokenCount('12345')).toBe(2);
+  });
+  it('rejects a clock that returns no number when it is used', async () => {
+    const session = new HybridConversationCache({ sessionId: 'clock', driver, archive: new MemoryArchive(), clock: { now: () => Number.NaN } });
+    await rejectsWith(session.addMessage('user', 'x'), 'INVALID_OPTION');
+    const evictor = new IdleEvictor({ driver, clock: { now: () => Number.NaN } });
+    await rejectsWith(evictor.runOnce(), 'INVALID_OPTION');
   });
 });
