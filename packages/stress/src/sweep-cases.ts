@@ -1,4 +1,4 @@
-import { CacheConfig, CacheCoordinator, ConfigError, createCacheRuntime } from '@lix/coordinator';
+import { CacheConfig, CacheCoordinator, ConfigError } from '@lix/coordinator';
 import { decode, decodeToString, encode, encodeString, HuffmanError, readHeader } from '@lix/huffman';
 import { ArchiveError, ConversationArchive } from '@lix/archive';
 import { crc16, defineScript, getPooledDriver, groupBySlot, hashTagOf, keySlot, KVError, type KVDriver } from '@lix/redis-pool';
@@ -20,6 +20,7 @@ import {
 } from '@lix/session-window';
 import { corrupt, anyValue, hostileEmbedding, hostileNumber, hostileSessionId, hostileString, randomBytes } from './hostile.js';
 import type { Rng } from './rng.js';
+import { createStressRuntime } from './system.js';
 import { messageBody } from './workload.js';
 
 /** A class whose instances count as typed errors of a package. */
@@ -434,9 +435,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   },
 ];
 
-let runtimeOfEnv: ReturnType<typeof createCacheRuntime> | undefined;
-function coordinatorRuntime(env: SweepEnv): ReturnType<typeof createCacheRuntime> {
-  runtimeOfEnv ??= createCacheRuntime({ config: { driver: 'memory', archiveDir: `${env.dir}/runtime` }, idleEviction: false });
+let runtimeOfEnv: ReturnType<typeof createStressRuntime> | undefined;
+function coordinatorRuntime(env: SweepEnv) {
+  runtimeOfEnv ??= createStressRuntime({ driver: 'memory', archiveDir: `${env.dir}/runtime` });
   return runtimeOfEnv;
 }
 

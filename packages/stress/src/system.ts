@@ -1,12 +1,16 @@
-import { createCacheRuntime, type CacheCoordinator, type CacheRuntime } from '@lix/coordinator';
+import { ConversationArchive } from '@lix/archive';
+import { CacheRuntime, type CacheConfigOptions, type CacheCoordinator, type SemanticCacheLayer, type SessionWindowLayer, type UrlEmbeddingLayer } from '@lix/coordinator';
 import type { KVDriver, Logger } from '@lix/redis-pool';
-import { IdleEvictor, type ConversationMessage, type HybridConversationCache } from '@lix/session-window';
+import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
+import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
 
 /**
  * The system under test, seen through the few calls the harness makes. Everything goes
- * through `@lix/coordinator`: one `CacheRuntime` per process (pooled drivers, one
- * archive, one URL embedding cache) handing out a `CacheCoordinator` per session, as a
- * chat service would use it. Only `getFull` reaches past the coordinator, to its
+ * through `@lix/coordinator`: one `CacheRuntime` per process (pooled drivers opened from a
+ * `CacheConfig`, one `ConversationArchive`, one URL embedding cache) handing out a
+ * `CacheCoordinator` per session, as a chat service would use it. The layers are the stock
+ * ones (`HybridConversationCache`, `SemanticCache`, `UrlEmbeddingCache`), wired through the
+ * runtime's layer factories. Only `getFull` reaches past the coordinator, to its
  * session-window layer, because the coordinator's surface has no full-history read.
  */
 
@@ -67,11 +71,61 @@ function toStored(message: ConversationMessage): StoredMessage {
   return { seq: message.seq, role: message.role, content: message.content, timestamp: message.timestamp };
 }
 
+/**
+ * A `CacheRuntime` with the stock layers and one shared `ConversationArchive`, from a
+ * config. No runtime evictor: its idle time is in whole minutes and the harness needs
+ * seconds, so workers run the session-window `IdleEvictor` themselves.
+ */
+export function createStressRuntime(config: Partial<CacheConfigOptions>, log?: Logger): CacheRuntime<ConversationMessage, string> {
+  const logger = log ? { logger: log } : {};
+  return new CacheRuntime<ConversationMessage, string>({
+    config,
+    ...logger,
+    layers: {
+      sessionWindow: ({ config, driver, sessionId, archive, clock }) =>
+        new HybridConversationCache({
+          sessionId,
+          driver,
+          archive: archive as ConversationArchive,
+          keyPrefix: config.redisKeyPrefix,
+          hotWindowSize: config.hotWindowSize,
+          sessionTtlMs: config.sessionTtlSeconds * 1000,
+          sessionMaxTokens: config.sessionMaxTokens ?? null,
+          clock,
+          ...logger,
+        }) as unknown as SessionWindowLayer<ConversationMessage>,
+      semanticCache: ({ config, driver, sessionId, clock }) =>
+        new SemanticCache<string>({
+          driver,
+          sessionId,
+          keyPrefix: config.redisKeyPrefix,
+          ttlMs: config.semanticTtlSeconds * 1000,
+          similarityThreshold: config.semanticSimilarityThreshold,
+          maxItemsPerUrl: config.semanticMaxItemsPerUrl,
+          clock,
+          ...logger,
+        }) as unknown as SemanticCacheLayer<string>,
+      urlEmbeddingCache: ({ config, driver }) =>
+        new UrlEmbeddingCache({
+          driver,
+          modelId: config.embeddingModelId,
+          keyPrefix: config.redisKeyPrefix,
+          ttlMs: config.urlCacheTtlSeconds * 1000,
+          ...logger,
+        }) as unknown as UrlEmbeddingLayer,
+    },
+    defaults: {
+      // One archive per process, shared by every session window; the runtime closes it.
+      shared: ({ config }) => ({ archive: new ConversationArchive({ dir: config.archiveDir, codec: config.archiveCodec, ...logger }) }),
+    },
+  });
+}
+
 /** Opens one process's runtime (its drivers connect lazily, so this works while Redis is down). */
 export function openWorkerSystem(options: WorkerSystemOptions): WorkerSystem {
   const redis = options.redis;
-  const runtime: CacheRuntime<ConversationMessage, string> = createCacheRuntime<string>({
-    config: {
+  const runtime = createStressRuntime(
+    {
       driver: options.driverKind,
       ...(redis.kind === 'single' ? { redisHost: redis.host, redisPort: redis.port } : { clusterNodes: redis.nodes }),
       redisKeyPrefix: options.keyPrefix,
@@ -82,11 +136,8 @@ export function openWorkerSystem(options: WorkerSystemOptions): WorkerSystem {
       embeddingModelId: options.embeddingModelId,
       redisSocketConnectTimeout: 2,
     },
-    // The runtime's evictor counts idle time in whole minutes; the harness needs seconds,
-    // so it runs the session-window evictor itself (see evictIdle).
-    idleEviction: false,
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
+    options.logger,
+  );
   const sessionDriver = runtime.driverFor('sessionWindow') as KVDriver;
   const evictor = new IdleEvictor({
     driver: sessionDriver,
@@ -112,8 +163,9 @@ export function openWorkerSystem(options: WorkerSystemOptions): WorkerSystem {
       const coordinator = coordinatorOf(sessionId);
       return {
         addMessage: async (role, content) => {
-          await coordinator.addMessageToContext(role, content);
-          return undefined;
+          // The coordinator's surface resolves without the seq today; use it if a later version returns it.
+          const seq: unknown = await coordinator.addMessageToContext(role, content);
+          return typeof seq === 'number' ? seq : undefined;
         },
         getContext: async () => (await coordinator.getContextMessages()).map(toStored),
         getFull: async () => (await (coordinator.sessionWindow as unknown as HybridConversationCache).getFull()).map(toStored),

@@ -48,6 +48,7 @@ describe('workload', () => {
     const rng = new Rng(3);
     const bodies = Array.from({ length: 200 }, () => messageBody(rng));
     expect(bodies.some((body) => body.length >= 4000)).toBe(true);
-    for (const body of bodies) expect(body.isWellFormed()).toBe(true);
+    const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    for (const body of bodies) expect(loneSurrogate.test(body)).toBe(false);
   });
 });
