@@ -80,6 +80,11 @@ describe('verifier', () => {
     ]).get(0);
     expect(check(0, ledger, { full: stored(0, [0], [4]) }).seqMismatches).toBe(0);
     expect(check(0, ledger, { full: stored(0, [0], [5]) }).seqMismatches).toBe(1);
+    const unknown = groupLedger([
+      { kind: 'intent', session: 0, index: 0 },
+      { kind: 'ack', session: 0, index: 0, seq: 0 },
+    ]).get(0);
+    expect(check(0, unknown, { full: stored(0, [0], [5]) }).seqMismatches).toBe(0);
   });
 
   it('requires getContext to be the tail of getFull', () => {
