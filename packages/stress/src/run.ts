@@ -50,7 +50,7 @@ export const DEFAULT_OPTIONS: StressOptions = {
   hotWindowSize: 20,
   sessionMaxTokens: 4000,
   similarityThreshold: 0.9,
-  evictAfterMs: 3000,
+  evictAfterMs: 8000,
   idleChance: 0.08,
   clusterNodeTimeoutMs: 1000,
   sweepRounds: 200,
