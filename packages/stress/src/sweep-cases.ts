@@ -447,25 +447,22 @@ export async function closeSweepGroups(): Promise<void> {
   runtimeOfEnv = undefined;
 }
 
-/** Damages the files the archive wrote for a session (whatever their layout): corrupted, truncated or replaced bytes. */
+/**
+ * Damages the files the archive wrote for a session: flipped, truncated, extended or
+ * replaced bytes. The archive names a session's files after `s-<id>` when the id is made of
+ * `[a-z0-9-]`, which the sweep's ids are; any file so named (data, index, lock) is fair game.
+ */
 async function corruptArchiveFiles(rng: Rng, dir: string, sessionId: string): Promise<void> {
-  const { readdirSync, readFileSync, writeFileSync, statSync } = await import('node:fs');
+  const { readdirSync, readFileSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const files: string[] = [];
-  const walk = (at: string) => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
+  const stem = `s-${sessionId}`;
+  const walk = (at: string): string[] =>
+    readdirSync(at, { withFileTypes: true }).flatMap((entry) => {
       const path = join(at, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && path.includes(sessionId.replace(/[^a-zA-Z0-9_-]/g, ''))) files.push(path);
-    }
-  };
-  walk(dir);
-  if (files.length === 0) {
-    // The layout hides session ids from file names: damage the newest files instead.
-    walk(dir);
-  }
-  for (const file of files) {
-    if (statSync(file).size === 0 && rng.chance(0.5)) continue;
-    writeFileSync(file, corrupt(rng, new Uint8Array(readFileSync(file))));
+      if (entry.isDirectory()) return walk(path);
+      return entry.isFile() && (entry.name === stem || entry.name.startsWith(`${stem}.`)) ? [path] : [];
+    });
+  for (const [position, file] of walk(dir).entries()) {
+    if (position === 0 || rng.chance(0.6)) writeFileSync(file, corrupt(rng, new Uint8Array(readFileSync(file))));
   }
 }
