@@ -1,0 +1,45 @@
+/**
+ * Stable codes of {@link ArchiveError}.
+ *
+ * - `INVALID_SESSION_ID`: empty, not a string, too long, or not well-formed UTF-16.
+ * - `INVALID_TURN`: a turn without a string role/content, bad timestamp, metadata that
+ *   is not a plain object, or an embedding that is not numbers.
+ * - `INVALID_ARGUMENT`: any other bad argument (topK, n, options).
+ * - `INVALID_KEY`: the encryption key is not 32 bytes.
+ * - `DECRYPT_FAILED`: the data was encrypted with another key, or no key was given.
+ * - `CORRUPT_FILE`: a file that cannot be read (bad magic, bad frame) where no valid
+ *   prefix could be recovered.
+ * - `UNSUPPORTED_VERSION`: a format version this release does not know.
+ * - `LEGACY_FORMAT_ERROR`: a legacy `.huff` file that does not follow CAv1/HCv1.
+ * - `LOCK_TIMEOUT`: another process held the session's lock for too long.
+ * - `CLOSED`: the archive was closed.
+ * - `IO_ERROR`: the file system refused an operation (kept as `cause`).
+ */
+export type ArchiveErrorCode =
+  | 'INVALID_SESSION_ID'
+  | 'INVALID_TURN'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_KEY'
+  | 'DECRYPT_FAILED'
+  | 'CORRUPT_FILE'
+  | 'UNSUPPORTED_VERSION'
+  | 'LEGACY_FORMAT_ERROR'
+  | 'LOCK_TIMEOUT'
+  | 'CLOSED'
+  | 'IO_ERROR';
+
+/** The one error type of `@lix/archive`. */
+export class ArchiveError extends Error {
+  override name = 'ArchiveError';
+  readonly code: ArchiveErrorCode;
+
+  constructor(code: ArchiveErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** True when `error` is an {@link ArchiveError} (optionally with the given code). */
+export function isArchiveError(error: unknown, code?: ArchiveErrorCode): error is ArchiveError {
+  return error instanceof ArchiveError && (code === undefined || error.code === code);
+}

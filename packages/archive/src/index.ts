@@ -1,0 +1,12 @@
+export {
+  ConversationArchive,
+  type ConversationArchiveOptions,
+  type AppendResult,
+  type SessionMetadata,
+  type ArchiveLogger,
+} from './archive.js';
+export type { ArchiveTurnInput, ArchivedTurn } from './turn-records.js';
+export type { ScoredTurn } from './text-search.js';
+export type { ArchiveCodec } from './codecs.js';
+export { ArchiveError, isArchiveError, type ArchiveErrorCode } from './errors.js';
+export { sessionFileStem, sessionIdFromStem } from './session-file-name.js';
