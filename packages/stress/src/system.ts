@@ -1,4 +1,4 @@
-import { ConversationArchive } from '@lix/archive';
+import { ConversationArchive, type ArchiveCodec } from '@lix/archive';
 import { CacheRuntime, type CacheConfigOptions, type CacheCoordinator, type SemanticCacheLayer, type SessionWindowLayer, type UrlEmbeddingLayer } from '@lix/coordinator';
 import type { KVDriver, Logger } from '@lix/redis-pool';
 import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
@@ -116,7 +116,7 @@ export function createStressRuntime(config: Partial<CacheConfigOptions>, log?: L
     },
     defaults: {
       // One archive per process, shared by every session window; the runtime closes it.
-      shared: ({ config }) => ({ archive: new ConversationArchive({ dir: config.archiveDir, codec: config.archiveCodec, ...logger }) }),
+      shared: ({ config }) => ({ archive: new ConversationArchive({ dir: config.archiveDir, codec: config.archiveCodec as ArchiveCodec, ...logger }) }),
     },
   });
 }
