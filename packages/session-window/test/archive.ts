@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConversationArchive } from '@lix/archive';
 import type { SessionArchive } from '../src/archive-port.js';
-import { MemoryArchive } from './doubles.js';
 
 /** An archive for one test, and how to dispose of it. */
 export interface TestArchive {
@@ -11,12 +11,16 @@ export interface TestArchive {
   close(): Promise<void>;
 }
 
-/** Creates the archive the shared test bodies run against. */
+/** Creates the real `@lix/archive` the shared test bodies run against, in a fresh temp folder. */
 export async function createTestArchive(): Promise<TestArchive> {
   const dir = mkdtempSync(join(tmpdir(), 'lix-sw-'));
+  const archive = new ConversationArchive({ dir });
   return {
-    archive: new MemoryArchive(),
+    archive,
     dir,
-    close: async () => rmSync(dir, { recursive: true, force: true }),
+    close: async () => {
+      await archive.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ConversationArchive } from '@lix/archive';
 import { fileURLToPath } from 'node:url';
 import { createMemoryDriver } from '@lix/redis-pool/memory';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HybridConversationCache, IdleEvictor, sessionKeys } from '../src/index.js';
-import { MemoryArchive } from './doubles.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const driver = createMemoryDriver();
@@ -15,7 +17,7 @@ describe('IdleEvictor timer', () => {
   it('evicts idle sessions on its own once started, and stops', async () => {
     let now = 1_000_000;
     const clock = { now: () => now };
-    const archive = new MemoryArchive();
+    const archive = new ConversationArchive({ dir: mkdtempSync(join(tmpdir(), 'lix-sw-ev-')) });
     const cache = new HybridConversationCache({ sessionId: 'timer', driver, archive, keyPrefix: 'timer', clock });
     await cache.addMessage('user', 'hello');
     const evictor = new IdleEvictor({ driver, keyPrefix: 'timer', evictAfterMs: 1000, intervalMs: 10, clock });
