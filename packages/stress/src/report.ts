@@ -109,6 +109,15 @@ export function formatReport(result: StressResult): string {
   const missed = result.targets.filter((target) => !target.ok);
   lines.push(missed.length === 0 ? 'targets: all met' : `targets MISSED: ${missed.map((target) => `${target.name} = ${target.value}`).join(', ')}`);
   const examples = [
+    ...result.phases
+      .filter((phase) => Object.keys(phase.stats.errors).length > 0)
+      .map(
+        (phase) =>
+          `[${phase.topology}] failed calls by code: ${Object.entries(phase.stats.errors)
+            .sort((a, b) => b[1] - a[1])
+            .map(([key, count]) => `${key} ${count}`)
+            .join(', ')}`,
+      ),
     ...result.phases.flatMap((phase) => [
       ...phase.verdict.examples.map((text) => `[${phase.topology}] ${text}`),
       ...phase.verifyErrors.slice(0, 5).map((text) => `[${phase.topology}] verify: ${text}`),
