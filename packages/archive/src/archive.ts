@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { open, opendir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codecFromId, codecIds, compress, decompress, type ArchiveCodec } from './codecs.js';
@@ -166,7 +166,7 @@ export class ConversationArchive {
       normalizeTurn(turn, 1, now);
     }
     return this.locks.withLock(paths.lock, async () => {
-      if (paths.legacy && !(await exists(paths.file)) && (await exists(paths.legacy))) await this.migrateLocked(sessionId, paths.file, paths.legacy);
+      if (paths.legacy && !existsSync(paths.file) && existsSync(paths.legacy)) await this.migrateLocked(sessionId, paths.file, paths.legacy);
       const state = await this.readStateLocked(paths.file);
       let lastSeq = state?.lastSeq ?? 0;
       const seqs: number[] = [];
@@ -216,56 +216,59 @@ export class ConversationArchive {
   }
 
   private async writeAppend(file: string, bytes: Buffer): Promise<void> {
-    let handle: FileHandle | undefined;
+    let fd: number | undefined;
     try {
-      handle = await open(file, 'a');
-      // One write call: a crash tears at most this append, which was not yet acknowledged.
-      await handle.write(bytes);
-      if (this.fsync) await handle.sync();
+      // Synchronous and in one write call: short syscalls under the lock, and a crash
+      // tears at most this append, which was not yet acknowledged.
+      fd = openSync(file, 'a');
+      writeAll(fd, bytes);
+      if (this.fsync) fsyncSync(fd);
     } catch (error) {
       throw new ArchiveError('IO_ERROR', `cannot append to ${file}`, { cause: error });
     } finally {
-      await handle?.close();
+      if (fd !== undefined) closeSync(fd);
     }
   }
 
   /** The session's state for a writer, repairing a torn tail (the caller holds the lock). */
   private async readStateLocked(file: string): Promise<(SessionMeta & { encrypted: boolean }) | undefined> {
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(file, 'r+');
+      fd = openSync(file, 'r+');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ArchiveError('IO_ERROR', `cannot open ${file}`, { cause: error });
     }
     try {
-      const size = (await handle.stat()).size;
+      const size = fstatSync(fd).size;
       if (size < FILE_HEADER_SIZE) {
         // A crash while creating the file: nothing in it was ever acknowledged.
-        await handle.truncate(0);
-        await handle.close();
-        await unlink(file).catch(() => undefined);
+        closeSync(fd);
+        fd = -1;
+        unlinkSync(file);
         return undefined;
       }
       const header = Buffer.alloc(FILE_HEADER_SIZE);
-      await handle.read(header, 0, FILE_HEADER_SIZE, 0);
+      readSync(fd, header, 0, FILE_HEADER_SIZE, 0);
       const { encrypted } = parseFileHeader(header);
       const tailSize = Math.min(size - FILE_HEADER_SIZE, META_FRAME_SIZE);
       const tail = Buffer.alloc(tailSize);
-      await handle.read(tail, 0, tailSize, size - tailSize);
+      readSync(fd, tail, 0, tailSize, size - tailSize);
       const meta = metaFromTail(tail);
       if (meta) return { ...meta, encrypted };
-      const whole = await handle.readFile();
+      const whole = Buffer.alloc(size);
+      readSync(fd, whole, 0, size, 0);
       const { frames, validEnd } = scanFrames(whole);
       this.logger?.warn?.('archive: dropping a torn tail', { file, droppedBytes: whole.byteLength - validEnd });
-      await handle.truncate(validEnd);
+      ftruncateSync(fd, validEnd);
       const recovered = metaFromFrames(frames, this.nowSeconds());
       if (!recovered) return undefined;
       // Re-seal the metadata so the next reader finds it at the end again.
-      await handle.write(frame(metaPayload(recovered)), 0, undefined, validEnd);
+      const sealed = frame(metaPayload(recovered));
+      writeSync(fd, sealed, 0, sealed.byteLength, validEnd);
       return { ...recovered, encrypted };
     } finally {
-      await handle.close().catch(() => undefined);
+      if (fd >= 0) closeSync(fd);
     }
   }
 
@@ -566,6 +569,11 @@ function metaFromFrames(frames: ScannedFrame[], now: number): SessionMeta | unde
 
 function emptyMeta(now: number): SessionMeta {
   return { createdAt: now, updatedAt: now, turnCount: 0, lastSeq: 0, tailRawBytes: 0, tailFrames: 0 };
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
 }
 
 function checkTopK(topK: number): void {
