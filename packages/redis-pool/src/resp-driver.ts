@@ -60,6 +60,15 @@ export interface RespTransport {
 
 type Convert<T> = (reply: unknown) => T;
 
+/** Formats a bad argument for an error message; `String()` itself throws on some objects. */
+function shown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function toBuffer(value: Uint8Array): Buffer {
   if (Buffer.isBuffer(value)) return value;
   if (!(value instanceof Uint8Array)) throw new KVError('INVALID_ARGUMENT', `value must be a Uint8Array, got ${typeof value}`);
@@ -121,19 +130,19 @@ export function scriptReplyOf(reply: unknown): ScriptReply {
 }
 
 function scoreArg(score: number, name: string): string {
-  if (Number.isNaN(score)) throw new KVError('INVALID_ARGUMENT', `${name} must be a number, got NaN`);
+  if (typeof score !== 'number' || Number.isNaN(score)) throw new KVError('INVALID_ARGUMENT', `${name} must be a number, got ${shown(score)}`);
   if (score === Number.POSITIVE_INFINITY) return '+inf';
   if (score === Number.NEGATIVE_INFINITY) return '-inf';
   return String(score);
 }
 
 function ttlArg(ttlMs: number, name = 'ttlMs'): string {
-  if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new KVError('INVALID_ARGUMENT', `${name} must be a positive integer of milliseconds, got ${String(ttlMs)}`);
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new KVError('INVALID_ARGUMENT', `${name} must be a positive integer of milliseconds, got ${shown(ttlMs)}`);
   return String(ttlMs);
 }
 
 function integerArg(value: number, name: string): string {
-  if (!Number.isSafeInteger(value)) throw new KVError('INVALID_ARGUMENT', `${name} must be a safe integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(value)) throw new KVError('INVALID_ARGUMENT', `${name} must be a safe integer, got ${shown(value)}`);
   return String(value);
 }
 
@@ -165,7 +174,7 @@ function setArgs(key: string, value: Uint8Array, options: SetOptions | undefined
   const args: RespArg[] = ['SET', keyArg(key), toBuffer(value)];
   if (options?.ttlMs !== undefined) args.push('PX', ttlArg(options.ttlMs));
   if (options?.mode !== undefined) {
-    if (options.mode !== 'NX' && options.mode !== 'XX') throw new KVError('INVALID_ARGUMENT', `mode must be NX or XX, got ${String(options.mode)}`);
+    if (options.mode !== 'NX' && options.mode !== 'XX') throw new KVError('INVALID_ARGUMENT', `mode must be NX or XX, got ${shown(options.mode)}`);
     args.push(options.mode);
   }
   return args;
@@ -457,7 +466,7 @@ export class RespDriver implements KVDriver {
   async *scan(options: ScanOptions): AsyncIterable<string> {
     if (this.#closed) throw this.#closedError('SCAN');
     const count = options.count ?? 250;
-    if (!Number.isInteger(count) || count <= 0) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${String(count)}`);
+    if (!Number.isInteger(count) || count <= 0) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${shown(count)}`);
     let nodes: RespNode[];
     try {
       const gate = this.#transport.gate();

@@ -28,3 +28,12 @@ describe('cluster key slots', () => {
     expect(groups.get(keySlot('bar'))).toEqual([3]);
   });
 });
+
+describe('slot helpers on bad input', () => {
+  it('reject non-string keys and non-byte input with KVError INVALID_ARGUMENT', async () => {
+    const { KVError } = await import('./errors.js');
+    for (const run of [() => keySlot(Object.create(null)), () => hashTagOf(42 as never), () => crc16('x' as never), () => groupBySlot('abc' as never)]) {
+      expect(run).toThrow(KVError);
+    }
+  });
+});

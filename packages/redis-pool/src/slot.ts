@@ -11,10 +11,13 @@ for (let i = 0; i < 256; i++) {
   table[i] = crc;
 }
 
+import { KVError } from './errors.js';
+
 const encoder = new TextEncoder();
 
 /** CRC16 (XMODEM polynomial 0x1021), the checksum Redis Cluster uses for key slots. */
 export function crc16(bytes: Uint8Array): number {
+  if (!(bytes instanceof Uint8Array)) throw new KVError('INVALID_ARGUMENT', 'crc16 takes a Uint8Array');
   let crc = 0;
   for (let i = 0; i < bytes.length; i++) crc = ((crc << 8) & 0xffff) ^ table[((crc >> 8) ^ bytes[i]!) & 0xff]!;
   return crc;
@@ -28,6 +31,7 @@ export const CLUSTER_SLOTS = 16384;
  * next `}` when that is not empty (a hash tag), otherwise the whole key.
  */
 export function hashTagOf(key: string): string {
+  if (typeof key !== 'string') throw new KVError('INVALID_ARGUMENT', `keys must be strings, got ${key === null ? 'null' : typeof key}`);
   const open = key.indexOf('{');
   if (open === -1) return key;
   const close = key.indexOf('}', open + 1);
@@ -45,6 +49,7 @@ export function keySlot(key: string): number {
  * each group, so per-slot replies can be put back in the caller's order.
  */
 export function groupBySlot(keys: readonly string[]): Map<number, number[]> {
+  if (!Array.isArray(keys)) throw new KVError('INVALID_ARGUMENT', 'groupBySlot takes an array of keys');
   const groups = new Map<number, number[]>();
   for (let index = 0; index < keys.length; index++) {
     const slot = keySlot(keys[index]!);

@@ -113,6 +113,9 @@ export function bytesToFloat32Batch(values: readonly (Uint8Array | null)[]): Arr
 
 /** Cosine similarity of two vectors of equal length (for tests and tools; the scan uses dot products of unit vectors). */
 export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (!isNumberList(a) || !isNumberList(b)) {
+    throw new SemanticCacheError('INVALID_EMBEDDING', 'cosineSimilarity takes two arrays (or typed arrays) of numbers.');
+  }
   if (a.length !== b.length) throw new SemanticCacheError('DIMENSION_MISMATCH', `Vectors have ${a.length} and ${b.length} dimensions.`);
   let dot = 0;
   let normA = 0;
@@ -126,4 +129,9 @@ export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): nu
   }
   if (normA === 0 || normB === 0) throw new SemanticCacheError('INVALID_EMBEDDING', 'Cosine similarity is undefined for a zero vector.');
   return dot / Math.sqrt(normA * normB);
+}
+
+function isNumberList(value: unknown): value is ArrayLike<number> {
+  if (value instanceof Float32Array || value instanceof Float64Array) return true;
+  return Array.isArray(value) && value.every((x) => typeof x === 'number');
 }
