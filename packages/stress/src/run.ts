@@ -95,6 +95,8 @@ export function evaluateTargets(phases: readonly PhaseResult[], sweep: SweepResu
     zero('wrong URL embeddings', sum((p) => p.stats.urlMismatches)),
     zero('unknown semantic responses', sum((p) => p.stats.unknownResponses)),
     zero('untyped errors', sum((p) => Object.entries(p.stats.errors).reduce((n, [key, count]) => n + (key.endsWith(':UNTYPED') ? count : 0), 0))),
+    // The workload only sends valid messages: a validation error on addMessage is a harness bug.
+    zero('addMessage rejected as invalid input', sum((p) => Object.entries(p.stats.errors).reduce((n, [key, count]) => n + (/^addMessage:(INVALID_|CONTENT_TOO_LARGE|METADATA_TOO_LARGE)/.test(key) ? count : 0), 0))),
     zero('worker crashes', sum((p) => p.workers.crashed)),
     zero('worker hangs', sum((p) => p.workers.hung)),
     zero('verification errors', sum((p) => p.verifyErrors.length)),

@@ -19,6 +19,7 @@ import {
   type WorkerStats,
 } from './worker-protocol.js';
 import {
+  cutText,
   embedQuery,
   messageBody,
   messageTag,
@@ -166,7 +167,7 @@ async function turn(ledger: LedgerWriter, state: SessionState, writing: boolean)
   const response = await semanticLookup(state, topic, query);
   await getContext(state);
   if (writing && state.nextIndex < config!.messagesPerSession) {
-    await addMessage(ledger, state, 'assistant', `${response.slice(0, 200)}\n${messageBody(rng)}`);
+    await addMessage(ledger, state, 'assistant', `${cutText(response, 200)}\n${messageBody(rng)}`);
     await getContext(state);
   }
 }

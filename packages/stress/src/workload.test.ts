@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from './rng.js';
 import {
   cosine,
+  cutText,
   embedQuery,
   messageBody,
   messageTag,
@@ -42,6 +43,12 @@ describe('workload', () => {
   it('derives a URL embedding from the URL alone', () => {
     expect(urlEmbedding('https://a')).toEqual(urlEmbedding('https://a'));
     expect(cosine(urlEmbedding('https://a'), urlEmbedding('https://b'))).toBeLessThan(0.9);
+  });
+
+  it('never cuts a surrogate pair in half', () => {
+    expect(cutText('ab\u{1F642}cd', 3)).toBe('ab');
+    expect(cutText('ab\u{1F642}cd', 4)).toBe('ab\u{1F642}');
+    expect(cutText('abc', 10)).toBe('abc');
   });
 
   it('produces bodies without lone surrogates, some longer than 4000 characters', () => {

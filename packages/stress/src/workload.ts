@@ -46,11 +46,14 @@ export function messageBody(rng: Rng): string {
     body += (body ? '\n' : '') + pool[at % pool.length];
     at++;
   }
-  // Never cut a surrogate pair in half: the session layer rejects lone surrogates.
-  let end = length;
-  const code = body.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end--;
-  return body.slice(0, end);
+  return cutText(body, length);
+}
+
+/** The first `length` UTF-16 units of `text`, one fewer when that would split a surrogate pair (the session layer rejects lone surrogates). */
+export function cutText(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
 }
 
 /** Dimensions of the workload's embeddings. */
@@ -133,7 +136,7 @@ export function sameEmbedding(a: Float32Array, b: Float32Array): boolean {
 
 /** The "LLM answer" a session caches: it names its owning session, which is what the cross-session check reads. */
 export function semanticResponse(sessionId: string, topic: number, rng: Rng): string {
-  return `resp session=${sessionId} topic=${topic} | ${messageBody(rng).slice(0, 400)}`;
+  return `resp session=${sessionId} topic=${topic} | ${cutText(messageBody(rng), 400)}`;
 }
 
 /** The owner and topic of a cached response, or `undefined` for a response this workload never wrote. */
