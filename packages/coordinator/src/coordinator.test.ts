@@ -242,3 +242,11 @@ describe('CacheCoordinator.close', () => {
     expect(window.closed).toBe(0);
   });
 });
+
+describe('CacheCoordinator options', () => {
+  it('rejects missing or non-object options with a ConfigError instead of a TypeError', () => {
+    for (const options of [null, undefined, 42, 'session']) {
+      expect(() => new CacheCoordinator(options as never)).toThrow(ConfigError);
+    }
+  });
+});

@@ -90,6 +90,9 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
   #closed = false;
 
   constructor(options: CacheCoordinatorOptions<M, R>) {
+    if (options === null || typeof options !== 'object') {
+      throw new ConfigError('INVALID_VALUE', 'CacheCoordinator takes an options object with at least a sessionId.', { variable: 'options', value: options });
+    }
     if (typeof options.sessionId !== 'string' || options.sessionId === '') {
       throw new ConfigError('INVALID_VALUE', 'sessionId must be a non-empty string.', { variable: 'sessionId', value: options.sessionId });
     }
