@@ -37,7 +37,7 @@ describe('CacheConfig defaults', () => {
     expect(config.sessionMaxTokens).toBeUndefined();
     expect(config.redisPassword).toBeUndefined();
     expect(config.clusterNodes).toEqual([]);
-    expect(config.archiveCodec).toBe('huffman');
+    expect(config.archiveCodec).toBe('brotli');
   });
 
   it('defaults to the in-memory driver when no Redis location is configured', () => {

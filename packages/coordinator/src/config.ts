@@ -136,7 +136,8 @@ const FIELDS: { readonly [K in keyof CacheConfigOptions]: FieldSpec } = {
 export const CONFIG_FIELDS: readonly (keyof CacheConfigOptions)[] = Object.keys(FIELDS) as (keyof CacheConfigOptions)[];
 
 /** Archive codecs a config accepts. */
-export const ARCHIVE_CODECS: readonly string[] = ['huffman', 'none'];
+/** Codecs `@lix/archive` offers; brotli is its default, chosen by its benchmark. */
+export const ARCHIVE_CODECS: readonly string[] = ['brotli', 'deflate', 'huffman', 'none'];
 
 /** The defaults of the original package (and of the new settings). `driver` is derived, see {@link CacheConfigOptions.driver}. */
 export const CONFIG_DEFAULTS: Readonly<Omit<CacheConfigOptions, 'driver'>> = Object.freeze({
@@ -164,7 +165,7 @@ export const CONFIG_DEFAULTS: Readonly<Omit<CacheConfigOptions, 'driver'>> = Obj
   urlCacheBatchSize: 100,
   archiveDir: './data/conversations',
   diskTtlDays: 14,
-  archiveCodec: 'huffman',
+  archiveCodec: 'brotli',
   evictAfterMinutes: 120,
   embeddingModelId: 'default',
 });

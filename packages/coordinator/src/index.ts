@@ -21,4 +21,13 @@ export {
   type SemanticCacheFactory,
   type UrlEmbeddingFactory,
   type SharedResources,
+  type EvictionResult,
 } from './runtime.js';
+export {
+  createCacheRuntime,
+  standardSessionWindow,
+  standardSemanticCache,
+  standardUrlEmbeddingCache,
+  type CreateCacheRuntimeOptions,
+  type SemanticResponse,
+} from './standard.js';

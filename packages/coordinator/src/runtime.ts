@@ -32,7 +32,15 @@ export interface SharedResources {
   /** The one archive instance every session window writes through (handed to the session-window factory). */
   archive?: { close?(): Promise<void> } | undefined;
   /** The one background job (idle eviction) of the process; started by the runtime, stopped by `close()`. */
-  evictor?: { start(): void; stop(): Promise<void> | void } | undefined;
+  evictor?: { start(): void; stop(): Promise<void> | void; runOnce?(): Promise<EvictionResult> } | undefined;
+}
+
+/** What one idle-eviction pass did. */
+export interface EvictionResult {
+  /** Sessions moved out of Redis (their history stays in the archive). */
+  evicted: number;
+  /** Sessions looked at. */
+  scanned: number;
 }
 
 /** Options of {@link CacheRuntime}. */
@@ -216,6 +224,17 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
   /** The shared idle evictor, when the runtime has one. */
   get evictor(): SharedResources['evictor'] {
     return this.#shared.evictor;
+  }
+
+  /**
+   * Runs one idle-eviction pass now (the evictor also runs on its own timer), or
+   * resolves `null` when the runtime has no evictor.
+   */
+  async runIdleEviction(): Promise<EvictionResult | null> {
+    if (this.#state.closed) throw new ConfigError('CLOSED', 'CacheRuntime is closed; runIdleEviction() cannot run.');
+    const evictor = this.#shared.evictor;
+    if (evictor?.runOnce === undefined) return null;
+    return evictor.runOnce();
   }
 
   /** The one URL embedding cache every coordinator shares, when enabled. */

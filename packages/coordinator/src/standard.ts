@@ -1,0 +1,113 @@
+import { ConversationArchive, type ArchiveCodec } from '@lix/archive';
+import type { Clock, Logger } from '@lix/redis-pool';
+import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
+import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
+import { CacheConfig, type CacheConfigOptions } from './config.js';
+import type { SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
+import { CacheRuntime, type CacheRuntimeOptions, type SemanticCacheFactory, type SessionWindowFactory, type UrlEmbeddingFactory } from './runtime.js';
+
+/** A response the stock semantic cache stores: any msgpack-serialisable value. */
+export type SemanticResponse = unknown;
+
+/** Options of {@link createCacheRuntime}: those of {@link CacheRuntime} without `defaults`. */
+export interface CreateCacheRuntimeOptions<R = SemanticResponse> extends Omit<CacheRuntimeOptions<ConversationMessage, R>, 'defaults' | 'config'> {
+  /** A config, options for one, or omitted for `CacheConfig.fromEnv(envPrefix)`. */
+  config?: CacheConfig | Partial<CacheConfigOptions>;
+  /** Prefix of the environment variables read when `config` is omitted (default `''`). */
+  envPrefix?: string;
+  /** Time between idle-eviction passes (default: the evictor's, 60 s). */
+  evictionIntervalMs?: number;
+  /** `false` to leave the idle evictor out (e.g. when another process runs it). Default `true`. */
+  idleEviction?: boolean;
+}
+
+/** The stock session window: `HybridConversationCache` configured from the runtime's config. */
+export const standardSessionWindow: SessionWindowFactory<ConversationMessage> = ({ config, driver, sessionId, archive, logger, clock }) =>
+  new HybridConversationCache({
+    sessionId,
+    driver,
+    archive: archive as ConversationArchive,
+    keyPrefix: config.redisKeyPrefix,
+    hotWindowSize: config.hotWindowSize,
+    sessionTtlMs: config.sessionTtlSeconds * 1000,
+    sessionMaxTokens: config.sessionMaxTokens ?? null,
+    ...(logger ? { logger } : {}),
+    clock,
+  }) as SessionWindowLayer<ConversationMessage>;
+
+/** The stock semantic cache: `SemanticCache` configured from the runtime's config. */
+export function standardSemanticCache<R = SemanticResponse>(): SemanticCacheFactory<R> {
+  return ({ config, driver, sessionId, logger, clock }) =>
+    new SemanticCache({
+      driver,
+      sessionId,
+      keyPrefix: config.redisKeyPrefix,
+      ttlMs: config.semanticTtlSeconds * 1000,
+      similarityThreshold: config.semanticSimilarityThreshold,
+      maxItemsPerUrl: config.semanticMaxItemsPerUrl,
+      ...(logger ? { logger } : {}),
+      clock,
+    }) as unknown as SemanticCacheLayer<R>;
+}
+
+/** The stock URL embedding cache: one `UrlEmbeddingCache` for the whole runtime. */
+export const standardUrlEmbeddingCache: UrlEmbeddingFactory = ({ config, driver, logger, clock }) =>
+  new UrlEmbeddingCache({
+    driver,
+    modelId: config.embeddingModelId,
+    keyPrefix: config.redisKeyPrefix,
+    ttlMs: config.urlCacheTtlSeconds * 1000,
+    ...(logger ? { logger } : {}),
+  }) as unknown as UrlEmbeddingLayer;
+
+function sharedResources(options: { idleEviction: boolean; evictionIntervalMs: number | undefined }) {
+  return ({ config, sessionDriver, logger, clock }: { config: CacheConfig; sessionDriver: unknown; logger: Logger | undefined; clock: Clock }) => {
+    // Only session windows write to the archive: without one there is nothing to open.
+    if (sessionDriver === undefined) return {};
+    const archive = new ConversationArchive({
+      dir: config.archiveDir,
+      ttlDays: config.diskTtlDays,
+      // CacheConfig validated it against ARCHIVE_CODECS, the archive's own list.
+      codec: config.archiveCodec as ArchiveCodec,
+      ...(logger ? { logger } : {}),
+    });
+    if (!options.idleEviction) return { archive };
+    const evictor = new IdleEvictor({
+      driver: sessionDriver as ConstructorParameters<typeof IdleEvictor>[0]['driver'],
+      archive,
+      keyPrefix: config.redisKeyPrefix,
+      evictAfterMs: config.evictAfterMinutes * 60_000,
+      ...(options.evictionIntervalMs === undefined ? {} : { intervalMs: options.evictionIntervalMs }),
+      ...(logger ? { logger } : {}),
+      clock,
+    });
+    return { archive, evictor };
+  };
+}
+
+/**
+ * The usual way to start: a {@link CacheRuntime} with the stock layers (session window
+ * over one shared `ConversationArchive`, semantic cache, URL embedding cache) and one
+ * `IdleEvictor`, configured from `config` or from the environment. Any layer can be
+ * replaced by a factory of your own or left out with `false` in `layers`.
+ *
+ * @example
+ * const runtime = createCacheRuntime({ envPrefix: 'MYAPP' });
+ * const cache = runtime.forSession('user-abc');
+ * await cache.addMessageToContext('user', "What's the weather in Tokyo?");
+ */
+export function createCacheRuntime<R = SemanticResponse>(options: CreateCacheRuntimeOptions<R> = {}): CacheRuntime<ConversationMessage, R> {
+  const { envPrefix, evictionIntervalMs, idleEviction, config, ...rest } = options;
+  return new CacheRuntime<ConversationMessage, R>({
+    ...rest,
+    config: config ?? CacheConfig.fromEnv(envPrefix ?? ''),
+    defaults: {
+      layers: {
+        sessionWindow: standardSessionWindow,
+        semanticCache: standardSemanticCache<R>(),
+        urlEmbeddingCache: standardUrlEmbeddingCache,
+      },
+      shared: sharedResources({ idleEviction: idleEviction ?? true, evictionIntervalMs }),
+    },
+  });
+}
