@@ -13,3 +13,4 @@ export {
 } from './redis-server.js';
 export { fixturesDir, corpusPath, legacyHuffDir, loadCorpus, type CorpusConversation, type CorpusTurn } from './fixtures.js';
 export { uniquePrefix } from './prefix.js';
+export { runExample, type ExampleRun } from './run-example.js';
