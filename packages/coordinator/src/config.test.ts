@@ -303,3 +303,12 @@ describe('CacheConfig.fromEnv', () => {
     }
   });
 });
+
+describe('CacheConfig.fromEnv arguments', () => {
+  it('rejects a non-string prefix or a non-object environment with a ConfigError', async () => {
+    const { CacheConfig: Config } = await import('./config.js');
+    const { ConfigError: Err } = await import('./errors.js');
+    for (const prefix of [42, null, {}, ['A']]) expect(() => Config.fromEnv(prefix as never)).toThrow(Err);
+    expect(() => Config.fromEnv('X', null as never)).toThrow(Err);
+  });
+});

@@ -384,6 +384,8 @@ export class CacheConfig implements Readonly<CacheConfigOptions> {
    * (password, username, URL, cluster nodes, token limit); elsewhere they are errors.
    */
   static fromEnv(prefix = '', env: Readonly<Record<string, string | undefined>> = process.env): CacheConfig {
+    if (typeof prefix !== 'string') throw new ConfigError('INVALID_VALUE', 'CacheConfig.fromEnv takes a string prefix, e.g. "MYAPP".', { variable: 'prefix', value: prefix });
+    if (env === null || typeof env !== 'object') throw new ConfigError('INVALID_VALUE', 'CacheConfig.fromEnv takes an environment object (default process.env).', { variable: 'env', value: env });
     const head = prefix === '' ? '' : `${prefix.toUpperCase().replace(/_+$/, '')}_`;
     const raw: Record<string, unknown> = {};
     for (const field of CONFIG_FIELDS) {

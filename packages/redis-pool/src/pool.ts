@@ -217,6 +217,7 @@ class PooledHandle implements PooledDriverHandle {
  * unauthenticated connection. Reference counted: the last `release()` closes the driver.
  */
 export function getPooledDriver(options: PooledDriverOptions): PooledDriverHandle {
+  if (options === null || typeof options !== 'object') throw new KVError('INVALID_ARGUMENT', 'getPooledDriver takes an options object with a driver name');
   const key = pooledDriverKey(options);
   let entry = pool.get(key);
   if (entry === undefined) {
