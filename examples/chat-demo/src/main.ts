@@ -134,7 +134,8 @@ async function main(): Promise<void> {
     line(`semantic cache: ${semantic?.hits} hits, ${semantic?.misses} misses, hit rate ${((semantic?.hitRate ?? 0) * 100).toFixed(0)}%, LLM calls ${llm.calls}`);
     line(`url embedding cache: ${urls?.hits} hits, ${urls?.misses} misses, hit rate ${((urls?.hitRate ?? 0) * 100).toFixed(0)}%`);
     line(`session window: ${JSON.stringify(final.sessionWindow)}`);
-    line(`semantic cache layer: ${JSON.stringify(final.semanticCache?.layer)}`);
+    // The semantic layer is per coordinator: report the one that served the lookups above.
+    line(`semantic cache layer: ${JSON.stringify(first.semanticCache?.layer)}`);
     line(`url embedding layer: ${JSON.stringify(final.urlEmbeddingCache?.layer)}`);
     const resources = runtime.getStats();
     line(`runtime: ${resources.driversOpened} driver connection(s), ${resources.coordinatorsCreated} coordinators, idle evictor ${resources.evictorRunning ? 'running' : 'off'}`);
