@@ -104,6 +104,8 @@ class IoredisTransport implements RespTransport {
   async #start(): Promise<void> {
     const client = this.#options.client ?? (await this.#create());
     if (this.#closed) {
+      // A socket reset while this client winds down must not become an unhandled 'error'.
+      client.on('error', () => undefined);
       if (this.#ownsClient) client.disconnect();
       throw new KVError('CLIENT_CLOSED', 'ioredis: closed while connecting');
     }

@@ -102,7 +102,13 @@ class NodeRedisTransport implements RespTransport {
     // and only covers commands not yet written; CommandDeadlines covers the whole wait.
     this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer, [integer]: String }, timeout: 0 };
     const client = this.#options.client ?? this.#create(lib);
-    if (this.#closed) throw new KVError('CLIENT_CLOSED', 'node-redis: closed while connecting');
+    if (this.#closed) {
+      // Not yet listened to: give it a listener so a late socket error stays handled, and
+      // release a client this driver made (it has not connected, so nothing to quit).
+      client.on('error', () => undefined);
+      if (this.#ownsClient && client.isOpen) client.destroy();
+      throw new KVError('CLIENT_CLOSED', 'node-redis: closed while connecting');
+    }
     this.#client = client;
     this.#listen(client);
     if (isClusterClient(client)) {
