@@ -244,3 +244,23 @@ describe('corruption', () => {
   });
 });
 
+
+describe('damage inside a file', () => {
+  it('is never compacted away: turns after the damaged frame stay in the file', async () => {
+    const dir = tempDir();
+    const archive = new ConversationArchive({ dir, compactAfterAppends: 3, compactAfterBytes: 1e9 });
+    for (let i = 0; i < 3; i++) await archive.appendTurn('dmg', { role: 'u', content: `before-${i}` });
+    for (let i = 0; i < 2; i++) await archive.appendTurn('dmg', { role: 'u', content: `after-${i}` });
+    const file = join(dir, readdirSync(dir)[0]!);
+    const bytes = readFileSync(file);
+    // Flip a byte inside the compacted block (just after the 8-byte header and frame head).
+    bytes[20] = bytes[20]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const sizeBefore = bytes.length;
+    // The third append after compaction would compact again; it must not rewrite the file.
+    await archive.appendTurn('dmg', { role: 'u', content: 'after-2' });
+    const after = readFileSync(file);
+    expect(after.length).toBeGreaterThan(sizeBefore);
+    expect(after.subarray(0, sizeBefore).equals(bytes)).toBe(true);
+  });
+});

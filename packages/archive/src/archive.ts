@@ -89,6 +89,8 @@ interface LoadedFile {
   /** Frames as found, for compaction. */
   frames: ScannedFrame[];
   encrypted: boolean;
+  /** False when a damaged frame stops the scan before the end of the file. */
+  intact: boolean;
 }
 
 /**
@@ -283,7 +285,7 @@ export class ConversationArchive {
     if (bytes.byteLength < FILE_HEADER_SIZE) return undefined;
     const { encrypted } = parseFileHeader(bytes);
     if (encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
-    const { frames } = scanFrames(bytes);
+    const { frames, validEnd } = scanFrames(bytes);
     const turns: ArchivedTurn[] = [];
     let lastSeq = 0;
     for (const scanned of frames) {
@@ -296,7 +298,7 @@ export class ConversationArchive {
       }
     }
     const meta = metaFromFrames(frames, this.nowSeconds()) ?? emptyMeta(this.nowSeconds());
-    return { meta: { ...meta, turnCount: turns.length, lastSeq }, turns, frames, encrypted };
+    return { meta: { ...meta, turnCount: turns.length, lastSeq }, turns, frames, encrypted, intact: validEnd === bytes.byteLength };
   }
 
   private decodeFrame(payload: Buffer, encrypted: boolean): ArchivedTurn[] {
@@ -314,6 +316,12 @@ export class ConversationArchive {
   private async compactLocked(file: string): Promise<void> {
     const loaded = await this.readFileState(file);
     if (!loaded) return;
+    if (!loaded.intact) {
+      // Damage inside the file (not a torn tail, which the writer already cut): rewriting
+      // from the readable prefix would drop the intact records after it, so leave it be.
+      this.logger?.warn?.('archive: not compacting a file with a damaged frame', { file });
+      return;
+    }
     const blocks = loaded.frames.filter((f) => f.kind === FrameKind.Block);
     const keep: Buffer[] = [];
     let merged: ArchivedTurn[] = [];
