@@ -1,3 +1,4 @@
+import type { ArchiveCodec } from '@lix/archive';
 import { ConfigError } from './errors.js';
 
 /** Which {@link KVDriver} implementation the runtime opens. */
@@ -135,9 +136,13 @@ const FIELDS: { readonly [K in keyof CacheConfigOptions]: FieldSpec } = {
 /** Names of every {@link CacheConfig} field, in documentation order. */
 export const CONFIG_FIELDS: readonly (keyof CacheConfigOptions)[] = Object.keys(FIELDS) as (keyof CacheConfigOptions)[];
 
-/** Archive codecs a config accepts. */
 /** Codecs `@lix/archive` offers; brotli is its default, chosen by its benchmark. */
-export const ARCHIVE_CODECS: readonly string[] = ['brotli', 'deflate', 'huffman', 'none'];
+export const ARCHIVE_CODECS: readonly ArchiveCodec[] = ['brotli', 'deflate', 'huffman', 'none'];
+
+/** True when `value` is one of {@link ARCHIVE_CODECS} (narrows it to the archive's codec type). */
+export function isArchiveCodec(value: unknown): value is ArchiveCodec {
+  return typeof value === 'string' && (ARCHIVE_CODECS as readonly string[]).includes(value);
+}
 
 /** The defaults of the original package (and of the new settings). `driver` is derived, see {@link CacheConfigOptions.driver}. */
 export const CONFIG_DEFAULTS: Readonly<Omit<CacheConfigOptions, 'driver'>> = Object.freeze({
@@ -289,7 +294,7 @@ function parseField(kind: Kind, variable: string, raw: unknown): unknown {
     case 'windowSize':
       return integerFrom(variable, raw, 1, 1000, 'a whole number from 1 to 1000');
     case 'codec':
-      if (typeof raw === 'string' && ARCHIVE_CODECS.includes(raw)) return raw;
+      if (isArchiveCodec(raw)) return raw;
       throw invalid(variable, raw, `one of ${ARCHIVE_CODECS.map((codec) => JSON.stringify(codec)).join(', ')}`);
   }
 }

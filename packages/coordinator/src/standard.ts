@@ -2,7 +2,8 @@ import { ConversationArchive, type ArchiveCodec } from '@lix/archive';
 import type { Clock, Logger } from '@lix/redis-pool';
 import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
 import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
-import { CacheConfig, type CacheConfigOptions } from './config.js';
+import { ARCHIVE_CODECS, CacheConfig, isArchiveCodec, type CacheConfigOptions } from './config.js';
+import { ConfigError } from './errors.js';
 import type { SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
 import { CacheRuntime, type CacheRuntimeOptions, type SemanticCacheFactory, type SessionWindowFactory, type UrlEmbeddingFactory } from './runtime.js';
 
@@ -60,6 +61,12 @@ export const standardUrlEmbeddingCache: UrlEmbeddingFactory = ({ config, driver,
     ...(logger ? { logger } : {}),
   }) as unknown as UrlEmbeddingLayer;
 
+/** Narrows the config's codec to the archive's type; CacheConfig already rejected anything else. */
+function archiveCodecOf(value: string): ArchiveCodec {
+  if (isArchiveCodec(value)) return value;
+  throw new ConfigError('INVALID_VALUE', `archiveCodec=${JSON.stringify(value)} is not valid: expected one of ${ARCHIVE_CODECS.join(', ')}.`, { variable: 'archiveCodec', value });
+}
+
 function sharedResources(options: { idleEviction: boolean; evictionIntervalMs: number | undefined }) {
   return ({ config, sessionDriver, logger, clock }: { config: CacheConfig; sessionDriver: unknown; logger: Logger | undefined; clock: Clock }) => {
     // Only session windows write to the archive: without one there is nothing to open.
@@ -67,8 +74,7 @@ function sharedResources(options: { idleEviction: boolean; evictionIntervalMs: n
     const archive = new ConversationArchive({
       dir: config.archiveDir,
       ttlDays: config.diskTtlDays,
-      // CacheConfig validated it against ARCHIVE_CODECS, the archive's own list.
-      codec: config.archiveCodec as ArchiveCodec,
+      codec: archiveCodecOf(config.archiveCodec),
       ...(logger ? { logger } : {}),
     });
     if (!options.idleEviction) return { archive };
