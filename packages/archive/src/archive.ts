@@ -25,6 +25,7 @@ import { checkKey, seal, unseal } from './sealing.js';
 import { legacyFileName, sessionFileStem, sessionIdFromStem } from './session-file-name.js';
 import { SessionLocks } from './session-lock.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from './text-search.js';
+import type { AppendResult, ArchiveStore, SessionMetadata } from './store.js';
 import { decodeTurns, encodeTurns, normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from './turn-records.js';
 
 /** Where the archive sends diagnostics; every method is optional. */
@@ -58,28 +59,6 @@ export interface ConversationArchiveOptions {
   clock?: { now(): number };
 }
 
-/** Result of an append: see {@link ConversationArchive.appendTurns}. */
-export interface AppendResult {
-  appended: number;
-  skipped: number;
-  lastSeq: number;
-  /** The seq of each input turn, in input order (assigned, explicit, or the one already stored). */
-  seqs: number[];
-}
-
-/** What `getMetadata` and `listSessions` report, read without decompressing turns. */
-export interface SessionMetadata {
-  sessionId: string;
-  /** Unix seconds. */
-  createdAt: number;
-  /** Unix seconds. */
-  updatedAt: number;
-  turnCount: number;
-  sizeBytes: number;
-  lastSeq: number;
-  format: 'lix' | 'legacy-huff';
-}
-
 /** Blocks stop absorbing the tail once they hold this much raw data. */
 const MAX_BLOCK_RAW = 256 * 1024;
 
@@ -98,7 +77,7 @@ interface LoadedFile {
  * turn 10 and turn 10 000; a crash leaves every acknowledged turn readable; legacy
  * `.huff` files from the Python original load transparently.
  */
-export class ConversationArchive {
+export class ConversationArchive implements ArchiveStore {
   readonly dir: string;
   private readonly ttlDays: number;
   private readonly codec: ArchiveCodec;
@@ -157,7 +136,7 @@ export class ConversationArchive {
    * skipped (already stored, so retries are idempotent); with a larger `seq` it is stored
    * and becomes lastSeq. Resolves once the bytes are written (and fsynced with `fsync`).
    */
-  async appendTurns(sessionId: string, turns: ArchiveTurnInput[]): Promise<AppendResult> {
+  async appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[]): Promise<AppendResult> {
     this.checkOpen();
     const paths = this.paths(sessionId);
     if (!Array.isArray(turns)) throw new ArchiveError('INVALID_ARGUMENT', 'turns must be an array');
@@ -382,6 +361,14 @@ export class ConversationArchive {
     return n === 0 ? [] : all.slice(-n);
   }
 
+  /** Turns with `seq > afterSeq`, oldest first, at most `limit` of them. */
+  async loadAfter(sessionId: string, afterSeq: number, limit?: number): Promise<ArchivedTurn[]> {
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new ArchiveError('INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new ArchiveError('INVALID_ARGUMENT', 'limit must be a non-negative integer');
+    const after = (await this.loadAll(sessionId)).filter((turn) => turn.seq > afterSeq);
+    return limit === undefined ? after : after.slice(0, limit);
+  }
+
   /** Turns ranked by BM25 against `query` (better than the original's token overlap). */
   async searchByText(sessionId: string, query: string, topK = 5): Promise<ScoredTurn[]> {
     if (typeof query !== 'string') throw new ArchiveError('INVALID_ARGUMENT', 'query must be a string');
@@ -390,7 +377,7 @@ export class ConversationArchive {
   }
 
   /** Turns ranked by cosine similarity of their embeddings to `vector`. */
-  async searchByEmbedding(sessionId: string, vector: Float32Array | number[], topK = 5): Promise<ScoredTurn[]> {
+  async searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK = 5): Promise<ScoredTurn[]> {
     checkTopK(topK);
     const query = vector instanceof Float32Array ? vector : Array.isArray(vector) && vector.every((x) => Number.isFinite(x)) ? Float32Array.from(vector) : undefined;
     if (!query) throw new ArchiveError('INVALID_ARGUMENT', 'vector must be a Float32Array or an array of finite numbers');

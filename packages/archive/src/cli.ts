@@ -3,7 +3,7 @@
 import { readdir } from 'node:fs/promises';
 import { ConversationArchive } from './archive.js';
 import { ArchiveError } from './errors.js';
-import type { SessionMetadata } from './archive.js';
+import type { SessionMetadata } from './store.js';
 
 const USAGE = `usage: lix-archive <command> [--dir DIR] [--json] [--ttl-days N]
 commands:

@@ -1,8 +1,6 @@
 export {
   ConversationArchive,
   type ConversationArchiveOptions,
-  type AppendResult,
-  type SessionMetadata,
   type ArchiveLogger,
 } from './archive.js';
 export type { ArchiveTurnInput, ArchivedTurn } from './turn-records.js';
@@ -10,3 +8,4 @@ export type { ScoredTurn } from './text-search.js';
 export type { ArchiveCodec } from './codecs.js';
 export { ArchiveError, isArchiveError, type ArchiveErrorCode } from './errors.js';
 export { sessionFileStem, sessionIdFromStem } from './session-file-name.js';
+export type { ArchiveStore, AppendResult, SessionMetadata } from './store.js';
