@@ -53,6 +53,9 @@ export function toWindowTurn(message: unknown, index = 0): WindowTurn {
   if (!isBaseMessage(message)) {
     throw new LixLangChainError('INVALID_MESSAGE', `messages[${index}] is not a LangChain message (BaseMessage); build one with new HumanMessage(...) or coerceMessageLikeToMessage().`);
   }
+  // toDict() turns a Date or a Map in these free-form fields into `{}`; refuse them instead of storing the loss.
+  toJsonObject(message.additional_kwargs ?? {}, `messages[${index}].additional_kwargs`);
+  toJsonObject(message.response_metadata ?? {}, `messages[${index}].response_metadata`);
   const [stored] = mapChatMessagesToStoredMessages([message]);
   if (stored === undefined) throw new LixLangChainError('INVALID_MESSAGE', `messages[${index}] has no stored form.`);
   const data = toJsonObject(stored.data, `messages[${index}]`);
