@@ -6,7 +6,7 @@ import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { ConversationArchive } from '@lix/archive';
 import { KVError, type KVDriver } from '@lix/redis-pool';
 
-const STOPWORDS = new Set(['a', 'an', 'the', 'is', 'are', 'of', 'what', 'whats', 's', 'me', 'tell', 'please', 'do', 'you', 'know', 'i', 'want', 'to', 'can', 'could']);
+const STOPWORDS = new Set(['a', 'an', 'the', 'is', 'are', 'of', 'what', 'whats', 's', 'me', 'tell', 'please', 'do', 'you', 'know', 'i', 'want', 'to', 'can', 'could', 'in', 'it', 'for', 'on']);
 const DIMENSIONS = 64;
 
 /**
