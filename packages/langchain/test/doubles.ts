@@ -38,7 +38,7 @@ export class BagOfWordsEmbeddings extends Embeddings {
       vector[hash % DIMENSIONS]! += 1;
     }
     // A prompt of stopwords only still needs a non-zero vector.
-    if (vector.every((value) => value === 0)) vector[0] = 1;
+    if (!vector.some((value) => value !== 0)) vector[0] = 1;
     return vector;
   }
 }

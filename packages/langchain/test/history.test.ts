@@ -1,4 +1,5 @@
 import { AIMessage, HumanMessage, RemoveMessage, SystemMessage, ToolMessage, ChatMessage, trimMessages, type BaseMessage } from '@langchain/core/messages';
+import type { ChatPromptValueInterface } from '@langchain/core/prompt_values';
 import { ChatPromptTemplate, MessagesPlaceholder } from '@langchain/core/prompts';
 import { RunnableLambda, RunnableWithMessageHistory } from '@langchain/core/runnables';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
@@ -152,7 +153,7 @@ describeEachDriver('LixChatMessageHistory', (target) => {
   it('drives RunnableWithMessageHistory: the second turn sees the first, and both exchanges are stored', async () => {
     const seen: string[][] = [];
     const prompt = ChatPromptTemplate.fromMessages([['system', 'You are terse.'], new MessagesPlaceholder('history'), ['human', '{question}']]);
-    const record = RunnableLambda.from((value: { toChatMessages(): BaseMessage[] }) => {
+    const record = RunnableLambda.from((value: ChatPromptValueInterface) => {
       seen.push(value.toChatMessages().map((message) => `${message.getType()}:${String(message.content)}`));
       return value;
     });
