@@ -20,9 +20,10 @@ export interface LixSemanticCacheOptions {
    */
   semanticCache?: SemanticCache<unknown>;
   /**
-   * The owner of the entries (a user, a tenant, a persona, or `'global'`, the default):
-   * together with the model's `llmKey` it is a hard partition, so no lookup ever sees
-   * another scope's or another model's (or model settings') answers.
+   * The owner of the entries, required with `driver`: a user or tenant id for per-user
+   * isolation, a persona, or e.g. `'global'` to share answers between everyone knowingly.
+   * Together with the model's `llmKey` it is a hard partition: no lookup ever sees another
+   * scope's, another model's or other model settings' answers.
    */
   scope?: string;
   /** Turns the prompt string into the text to embed, or `null` to bypass (default {@link lastHumanTurn}). */
@@ -75,6 +76,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 ]);
 const SEMANTIC_CACHE_OPTIONS = ['keyPrefix', 'ttlMs', 'similarityThreshold', 'maxEntriesPerModel', 'maxResponseBytes', 'clock'] as const;
 const MODEL_KEY_MEMO_SIZE = 64;
+const PENDING_EMBEDDINGS_LIMIT = 256;
 
 /**
  * A LangChain LLM cache (`new ChatOpenAI({ cache })`) on `@lix/semantic-cache`: a
@@ -97,6 +99,8 @@ export class LixSemanticCache extends BaseCache<Generation[]> {
   readonly #extract: QueryExtractor;
   readonly #logger: Logger | undefined;
   readonly #modelKeys = new Map<string, string>();
+  /** Embeddings of missed questions, kept until their update: a miss then costs one embedding call, not two. */
+  readonly #pending = new Map<string, number[]>();
   #lookups = 0;
   #hits = 0;
   #bypassed = 0;
@@ -127,9 +131,9 @@ export class LixSemanticCache extends BaseCache<Generation[]> {
       this.#cache = options.semanticCache;
       this.scope = options.semanticCache.sessionId;
     } else {
-      const scope = options.scope ?? 'global';
+      const { scope } = options;
       if (typeof scope !== 'string' || scope.length === 0 || scope.length > 1024) {
-        throw new LixLangChainError('INVALID_OPTION', `scope must be a non-empty string of at most 1024 characters, got ${typeof scope === 'string' ? `a string of length ${scope.length}` : typeof scope}.`);
+        throw new LixLangChainError('INVALID_OPTION', `scope must be a non-empty string of at most 1024 characters (a user or tenant id, or 'global' to share between everyone), got ${typeof scope === 'string' ? `a string of length ${scope.length}` : typeof scope}.`);
       }
       try {
         this.#cache = new SemanticCache<unknown>({
@@ -193,7 +197,11 @@ export class LixSemanticCache extends BaseCache<Generation[]> {
       const embedding = await this.#embeddings.embedQuery(query);
       this.#lookups++;
       const hit = await this.#cache.lookup(this.#partitionOf(llmKey), embedding);
-      if (hit === null) return null;
+      if (hit === null) {
+        if (this.#pending.size >= PENDING_EMBEDDINGS_LIMIT) this.#pending.clear();
+        this.#pending.set(query, embedding);
+        return null;
+      }
       const generations = decodeGenerations(hit.response);
       if (generations === null) throw new LixLangChainError('INVALID_MESSAGE', 'a cached entry is not a generations record of this package');
       this.#hits++;
@@ -215,7 +223,9 @@ export class LixSemanticCache extends BaseCache<Generation[]> {
       if (query === null) return;
       if (!Array.isArray(value) || value.length === 0) return;
       const record: CachedGenerations = encodeGenerations(value);
-      const embedding = await this.#embeddings.embedQuery(query);
+      let embedding = this.#pending.get(query);
+      if (embedding === undefined) embedding = await this.#embeddings.embedQuery(query);
+      else this.#pending.delete(query);
       await this.#cache.set(this.#partitionOf(llmKey), embedding, record);
       this.#updates++;
     } catch (error) {

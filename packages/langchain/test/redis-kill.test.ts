@@ -49,7 +49,7 @@ describe.each([
     const keyPrefix = uniquePrefix('lck');
     const warnings: string[] = [];
     const logger = { warn: (message: string) => void warnings.push(message) };
-    const cache = new LixSemanticCache({ driver, keyPrefix, embeddings: new BagOfWordsEmbeddings(), logger });
+    const cache = new LixSemanticCache({ driver, keyPrefix, scope: 'outage', embeddings: new BagOfWordsEmbeddings(), logger });
     const model = new FakeListChatModel({ responses: ['Paris.', 'model during the outage', 'model after the restart'], cache });
     const history = new LixChatMessageHistory({ sessionId: 'outage', driver, archive: store.archive, keyPrefix, logger });
 

@@ -18,10 +18,11 @@ describeEachDriver('LixSemanticCache', (target) => {
     keyPrefix = uniquePrefix('lcs');
   });
 
-  const cacheOf = (options: Partial<LixSemanticCacheOptions> = {}) => new LixSemanticCache({ driver, keyPrefix, embeddings: new BagOfWordsEmbeddings(), ...options });
+  const cacheOf = (options: Partial<LixSemanticCacheOptions> = {}) => new LixSemanticCache({ driver, keyPrefix, scope: 'tests', embeddings: new BagOfWordsEmbeddings(), ...options });
 
   it('answers a rephrased question from the cache: the model is called once', async () => {
-    const cache = cacheOf();
+    const embeddings = new BagOfWordsEmbeddings();
+    const cache = cacheOf({ embeddings });
     const model = new FakeListChatModel({ responses: ['Paris.', 'a second model call'], cache });
     const first = await model.invoke('What is the capital of France?');
     const rephrased = await model.invoke("Tell me, what's the capital of France?");
@@ -29,6 +30,8 @@ describeEachDriver('LixSemanticCache', (target) => {
     expect(rephrased).toBeInstanceOf(AIMessage);
     expect(rephrased.content).toBe('Paris.');
     expect(cache.getStats()).toMatchObject({ lookups: 2, hits: 1, misses: 1, updates: 1, failedLookups: 0, failedUpdates: 0 });
+    // The miss's embedding is reused by its update: one embedding call per question.
+    expect(embeddings.calls).toBe(2);
     // An unrelated question is a miss, so the model is called.
     expect((await model.invoke('How tall is Mount Everest?')).content).toBe('a second model call');
   });
@@ -127,7 +130,7 @@ describeEachDriver('LixSemanticCache', (target) => {
     const failing = instrumentedDriver(driver);
     const warnings: string[] = [];
     const logger = { warn: (message: string) => void warnings.push(message) };
-    const cache = new LixSemanticCache({ driver: failing.driver, keyPrefix, embeddings: new BagOfWordsEmbeddings(), logger });
+    const cache = new LixSemanticCache({ driver: failing.driver, keyPrefix, scope: 'tests', embeddings: new BagOfWordsEmbeddings(), logger });
     const model = new FakeListChatModel({ responses: ['from the model 1', 'from the model 2', 'from the model 3'], cache });
     expect((await model.invoke('What is the capital of France?')).content).toBe('from the model 1');
     failing.failing = true;
@@ -136,7 +139,7 @@ describeEachDriver('LixSemanticCache', (target) => {
     failing.failing = false;
     expect((await model.invoke('What is the capital of France?')).content).toBe('from the model 1');
 
-    const broken = new LixSemanticCache({ driver, keyPrefix, embeddings: new FailingEmbeddings(), logger });
+    const broken = new LixSemanticCache({ driver, keyPrefix, scope: 'tests', embeddings: new FailingEmbeddings(), logger });
     const other = new FakeListChatModel({ responses: ['embedding-free answer'], cache: broken });
     expect((await other.invoke('anything')).content).toBe('embedding-free answer');
     expect(broken.getStats()).toMatchObject({ failedLookups: 1, failedUpdates: 1 });
@@ -153,13 +156,14 @@ describeEachDriver('LixSemanticCache', (target) => {
     const bad: unknown[] = [
       undefined,
       {},
-      { driver },
-      { driver, embeddings, similarity: 0.9 },
+      { driver, scope: 's' },
+      { driver, embeddings },
+      { driver, embeddings, scope: 's', similarity: 0.9 },
       { driver, embeddings, scope: '' },
-      { driver, embeddings, similarityThreshold: 2 },
-      { driver, embeddings, extractQuery: 'last' },
-      { embeddings },
-      { driver, embeddings, semanticCache: new SemanticCache({ driver, sessionId: 's' }) },
+      { driver, embeddings, scope: 's', similarityThreshold: 2 },
+      { driver, embeddings, scope: 's', extractQuery: 'last' },
+      { embeddings, scope: 's' },
+      { driver, embeddings, scope: 's', semanticCache: new SemanticCache({ driver, sessionId: 's' }) },
       { semanticCache: new SemanticCache({ driver, sessionId: 's' }), embeddings, ttlMs: 5 },
     ];
     for (const options of bad) expect(() => new LixSemanticCache(options as LixSemanticCacheOptions)).toThrow(expect.objectContaining({ name: 'LixLangChainError', code: 'INVALID_OPTION' }));
