@@ -5,6 +5,7 @@ import { Embeddings } from '@langchain/core/embeddings';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { ConversationArchive } from '@lix/archive';
 import { KVError, type KVDriver } from '@lix/redis-pool';
+import type { LixSemanticCache } from '../src/index.js';
 
 const STOPWORDS = new Set(['a', 'an', 'the', 'is', 'are', 'of', 'what', 'whats', 's', 'me', 'tell', 'please', 'do', 'you', 'know', 'i', 'want', 'to', 'can', 'could', 'in', 'it', 'for', 'on']);
 const DIMENSIONS = 64;
@@ -130,4 +131,16 @@ export function createTestArchive(): TestArchive {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Backend failures a `LixSemanticCache` absorbed: the ones it caught itself, plus those its
+ * `SemanticCache` already served as misses, when that version counts them (`backendErrors`
+ * by code). Either way each failed lookup or write is counted once.
+ */
+export async function absorbedFailures(cache: LixSemanticCache): Promise<number> {
+  const own = cache.getStats();
+  const inner = (await cache.semanticCache.getStats({ countStored: false })) as { backendErrors?: Record<string, number> };
+  const counted = Object.values(inner.backendErrors ?? {}).reduce((sum, count) => sum + count, 0);
+  return own.failedLookups + own.failedUpdates + counted;
 }

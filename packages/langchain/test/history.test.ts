@@ -139,6 +139,30 @@ describeEachDriver('LixChatMessageHistory', (target) => {
     expect(dicts(await chat.getMessages())).toEqual(dicts(messages.slice(2, 7)));
   });
 
+  it('loses and duplicates nothing with two writers batching and appending to one session at once', async () => {
+    const first = history('s-race', { hotWindowSize: 6 });
+    const second = history('s-race', { hotWindowSize: 6 });
+    const writer = async (chat: LixChatMessageHistory, name: string) => {
+      for (let round = 0; round < 8; round++) {
+        if (round % 2 === 0) await chat.addMessages([new HumanMessage(`${name} q${round}`), new AIMessage(`${name} a${round}`)]);
+        else await chat.addMessage(new HumanMessage(`${name} single${round}`));
+        await chat.getMessages();
+      }
+    };
+    await Promise.all([writer(first, 'one'), writer(second, 'two')]);
+    const full = await history('s-race', { source: 'full' }).getMessages();
+    const texts = full.map((message) => String(message.content));
+    expect(texts).toHaveLength(2 * (4 * 2 + 4));
+    expect(new Set(texts).size).toBe(texts.length);
+    for (const name of ['one', 'two']) {
+      const own = texts.filter((text) => text.startsWith(`${name} `));
+      expect(own).toEqual([0, 1, 2, 3, 4, 5, 6, 7].flatMap((round) => (round % 2 === 0 ? [`${name} q${round}`, `${name} a${round}`] : [`${name} single${round}`])));
+    }
+    // Both instances serve the same, current window: the tail of the archive.
+    expect(dicts(await first.getMessages())).toEqual(dicts(full.slice(-6)));
+    expect(dicts(await second.getMessages())).toEqual(dicts(full.slice(-6)));
+  });
+
   it('clear() forgets the conversation everywhere, and the next history starts empty', async () => {
     const chat = history('s-clear');
     await chat.addMessages([new HumanMessage('secret 1'), new AIMessage('noted')]);

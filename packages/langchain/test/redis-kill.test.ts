@@ -6,7 +6,7 @@ import { createNodeRedisDriver } from '@lix/redis-pool/node-redis';
 import { startRedisServer, uniquePrefix, type RedisServerHandle } from '@lix/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LixChatMessageHistory, LixSemanticCache } from '../src/index.js';
-import { BagOfWordsEmbeddings, createTestArchive, type TestArchive } from './doubles.js';
+import { BagOfWordsEmbeddings, absorbedFailures, createTestArchive, type TestArchive } from './doubles.js';
 
 const dicts = (messages: BaseMessage[]) => messages.map((message) => message.toDict());
 
@@ -59,7 +59,8 @@ describe.each([
 
     await server.kill('SIGKILL');
     expect((await model.invoke('What is the capital of France?')).content).toBe('model during the outage');
-    expect(cache.getStats()).toMatchObject({ hits: 1, failedLookups: 1, failedUpdates: 1 });
+    expect(cache.getStats().hits).toBe(1);
+    expect(await absorbedFailures(cache)).toBe(2);
     await history.addMessage(new HumanMessage('And of Japan?'));
     await history.addMessages([new AIMessage('Tokyo.'), new HumanMessage('Thanks!')]);
     const expected = [new HumanMessage('What is the capital of France?'), new AIMessage('Paris.'), new HumanMessage('And of Japan?'), new AIMessage('Tokyo.'), new HumanMessage('Thanks!')];
