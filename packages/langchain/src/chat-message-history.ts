@@ -1,7 +1,7 @@
 import { BaseListChatMessageHistory } from '@langchain/core/chat_history';
 import type { BaseMessage } from '@langchain/core/messages';
 import type { ArchiveStore } from '@lix/archive';
-import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
+import type { Clock, KVDriver, Logger } from '@lix/redis-pool';
 import { HybridConversationCache, isSessionWindowError, type TokenCounter } from '@lix/session-window';
 import { LixLangChainError, checkOptionKeys } from './errors.js';
 import { fromWindowMessage, toWindowTurn, type WindowTurn } from './message-mapping.js';
@@ -101,9 +101,7 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
   /** The session window underneath (stats, `flushToDisk`, `smartContext`). */
   readonly window: HybridConversationCache;
 
-  readonly #archive: ArchiveStore;
   readonly #logger: Logger | undefined;
-  readonly #clock: Clock;
   readonly #maxContentBytes: number;
   readonly #maxMetadataBytes: number;
 
@@ -124,9 +122,7 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
     }
     this.sessionId = options.sessionId;
     this.source = source;
-    this.#archive = archive;
     this.#logger = options.logger;
-    this.#clock = options.clock ?? systemClock;
     this.#maxContentBytes = options.maxContentBytes ?? DEFAULT_MAX_CONTENT_BYTES;
     this.#maxMetadataBytes = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
   }
@@ -176,35 +172,26 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
   }
 
   /**
-   * Stores several messages in one atomic archive append (all or none) and one Redis round
-   * trip, which drops the session's now-stale hot window; the next read re-hydrates it from
-   * the archive (the window's own rebuild path, which also covers concurrent writers).
+   * Stores several messages, in order. Every message is checked first, so a bad one
+   * (`INVALID_MESSAGE`, `MESSAGE_TOO_LARGE`) stores none of them. Then each goes through
+   * the window's `addMessage`: an archive append and a Redis round trip per message. The
+   * window has no public batch append yet (see the README). An archive failure part way
+   * rejects with `HISTORY_FAILED` naming how many messages were stored, and those stay stored.
    */
   override async addMessages(messages: BaseMessage[]): Promise<void> {
     if (!Array.isArray(messages)) throw new LixLangChainError('INVALID_MESSAGE', 'addMessages needs an array of LangChain messages.');
-    if (messages.length === 0) return;
-    if (messages.length === 1) return this.addMessage(messages[0]!);
     const turns = messages.map((message, index) => this.#checked(toWindowTurn(message, index), index));
-    const timestamp = this.#clock.now() / 1000;
-    try {
-      await this.#archive.appendTurns(
-        this.sessionId,
-        turns.map((turn) => ({ ...turn, timestamp })),
-      );
-    } catch (error) {
-      throw translate(error, `session "${this.sessionId}": the messages were not stored`);
-    }
-    try {
-      // The archive assigned the seqs, not the window: dropping the window (rather than
-      // pushing records it never validated) makes the next read rebuild it from the archive.
-      // When the batch starts a new history (seq 1), this also discards keys of a deleted one.
-      await this.window.clear();
-    } catch (error) {
-      this.#logger?.warn?.('langchain: messages stored in the archive but the Redis window was not reset; the next read repairs it', { sessionId: this.sessionId, error });
+    for (let index = 0; index < turns.length; index++) {
+      const turn = turns[index]!;
+      try {
+        await this.window.addMessage(turn.role, turn.content, turn.metadata);
+      } catch (error) {
+        throw translate(error, `session "${this.sessionId}": ${index} of ${turns.length} messages were stored; messages[${index}] and the rest were not`);
+      }
     }
   }
 
-  /** The window's limits, applied here because the batch path goes to the archive directly. */
+  /** The window's limits, checked for the whole batch before any message is stored. */
   #checked(turn: WindowTurn, index: number): WindowTurn {
     const contentBytes = Buffer.byteLength(turn.content, 'utf8');
     if (contentBytes > this.#maxContentBytes) {
