@@ -57,6 +57,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
 
 const DEFAULT_MAX_CONTENT_BYTES = 1024 * 1024;
 const DEFAULT_MAX_METADATA_BYTES = 64 * 1024;
+// The window's limits (not exported by @lix/session-window), checked here for a whole batch up front.
+const MAX_ROLE_LENGTH = 64;
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Translates the window's typed errors into this package's codes, keeping the original as `cause`. */
@@ -193,6 +195,9 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
 
   /** The window's limits, checked for the whole batch before any message is stored. */
   #checked(turn: WindowTurn, index: number): WindowTurn {
+    if (turn.role.trim() === '' || turn.role.length > MAX_ROLE_LENGTH) {
+      throw new LixLangChainError('INVALID_MESSAGE', `messages[${index}] has the role ${JSON.stringify(turn.role.slice(0, 80))}; the window stores roles of 1 to ${MAX_ROLE_LENGTH} characters.`);
+    }
     const contentBytes = Buffer.byteLength(turn.content, 'utf8');
     if (contentBytes > this.#maxContentBytes) {
       throw new LixLangChainError('MESSAGE_TOO_LARGE', `messages[${index}] has ${contentBytes} bytes of text; the limit (maxContentBytes) is ${this.#maxContentBytes}.`);

@@ -235,6 +235,7 @@ describeEachDriver('LixChatMessageHistory', (target) => {
     await expect(chat.addMessage(big)).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await expect(chat.addMessages([new HumanMessage('fine'), big])).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await expect(chat.addMessages([new HumanMessage('fine'), 'text' as never])).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await expect(chat.addMessages([new HumanMessage('fine'), new ChatMessage({ content: 'x', role: 'r'.repeat(65) })])).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
     expect(await chat.getFullHistory()).toEqual([]);
     expect(() => history('s-bad', { hotWindowSize: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => history('', {})).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
