@@ -14,18 +14,25 @@
  * Calls alternate one by one (ours, reference, ours, …) so load drift hits both alike. The
  * overhead is the median over RUNS runs of (mean ours − mean reference) over OPS call pairs;
  * per-call medians, means and p99s are printed too. A "pure" row times the adapter's CPU work alone.
+ *
+ * A second figure per driver, with no target: reading a 20-message history through
+ * `LixChatMessageHistory.getMessages()` against the window's own `getContext()`.
  */
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Embeddings } from '@langchain/core/embeddings';
 import { AIMessage, HumanMessage, SystemMessage, getBufferString } from '@langchain/core/messages';
 import type { ChatGeneration } from '@langchain/core/outputs';
+import { ConversationArchive } from '@lix/archive';
 import type { KVDriver } from '@lix/redis-pool';
 import { createIoredisDriver } from '@lix/redis-pool/ioredis';
 import { createMemoryDriver } from '@lix/redis-pool/memory';
 import { createNodeRedisDriver } from '@lix/redis-pool/node-redis';
 import { SemanticCache } from '@lix/semantic-cache';
+import { HybridConversationCache } from '@lix/session-window';
 import { loadCorpus, startRedisServer } from '@lix/test-utils';
-import { LixSemanticCache, decodeGenerations, encodeGenerations, lastHumanTurn } from '../src/index.js';
+import { LixChatMessageHistory, LixSemanticCache, decodeGenerations, encodeGenerations, lastHumanTurn } from '../src/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const OPS = Number(process.env.BENCH_OPS ?? 200);
@@ -184,6 +191,44 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
   ];
 }
 
+/**
+ * Reading a 20-message history through LangChain (restoring each message) against the
+ * window's own `getContext()` of the same session: what the LangChain layer adds to a read.
+ */
+async function benchHistory(name: string, driver: KVDriver): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'lix-langchain-bench-'));
+  const archive = new ConversationArchive({ dir });
+  try {
+    const keyPrefix = `bench-lh:${name}:${Date.now()}`;
+    const history = new LixChatMessageHistory({ sessionId: 'bench', driver, archive, keyPrefix, hotWindowSize: 20 });
+    const window = new HybridConversationCache({ sessionId: 'bench', driver, archive, keyPrefix, hotWindowSize: 20 });
+    for (let i = 0; i < 20; i++) {
+      await history.addMessage(
+        i % 2 === 0
+          ? new HumanMessage({ content: questions[i % questions.length]!, id: `h-${i}` })
+          : new AIMessage({ content: answers[i % answers.length]!, id: `a-${i}`, response_metadata: { model_name: 'gpt-4o-mini', finish_reason: 'stop' } }),
+      );
+    }
+    if ((await history.getMessages()).length !== 20 || (await window.getContext()).length !== 20) throw new Error('bench: expected a 20-message window');
+    const read = await compare(
+      () => history.getMessages(),
+      () => window.getContext(),
+    );
+    await history.clear();
+    return {
+      driver: name,
+      figure: 'history: getMessages() vs the window\'s getContext() (20 messages)',
+      ours: `${us(read.ours)} (mean ${us(read.oursMean)}, p99 ${us(read.oursP99)})`,
+      reference: `${us(read.reference)} (mean ${us(read.referenceMean)}, p99 ${us(read.referenceP99)})`,
+      overhead: `${ms(read.overhead)} (difference of medians ${ms(read.medianOverhead)})`,
+      target: '—',
+    };
+  } finally {
+    await archive.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The adapter's own CPU work per hit: extract the question, restore the generations from the decoded record. */
 function pureRow(): Row {
   const prompt = getBufferString([new SystemMessage('You are a helpful assistant.'), new HumanMessage('Hello!'), new AIMessage('Hi!'), new HumanMessage(questions[3]!)]);
@@ -226,12 +271,14 @@ try {
     await driver.connect();
     try {
       rows.push(...(await benchDriver(name, driver)));
+      rows.push(await benchHistory(name, driver));
     } finally {
       await driver.close();
     }
   }
   const memory = createMemoryDriver();
   rows.push(...(await benchDriver('memory', memory)));
+  rows.push(await benchHistory('memory', memory));
   await memory.close();
 } finally {
   await server.stop();

@@ -76,6 +76,15 @@ describeEachDriver('LixSemanticCache', (target) => {
     expect((await alice.invoke('my account balance?')).content).toBe('for alice');
   });
 
+  it('serves the cached prompts of a batch from the cache and sends only the others to the model', async () => {
+    const cache = cacheOf();
+    const model = new FakeListChatModel({ responses: ['Paris.', 'Everest is 8,849 m.', 'Mars has two moons.'], cache });
+    await model.invoke('What is the capital of France?');
+    const answers = await model.batch(["Tell me, what's the capital of France?", 'How tall is Mount Everest?', 'How many moons has Mars?']);
+    expect(answers.map((answer) => answer.content)).toEqual(['Paris.', 'Everest is 8,849 m.', 'Mars has two moons.']);
+    expect(cache.getStats()).toMatchObject({ lookups: 4, hits: 1, updates: 3 });
+  });
+
   it('answers an exact repeat with SyntheticEmbeddings', async () => {
     const cache = cacheOf({ embeddings: new SyntheticEmbeddings({ vectorSize: 16 }) });
     const model = new FakeListChatModel({ responses: ['one', 'two'], cache });
