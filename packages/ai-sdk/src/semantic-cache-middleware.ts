@@ -306,30 +306,59 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
     }
   };
 
-  /** Registers this caller as the one calling the model for `key`; the returned function settles the followers. */
-  const lead = (prepared: Prepared): ((record: CachedResponseRecord | undefined) => void) => {
-    if (!singleFlight) return () => undefined;
-    let settle!: (record: CachedResponseRecord | undefined) => void;
+  /**
+   * With single-flight on: the in-flight call for this key to wait for, or else this
+   * caller becomes its leader and gets the function that releases the followers. Check
+   * and registration happen in one synchronous step, so two callers cannot both lead.
+   */
+  const joinOrLead = (prepared: Prepared): { flight: Flight } | { settle: (record: CachedResponseRecord | undefined) => void } => {
+    if (!singleFlight) return { settle: () => undefined };
+    const running = flights.get(prepared.flightKey);
+    if (running !== undefined) return { flight: running };
+    let release!: (record: CachedResponseRecord | undefined) => void;
     const flight: Flight = new Promise((resolve) => {
-      settle = resolve;
+      release = resolve;
     });
     flights.set(prepared.flightKey, flight);
     let settled = false;
-    return (record) => {
-      if (settled) return;
-      settled = true;
-      if (flights.get(prepared.flightKey) === flight) flights.delete(prepared.flightKey);
-      settle(record);
+    return {
+      settle: (record) => {
+        if (settled) return;
+        settled = true;
+        if (flights.get(prepared.flightKey) === flight) flights.delete(prepared.flightKey);
+        release(record);
+      },
     };
   };
 
-  /** The answer of an identical in-flight call, when single-flight is on and one is running and ends cacheable. */
-  const join = async (prepared: Prepared): Promise<CachedResponseRecord | undefined> => {
-    const flight = singleFlight ? flights.get(prepared.flightKey) : undefined;
-    if (flight === undefined) return undefined;
-    const record = await flight;
-    if (record !== undefined) stats.singleFlightJoins++;
-    return record;
+  /**
+   * Looks the cache up (joining an identical in-flight call first, when single-flight is
+   * on) and resolves with either the answer to serve or what a miss needs.
+   */
+  const resolveCall = async (
+    prepared: Prepared,
+    params: LanguageModelV3CallOptions,
+  ): Promise<{ served: CachedResponseRecord; similarity: number } | { embedding: number[] | undefined; settle: (record: CachedResponseRecord | undefined) => void }> => {
+    const before = singleFlight ? flights.get(prepared.flightKey) : undefined;
+    if (before !== undefined) {
+      const record = await before;
+      if (record !== undefined) {
+        stats.singleFlightJoins++;
+        return { served: record, similarity: 1 };
+      }
+    }
+    const found = await lookup(prepared, params);
+    if (found?.hit) return { served: found.hit.record, similarity: found.hit.similarity };
+    for (;;) {
+      const role = joinOrLead(prepared);
+      if ('settle' in role) return { embedding: found?.embedding, settle: role.settle };
+      const record = await role.flight;
+      if (record !== undefined) {
+        stats.singleFlightJoins++;
+        return { served: record, similarity: 1 };
+      }
+      // The leader's answer was not cacheable (or it failed): take a turn at leading.
+    }
   };
 
   const replay = (record: CachedResponseRecord, similarity: number): LanguageModelV3StreamResult => ({
@@ -342,34 +371,25 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
     async wrapGenerate({ doGenerate, params, model }): Promise<LanguageModelV3GenerateResult> {
       const prepared = prepare(params, model);
       if (prepared === undefined) return doGenerate();
-      const early = await join(prepared);
-      if (early !== undefined) return generateResultFromRecord(early, 1);
-      const found = await lookup(prepared, params);
-      if (found?.hit) return generateResultFromRecord(found.hit.record, found.hit.similarity);
-      const joined = await join(prepared);
-      if (joined !== undefined) return generateResultFromRecord(joined, 1);
-      const settle = lead(prepared);
+      const call = await resolveCall(prepared, params);
+      if ('served' in call) return generateResultFromRecord(call.served, call.similarity);
       let record: CachedResponseRecord | undefined;
       try {
         const result = await doGenerate();
         record = params.abortSignal?.aborted === true ? undefined : recordFromGenerate(result, clock.now());
-        await store(prepared, found?.embedding, record);
+        await store(prepared, call.embedding, record);
         return result;
       } finally {
-        settle(record);
+        call.settle(record);
       }
     },
 
     async wrapStream({ doStream, params, model }): Promise<LanguageModelV3StreamResult> {
       const prepared = prepare(params, model);
       if (prepared === undefined) return doStream();
-      const early = await join(prepared);
-      if (early !== undefined) return replay(early, 1);
-      const found = await lookup(prepared, params);
-      if (found?.hit) return replay(found.hit.record, found.hit.similarity);
-      const joined = await join(prepared);
-      if (joined !== undefined) return replay(joined, 1);
-      const settle = lead(prepared);
+      const call = await resolveCall(prepared, params);
+      if ('served' in call) return replay(call.served, call.similarity);
+      const { settle, embedding } = call;
       let result: LanguageModelV3StreamResult;
       try {
         result = await doStream();
@@ -399,7 +419,7 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
           let record: CachedResponseRecord | undefined;
           try {
             record = params.abortSignal?.aborted === true ? undefined : recorder.record(clock.now());
-            await store(prepared, found?.embedding, record);
+            await store(prepared, embedding, record);
           } finally {
             settle(record);
             controller.close();
