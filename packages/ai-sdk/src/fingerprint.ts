@@ -52,7 +52,7 @@ export function digest(text: string): string {
 function withoutLixOptions(providerOptions: LanguageModelV3CallOptions['providerOptions']): unknown {
   if (providerOptions === undefined || !(LIX_PROVIDER_OPTIONS_KEY in providerOptions)) return providerOptions;
   const { [LIX_PROVIDER_OPTIONS_KEY]: _lix, ...rest } = providerOptions;
-  return rest;
+  return Object.keys(rest).length === 0 ? undefined : rest;
 }
 
 /** Index of the last user message, or -1. */

@@ -37,7 +37,7 @@ describeEachDriver('createChatStore', (target) => {
     store = createChatStore({ driver, archive, keyPrefix: uniquePrefix('chat'), hotWindowSize: 4 });
   });
   afterAll(async () => {
-    await archive.close?.();
+    await archive.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
