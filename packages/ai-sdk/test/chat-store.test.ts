@@ -82,6 +82,12 @@ describeEachDriver('createChatStore', (target) => {
     expect(await store.loadChat('chat-5')).toEqual([]);
   });
 
+  it('shows turns added to the session by plain addMessage as text UI messages', async () => {
+    await store.conversation('chat-7').addMessage('user', 'Written by another layer');
+    await store.saveChat({ chatId: 'chat-7', messages: [{ id: 'lix-1', role: 'user', parts: [{ type: 'text', text: 'Written by another layer' }] }, conversation[1]!] });
+    expect(await store.loadChat('chat-7')).toEqual([{ id: 'lix-1', role: 'user', parts: [{ type: 'text', text: 'Written by another layer' }] }, conversation[1]]);
+  });
+
   it('deletes a chat everywhere', async () => {
     await store.saveChat({ chatId: 'chat-6', messages: conversation });
     await store.deleteChat('chat-6');

@@ -259,6 +259,18 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
     expect(middleware.getStats().singleFlightJoins).toBe(2);
   });
 
+  it('streams the model once for concurrent identical streamed misses with singleFlight', async () => {
+    const { middleware } = setup({ singleFlight: true });
+    const model = new MockLanguageModelV3({
+      doStream: async () => ({ stream: simulateReadableStream({ chunks: streamParts(['shared ', 'stream.']), initialDelayInMs: 30, chunkDelayInMs: 5 }) }),
+    });
+    const wrapped = wrapLanguageModel({ model, middleware });
+    const texts = await Promise.all([1, 2, 3].map(() => streamText({ model: wrapped, prompt: QUESTION }).text));
+    expect(texts).toEqual(['shared stream.', 'shared stream.', 'shared stream.']);
+    expect(model.doStreamCalls).toHaveLength(1);
+    expect(middleware.getStats()).toMatchObject({ singleFlightJoins: 2, stores: 1 });
+  });
+
   it('partitions by the earlier turns with includeHistory', async () => {
     const { middleware } = setup({ includeHistory: true });
     const model = testModel();
@@ -287,6 +299,84 @@ describe('semanticCacheMiddleware options', () => {
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
     expect(() => semanticCacheMiddleware({ driver } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    await driver.close();
+  });
+});
+
+describe('semanticCacheMiddleware fails open', () => {
+  async function memoryDriver(): Promise<KVDriver> {
+    const { createMemoryDriver } = await import('@lix/redis-pool/memory');
+    const driver = createMemoryDriver();
+    await driver.connect();
+    return driver;
+  }
+
+  it('treats a backend that never answers as a miss once lookupTimeoutMs has passed', async () => {
+    const driver = await memoryDriver();
+    const hanging = new Proxy(driver, {
+      get(target, property, receiver) {
+        if (property === 'get') return () => new Promise(() => undefined);
+        const value = Reflect.get(target, property, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const warnings: string[] = [];
+    const middleware = semanticCacheMiddleware({
+      driver: hanging,
+      embeddingModel: testEmbeddingModel(),
+      sessionId: 's',
+      lookupTimeoutMs: 50,
+      logger: { warn: (message) => void warnings.push(message) },
+    });
+    const model = testModel();
+    const result = await generateText({ model: wrapLanguageModel({ model, middleware }), prompt: QUESTION });
+    expect(result.text).toBe('Paris is the capital of France.');
+    expect(model.doGenerateCalls).toHaveLength(1);
+    expect(middleware.getStats().failures).toBe(1);
+    expect(warnings[0]).toContain('lookup failed');
+    await driver.close();
+  });
+
+  it('calls the model when the embedding model fails', async () => {
+    const driver = await memoryDriver();
+    const failingEmbedder = testEmbeddingModel();
+    failingEmbedder.doEmbed = async () => {
+      throw new Error('embedding provider down');
+    };
+    const middleware = semanticCacheMiddleware({ driver, embeddingModel: failingEmbedder, sessionId: 's' });
+    const model = testModel();
+    const wrapped = wrapLanguageModel({ model, middleware });
+    expect((await generateText({ model: wrapped, prompt: QUESTION })).text).toBe('Paris is the capital of France.');
+    expect(await streamText({ model: wrapped, prompt: QUESTION }).text).toBe('Paris is the capital.');
+    expect(middleware.getStats()).toMatchObject({ failures: 2, stores: 0 });
+    await driver.close();
+  });
+
+  it('returns the answer but stores nothing when it is larger than maxResponseBytes', async () => {
+    const driver = await memoryDriver();
+    const middleware = semanticCacheMiddleware({ driver, embeddingModel: testEmbeddingModel(), sessionId: 's', cacheOptions: { maxResponseBytes: 64 } });
+    const model = testModel({ text: 'A long answer. '.repeat(20) });
+    const wrapped = wrapLanguageModel({ model, middleware });
+    expect((await generateText({ model: wrapped, prompt: QUESTION })).text).toBe('A long answer. '.repeat(20));
+    await generateText({ model: wrapped, prompt: QUESTION });
+    expect(model.doGenerateCalls).toHaveLength(2);
+    expect(middleware.getStats()).toMatchObject({ failures: 2, stores: 0, hits: 0 });
+    await driver.close();
+  });
+
+  it('treats a throwing fingerprint function as a bypass, not a failed call', async () => {
+    const driver = await memoryDriver();
+    const middleware = semanticCacheMiddleware({
+      driver,
+      embeddingModel: testEmbeddingModel(),
+      sessionId: 's',
+      fingerprint: () => {
+        throw new Error('bug in user code');
+      },
+    });
+    const model = testModel();
+    expect((await generateText({ model: wrapLanguageModel({ model, middleware }), prompt: QUESTION })).text).toBe('Paris is the capital of France.');
+    expect(middleware.getStats()).toMatchObject({ failures: 1, lookups: 0 });
     await driver.close();
   });
 });
