@@ -76,15 +76,23 @@ export function isCacheableGenerate(result: LanguageModelV3GenerateResult): bool
  */
 export class StreamRecorder {
   readonly #parts: StoredStreamPart[] = [];
+  readonly #maxChars: number;
+  #chars = 0;
   #cacheable = true;
   #finish: Extract<LanguageModelV3StreamPart, { type: 'finish' }> | undefined;
   #sawText = false;
+
+  /** `maxChars` bounds what is held for one stream: past it the stream is simply not cached. */
+  constructor(maxChars: number) {
+    this.#maxChars = maxChars;
+  }
 
   /** Records one part (a cheap push; the copy happens once, at the end). */
   add(part: LanguageModelV3StreamPart): void {
     if (!this.#cacheable) return;
     if (part.type === 'raw') return;
-    if (!CACHEABLE_PARTS.has(part.type) || this.#finish !== undefined) {
+    if (part.type === 'text-delta' || part.type === 'reasoning-delta') this.#chars += part.delta.length;
+    if (!CACHEABLE_PARTS.has(part.type) || this.#finish !== undefined || this.#chars > this.#maxChars) {
       this.#cacheable = false;
       this.#parts.length = 0;
       return;

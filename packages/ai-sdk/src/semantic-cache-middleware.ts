@@ -6,7 +6,7 @@ import type {
   LanguageModelV3StreamPart,
   LanguageModelV3StreamResult,
 } from '@ai-sdk/provider';
-import { SemanticCache, type SemanticCacheOptions, type SemanticCacheScope } from '@lix/semantic-cache';
+import { DEFAULT_MAX_RESPONSE_BYTES, SemanticCache, type SemanticCacheOptions, type SemanticCacheScope } from '@lix/semantic-cache';
 import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
 import { embed, simulateReadableStream, type EmbeddingModel } from 'ai';
 import {
@@ -187,6 +187,8 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
   const queryText = options.queryText ?? lastUserMessageText;
   const singleFlight = options.singleFlight === true;
   const includeHistory = options.includeHistory === true;
+  // A stream longer than the cache would accept is not held in memory to the end only to be refused.
+  const maxRecordedChars = options.cacheOptions?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   const makeCache = (sessionId: string): SemanticCache<CachedResponseRecord> =>
     new SemanticCache<CachedResponseRecord>({
@@ -287,7 +289,8 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
       return { embedding: found.embedding, hit: null };
     } catch (error) {
       stats.misses++;
-      fail('semantic cache lookup failed', error, { partition: prepared.partition });
+      // A caller's own abort is not a cache failure; the model call that follows reports it.
+      if (params.abortSignal?.aborted !== true) fail('semantic cache lookup failed', error, { partition: prepared.partition });
       return undefined;
     }
   };
@@ -398,7 +401,7 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
         throw error;
       }
       const reader = result.stream.getReader();
-      const recorder = new StreamRecorder();
+      const recorder = new StreamRecorder(maxRecordedChars);
       // A pull-driven stream (not a TransformStream) so that cancellation by the consumer
       // is seen here on every Node version: followers are released and nothing is stored.
       const stream = new ReadableStream<LanguageModelV3StreamPart>({

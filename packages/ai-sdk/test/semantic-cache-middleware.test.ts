@@ -364,6 +364,16 @@ describe('semanticCacheMiddleware fails open', () => {
     await driver.close();
   });
 
+  it('stops holding a stream longer than maxResponseBytes and does not store it', async () => {
+    const driver = await memoryDriver();
+    const middleware = semanticCacheMiddleware({ driver, embeddingModel: testEmbeddingModel(), sessionId: 's', cacheOptions: { maxResponseBytes: 40 } });
+    const model = testModel({ words: ['twenty characters.. ', 'twenty characters.. ', 'and more'] });
+    const wrapped = wrapLanguageModel({ model, middleware });
+    expect(await streamText({ model: wrapped, prompt: QUESTION }).text).toBe('twenty characters.. twenty characters.. and more');
+    expect(middleware.getStats()).toMatchObject({ notCacheable: 1, stores: 0, failures: 0 });
+    await driver.close();
+  });
+
   it('treats a throwing fingerprint function as a bypass, not a failed call', async () => {
     const driver = await memoryDriver();
     const middleware = semanticCacheMiddleware({
