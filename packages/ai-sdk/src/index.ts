@@ -3,6 +3,7 @@ export {
   semanticCacheMiddleware,
   DEFAULT_LOOKUP_TIMEOUT_MS,
   DEFAULT_STORE_TIMEOUT_MS,
+  SEMANTIC_CACHE_PASS_THROUGH_KEYS,
   type SemanticCacheMiddleware,
   type SemanticCacheMiddlewareOptions,
   type SemanticCacheMiddlewareStats,

@@ -116,6 +116,13 @@ const OPTION_KEYS = [
   'clock',
 ] as const;
 
+/**
+ * Keys of `cacheOptions` handed to `SemanticCache`. Listed here because `SemanticCache`
+ * itself ignores unknown keys, and a typo (`similarityTreshold`) must not silently fall
+ * back to the default threshold. A new `SemanticCache` option is added here.
+ */
+export const SEMANTIC_CACHE_PASS_THROUGH_KEYS: readonly string[] = ['keyPrefix', 'ttlMs', 'similarityThreshold', 'maxItemsPerUrl', 'maxResponseBytes'];
+
 /** Session id used for the cache instance of the shared scope (the semantic cache ignores it there). */
 const SHARED_SESSION = 'shared';
 /** Cache instances kept per middleware (one per session); the map is simply emptied when full. */
@@ -175,6 +182,10 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
     throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware: sessionId must be a non-empty string or a function of the call parameters.');
   }
   for (const name of ['fingerprint', 'queryText', 'skip'] as const) checkFunction(name, options[name]);
+  if (options.cacheOptions !== undefined) {
+    if (options.cacheOptions === null || typeof options.cacheOptions !== 'object') throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware: cacheOptions must be an object.');
+    checkOptionKeys('semanticCacheMiddleware cacheOptions', options.cacheOptions, SEMANTIC_CACHE_PASS_THROUGH_KEYS);
+  }
   const replayDelay = options.replayChunkDelayMs ?? null;
   if (replayDelay !== null && (typeof replayDelay !== 'number' || !Number.isFinite(replayDelay) || replayDelay < 0)) {
     throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware: replayChunkDelayMs must be null or a number of ms >= 0.');

@@ -298,6 +298,9 @@ describe('semanticCacheMiddleware options', () => {
     expect(() => semanticCacheMiddleware({ driver, embeddingModel: testEmbeddingModel(), cacheOptions: { similarityThreshold: 7 } })).toThrow(
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
+    expect(() => semanticCacheMiddleware({ driver, embeddingModel: testEmbeddingModel(), cacheOptions: { similarityTreshold: 0.5 } as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('similarityTreshold') }),
+    );
     expect(() => semanticCacheMiddleware({ driver } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     await driver.close();
   });
