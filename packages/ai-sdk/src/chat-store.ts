@@ -119,8 +119,9 @@ function replay(turns: readonly ConversationMessage[]): ChatState {
  * archive. Each UI message is one turn of the chat's session: its text as the content
  * (so the session window, search and `smartContext` work on it) and the whole message,
  * ids, parts and metadata, as JSON in the turn's metadata, so `loadChat` returns exactly
- * what was saved. Saves of one chat are serialised within the process; the archive
- * serialises writers across processes.
+ * what was saved. Saves of one chat are serialised within the process; two processes
+ * saving the same new message at once may both append it, and `loadChat` still returns
+ * it once (the latest version of each id wins).
  */
 export function createChatStore(options: ChatStoreOptions): ChatStore {
   if (options === null || typeof options !== 'object') throw new AiSdkCacheError('INVALID_OPTION', 'createChatStore needs an options object.');
