@@ -2,7 +2,8 @@ import type { LanguageModelV3Middleware, LanguageModelV3StreamPart } from '@ai-s
 import { describeEachDriver } from '@lix/driver-matrix';
 import type { KVDriver } from '@lix/redis-pool';
 import { uniquePrefix } from '@lix/test-utils';
-import { generateText, streamText, wrapLanguageModel } from 'ai';
+import { generateText, stepCountIs, streamText, tool, wrapLanguageModel } from 'ai';
+import { z } from 'zod';
 import { MockLanguageModelV3, simulateReadableStream } from 'ai/test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { semanticCacheMiddleware, type SemanticCacheMiddlewareOptions } from '../src/index.js';
@@ -36,6 +37,12 @@ function streamSpy(): { middleware: LanguageModelV3Middleware; calls: LanguageMo
       },
     },
   };
+}
+
+/** Resolves once `count` lookups have completed (each caller has then joined or led its flight). */
+async function allLookedUp(middleware: { getStats(): { misses: number } }, count: number): Promise<void> {
+  while (middleware.getStats().misses < count) await new Promise((resolve) => setTimeout(resolve, 2));
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 describeEachDriver('semanticCacheMiddleware', (target) => {
@@ -251,7 +258,7 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
     });
     const wrapped = wrapLanguageModel({ model, middleware });
     const calls = Promise.all([1, 2, 3].map(() => generateText({ model: wrapped, prompt: QUESTION })));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await allLookedUp(middleware, 3);
     release();
     const results = await calls;
     expect(results.map((result) => result.text)).toEqual(['Only once.', 'Only once.', 'Only once.']);
@@ -261,14 +268,66 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
 
   it('streams the model once for concurrent identical streamed misses with singleFlight', async () => {
     const { middleware } = setup({ singleFlight: true });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const model = new MockLanguageModelV3({
-      doStream: async () => ({ stream: simulateReadableStream({ chunks: streamParts(['shared ', 'stream.']), initialDelayInMs: 30, chunkDelayInMs: 5 }) }),
+      doStream: async () => {
+        await gate;
+        return { stream: simulateReadableStream({ chunks: streamParts(['shared ', 'stream.']), initialDelayInMs: null, chunkDelayInMs: null }) };
+      },
     });
     const wrapped = wrapLanguageModel({ model, middleware });
-    const texts = await Promise.all([1, 2, 3].map(() => streamText({ model: wrapped, prompt: QUESTION }).text));
-    expect(texts).toEqual(['shared stream.', 'shared stream.', 'shared stream.']);
+    const texts = Promise.all([1, 2, 3].map(() => streamText({ model: wrapped, prompt: QUESTION }).text));
+    await allLookedUp(middleware, 3);
+    release();
+    expect(await texts).toEqual(['shared stream.', 'shared stream.', 'shared stream.']);
     expect(model.doStreamCalls).toHaveLength(1);
     expect(middleware.getStats()).toMatchObject({ singleFlightJoins: 2, stores: 1 });
+  });
+
+  it('lets a waiting identical stream call the model itself when the leading stream is aborted', async () => {
+    const { middleware } = setup({ singleFlight: true });
+    const controller = new AbortController();
+    let follower: PromiseLike<string> | undefined;
+    const model = new MockLanguageModelV3({
+      doStream: async () => {
+        if (follower === undefined) {
+          // The aborted call is certainly the leader: the identical call starts only once it streams.
+          follower = streamText({ model: wrapped, prompt: QUESTION }).text;
+          setTimeout(() => controller.abort(), 20);
+        }
+        return { stream: simulateReadableStream({ chunks: streamParts(['slow ', 'answer.']), initialDelayInMs: 60, chunkDelayInMs: 10 }) };
+      },
+    });
+    const wrapped = wrapLanguageModel({ model, middleware });
+    const leader = streamText({ model: wrapped, prompt: QUESTION, abortSignal: controller.signal, onError: () => undefined });
+    await leader.consumeStream();
+    expect(await follower).toBe('slow answer.');
+    expect(model.doStreamCalls).toHaveLength(2);
+    expect(middleware.getStats()).toMatchObject({ singleFlightJoins: 0, stores: 1 });
+  });
+
+  it('never caches a tool-calling step nor the step that answers from tool results', async () => {
+    const { middleware } = setup();
+    let step = 0;
+    const model = new MockLanguageModelV3({
+      doGenerate: async () => {
+        step++;
+        return step % 2 === 1
+          ? { content: [{ type: 'tool-call', toolCallId: `c${step}`, toolName: 'weather', input: '{"city":"Paris"}' }], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage: usage(5, 5), warnings: [] }
+          : textResult(`It is ${step} degrees in Paris.`);
+      },
+    });
+    const wrapped = wrapLanguageModel({ model, middleware });
+    const tools = { weather: tool({ inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => ({ city, celsius: 20 + step }) }) };
+    const first = await generateText({ model: wrapped, prompt: 'Weather in Paris?', tools, stopWhen: stepCountIs(3) });
+    expect(first.text).toBe('It is 2 degrees in Paris.');
+    const second = await generateText({ model: wrapped, prompt: 'Weather in Paris?', tools, stopWhen: stepCountIs(3) });
+    expect(second.text).toBe('It is 4 degrees in Paris.');
+    expect(model.doGenerateCalls).toHaveLength(4);
+    expect(middleware.getStats()).toMatchObject({ stores: 0, hits: 0, bypassed: 2 });
   });
 
   it('partitions by the earlier turns with includeHistory', async () => {
