@@ -193,6 +193,37 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
     expect((await second.usage).outputTokens).toBe(0);
   });
 
+  it('hands each part of a missed stream up before the model has produced the next one (no buffering)', async () => {
+    const { middleware } = setup();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const parts = streamParts(['first ', 'second.']);
+    const model = new MockLanguageModelV3({
+      doStream: async () => ({
+        stream: new ReadableStream<LanguageModelV3StreamPart>({
+          async start(controller) {
+            for (const part of parts.slice(0, 4)) controller.enqueue(part);
+            // The rest of the answer only exists once the consumer has seen the first delta.
+            await gate;
+            for (const part of parts.slice(4)) controller.enqueue(part);
+            controller.close();
+          },
+        }),
+      }),
+    });
+    const wrapped = wrapLanguageModel({ model, middleware });
+    const result = streamText({ model: wrapped, prompt: QUESTION });
+    const deltas: string[] = [];
+    for await (const delta of result.textStream) {
+      deltas.push(delta);
+      if (delta === 'first ') release();
+    }
+    expect(deltas).toEqual(['first ', 'second.']);
+    expect(middleware.getStats().stores).toBe(1);
+  });
+
   it('answers generateText from a streamed entry and streamText from a generated one', async () => {
     const { middleware } = setup();
     const model = testModel({ text: 'Generated answer.', words: ['Streamed ', 'answer.'] });
