@@ -166,7 +166,7 @@ describe('session ids never escape the archive folder', () => {
     for (const [i, id] of ids.entries()) await archive.appendTurn(id, { role: 'u', content: `turn ${i}` });
     for (const [i, id] of ids.entries()) expect((await archive.loadAll(id)).map((t) => t.content)).toEqual([`turn ${i}`]);
     expect(readdirSync(root)).toEqual(['archive']);
-    const files = readdirSync(dir);
+    const files = readdirSync(dir).filter((f) => f !== '.lix-locks');
     expect(files).toHaveLength(ids.length);
     expect(files.every((f) => /^s-[a-z0-9_-]+\.lix$/.test(f))).toBe(true);
     const listed: string[] = [];
@@ -189,7 +189,7 @@ describe('encryption at rest', () => {
     const archive = new ConversationArchive({ dir, encryptionKey: key });
     for (let i = 0; i < 20; i++) await archive.appendTurn('secret', { role: 'u', content: `confidential ${i}` });
     expect((await archive.loadAll('secret')).map((t) => t.content)).toEqual(Array.from({ length: 20 }, (_, i) => `confidential ${i}`));
-    const file = join(dir, readdirSync(dir)[0]!);
+    const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.lix'))!);
     expect(readFileSync(file).includes(Buffer.from('confidential'))).toBe(false);
     const wrong = new ConversationArchive({ dir, encryptionKey: new Uint8Array(32).fill(8) });
     await expect(wrong.loadAll('secret')).rejects.toMatchObject({ code: 'DECRYPT_FAILED' });
@@ -202,7 +202,7 @@ describe('corruption', () => {
     const dir = tempDir();
     const archive = new ConversationArchive({ dir, compactAfterAppends: 1000, compactAfterBytes: 1e9 });
     for (let i = 0; i < 5; i++) await archive.appendTurn('torn', { role: 'u', content: `m${i}` });
-    const file = join(dir, readdirSync(dir)[0]!);
+    const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.lix'))!);
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 20));
     expect((await archive.loadAll('torn')).map((t) => t.content)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);

@@ -69,6 +69,9 @@ export interface ConversationArchiveOptions {
   clock?: { now(): number };
 }
 
+/** Lock folders live apart from the session files, so a listing of the archive shows sessions only. */
+export const LOCK_FOLDER = '.lix-locks';
+
 const OPTION_KEYS: readonly (keyof ConversationArchiveOptions)[] = [
   'dir',
   'ttlDays',
@@ -98,6 +101,11 @@ export interface SessionVerifyReport {
   /** A cut-short last append (not acknowledged; removed by the next append). */
   tornTail: DamagedRange | undefined;
   ok: boolean;
+}
+
+interface SessionCache {
+  session: OpenSession;
+  dispose(): void;
 }
 
 interface Paths {
@@ -162,7 +170,7 @@ export class ConversationArchive implements ArchiveStore {
     this.logger = options.logger;
     this.clock = options.clock ?? { now: () => Date.now() };
     try {
-      mkdirSync(this.dir, { recursive: true });
+      mkdirSync(join(this.dir, LOCK_FOLDER), { recursive: true });
     } catch (error) {
       throw new ArchiveError('IO_ERROR', `cannot create the archive folder ${this.dir}`, { cause: error });
     }
@@ -173,7 +181,7 @@ export class ConversationArchive implements ArchiveStore {
     const legacy = legacyFileName(sessionId as string);
     return {
       file: join(this.dir, `${stem}.lix`),
-      lock: join(this.dir, `${stem}.lock`),
+      lock: join(this.dir, LOCK_FOLDER, stem),
       legacy: legacy ? join(this.dir, legacy) : undefined,
       hashed: isHashedStem(stem),
     };
@@ -207,53 +215,73 @@ export class ConversationArchive implements ArchiveStore {
     for (const turn of turns) normalizeTurn(turn, 1, now);
     return this.locks.withLock(paths.lock, async (lease) => {
       if (paths.legacy && !existsSync(paths.file) && existsSync(paths.legacy)) await this.migrateLegacyLocked(sessionId, paths, paths.legacy);
-      const session = this.openForWrite(sessionId, paths, lease);
-      let created: OpenSession | undefined;
-      try {
-        let lastSeq = session?.meta.lastSeq ?? 0;
-        const seqs: number[] = [];
-        const fresh: ArchivedTurn[] = [];
-        for (const turn of turns) {
-          const wanted = turn.seq ?? lastSeq + 1;
-          seqs.push(wanted);
-          if (wanted <= lastSeq) continue;
-          fresh.push(normalizeTurn(turn, wanted, now));
-          lastSeq = wanted;
-        }
-        if (fresh.length === 0) return { appended: 0, skipped: turns.length, lastSeq, seqs };
-        if (!session) created = this.createSession(sessionId, paths.file, now);
-        let current = (session ?? created)!;
-        const turnsBytes = turnsFrame(FrameKind.Turns, fresh, this.codec, current.encrypted);
-        const rawBytes = parseTurnsHead(turnsBytes.subarray(12)).rawLength;
-        const meta: SessionMeta = {
-          createdAt: current.meta.createdAt,
-          updatedAt: now,
-          turnCount: current.meta.turnCount + fresh.length,
-          lastSeq,
-          tailStart: current.meta.tailFrames === 0 ? current.size : current.meta.tailStart,
-          tailRawBytes: current.meta.tailRawBytes + rawBytes,
-          tailFrames: current.meta.tailFrames + 1,
-        };
-        const bytes = Buffer.concat([turnsBytes, frame(metaPayload(meta))]);
-        try {
-          lease.assertHeld();
-          // One write under the lock: a crash tears at most this append, which was not yet acknowledged.
-          writeAt(current.fd, bytes, current.size);
-          if (this.fsync) fsyncSync(current.fd);
-        } catch (error) {
-          if (error instanceof ArchiveError) throw error;
-          throw new ArchiveError('IO_ERROR', `cannot append to ${paths.file}`, { cause: error });
-        }
-        current = { ...current, size: current.size + bytes.byteLength, meta };
-        if (meta.tailRawBytes >= this.compactAfterBytes || meta.tailFrames >= this.compactAfterAppends) {
-          this.compactOpen(current, lease);
-        }
-        return { appended: fresh.length, skipped: turns.length - fresh.length, lastSeq, seqs };
-      } finally {
-        if (session) closeSync(session.fd);
-        if (created) closeSync(created.fd);
+      let current = this.sessionOf(lease, sessionId, paths);
+      let lastSeq = current?.meta.lastSeq ?? 0;
+      const seqs: number[] = [];
+      const fresh: ArchivedTurn[] = [];
+      for (const turn of turns) {
+        const wanted = turn.seq ?? lastSeq + 1;
+        seqs.push(wanted);
+        if (wanted <= lastSeq) continue;
+        fresh.push(normalizeTurn(turn, wanted, now));
+        lastSeq = wanted;
       }
+      if (fresh.length === 0) return { appended: 0, skipped: turns.length, lastSeq, seqs };
+      current ??= this.keep(lease, this.createSession(sessionId, paths.file, now));
+      const turnsBytes = turnsFrame(FrameKind.Turns, fresh, this.codec, current.encrypted);
+      const rawBytes = parseTurnsHead(turnsBytes.subarray(12)).rawLength;
+      const meta: SessionMeta = {
+        createdAt: current.meta.createdAt,
+        updatedAt: now,
+        turnCount: current.meta.turnCount + fresh.length,
+        lastSeq,
+        tailStart: current.meta.tailFrames === 0 ? current.size : current.meta.tailStart,
+        tailRawBytes: current.meta.tailRawBytes + rawBytes,
+        tailFrames: current.meta.tailFrames + 1,
+      };
+      const bytes = Buffer.concat([turnsBytes, frame(metaPayload(meta))]);
+      try {
+        lease.assertHeld();
+        // One write under the lock: a crash tears at most this append, which was not yet acknowledged.
+        writeAt(current.fd, bytes, current.size);
+        if (this.fsync) fsyncSync(current.fd);
+      } catch (error) {
+        if (error instanceof ArchiveError) throw error;
+        throw new ArchiveError('IO_ERROR', `cannot append to ${paths.file}`, { cause: error });
+      }
+      current = { ...current, size: current.size + bytes.byteLength, meta };
+      if (meta.tailRawBytes >= this.compactAfterBytes || meta.tailFrames >= this.compactAfterAppends) {
+        current = this.compactOpen(current, lease);
+      }
+      this.keep(lease, current);
+      return { appended: fresh.length, skipped: turns.length - fresh.length, lastSeq, seqs };
     });
+  }
+
+  /**
+   * The open session file kept with the lease: while a writer holds the lock nobody else
+   * changes the file, so its size and metadata stay valid until the lease ends.
+   */
+  private sessionOf(lease: LeaseHandle, sessionId: string, paths: Paths): OpenSession | undefined {
+    const cached = lease.cache as SessionCache | undefined;
+    if (cached?.session.file === paths.file) return cached.session;
+    return this.keep(lease, this.openForWrite(sessionId, paths, lease));
+  }
+
+  private keep<T extends OpenSession | undefined>(lease: LeaseHandle, session: T): T {
+    const cached = lease.cache as SessionCache | undefined;
+    if (cached && (!session || cached.session.fd !== session.fd)) {
+      lease.cache = undefined;
+      cached.dispose();
+    }
+    if (!session) return session;
+    if (lease.cache) {
+      (lease.cache as SessionCache).session = session;
+      return session;
+    }
+    const entry: SessionCache = { session, dispose: () => closeSync(entry.session.fd) };
+    lease.cache = entry;
+    return session;
   }
 
   /** Compacts a session's appended tail into a block now (normally automatic). */
@@ -261,13 +289,8 @@ export class ConversationArchive implements ArchiveStore {
     this.checkOpen();
     const paths = this.paths(sessionId);
     await this.locks.withLock(paths.lock, async (lease) => {
-      const session = this.openForWrite(sessionId, paths, lease);
-      if (!session) return;
-      try {
-        this.compactOpen(session, lease);
-      } finally {
-        closeSync(session.fd);
-      }
+      const session = this.sessionOf(lease, sessionId, paths);
+      if (session) this.keep(lease, this.compactOpen(session, lease));
     });
   }
 
@@ -546,7 +569,8 @@ export class ConversationArchive implements ArchiveStore {
   async deleteSession(sessionId: string): Promise<boolean> {
     this.checkOpen();
     const paths = this.paths(sessionId);
-    return this.locks.withLock(paths.lock, async () => {
+    return this.locks.withLock(paths.lock, async (lease) => {
+      this.keep(lease, undefined);
       let removed = false;
       for (const path of [paths.file, paths.legacy]) {
         if (!path) continue;
@@ -742,6 +766,7 @@ export class ConversationArchive implements ArchiveStore {
   /** Marks the archive closed; later calls reject with `CLOSED`. Holds no open handles between calls. */
   async close(): Promise<void> {
     this.closed = true;
+    this.locks.releaseAll();
   }
 }
 
