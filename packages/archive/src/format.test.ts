@@ -126,3 +126,38 @@ describe('reads from the end of the file', () => {
     expect(warnings.length).toBeGreaterThan(0);
   });
 });
+
+describe('constructor options', () => {
+  it('bad values and unknown keys are INVALID_ARGUMENT (or INVALID_KEY), never a TypeError', () => {
+    const dir = tempDir();
+    const bad: [unknown, string][] = [
+      [undefined, 'INVALID_ARGUMENT'],
+      [null, 'INVALID_ARGUMENT'],
+      ['dir', 'INVALID_ARGUMENT'],
+      [{}, 'INVALID_ARGUMENT'],
+      [{ dir: 5 }, 'INVALID_ARGUMENT'],
+      [{ dir, ttlDays: -1 }, 'INVALID_ARGUMENT'],
+      [{ dir, ttlDays: 10n }, 'INVALID_ARGUMENT'],
+      [{ dir, codec: 'zstd' }, 'INVALID_ARGUMENT'],
+      [{ dir, codec: 'toString' }, 'INVALID_ARGUMENT'],
+      [{ dir, fsync: 'yes' }, 'INVALID_ARGUMENT'],
+      [{ dir, compactAfterAppends: 0 }, 'INVALID_ARGUMENT'],
+      [{ dir, compactAfterBytes: 1.5 }, 'INVALID_ARGUMENT'],
+      [{ dir, lockTimeoutMs: Number.NaN }, 'INVALID_ARGUMENT'],
+      [{ dir, lockStaleMs: '3s' }, 'INVALID_ARGUMENT'],
+      [{ dir, clock: 5 }, 'INVALID_ARGUMENT'],
+      [{ dir, clock: null }, 'INVALID_ARGUMENT'],
+      [{ dir, encryptionKey: new Uint8Array(16) }, 'INVALID_KEY'],
+      [{ dir, ttlDay: 3 }, 'INVALID_ARGUMENT'],
+    ];
+    for (const [options, code] of bad) {
+      let caught: unknown;
+      try {
+        new ConversationArchive(options as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isArchiveError(caught, code as never), `options ${String(options && JSON.stringify(options, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)))}`).toBe(true);
+    }
+  });
+});
