@@ -3,7 +3,7 @@
 // the turn's JSON line for appends, JSON.parse of a JSON-lines file for loads, and
 // node:zlib brotli of each whole session for size.
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { brotliCompressSync, constants } from 'node:zlib';
@@ -79,11 +79,15 @@ try {
   // 3. A 140-turn session written one turn at a time (median of 9 sessions).
   const session = allTurns.slice(0, 140);
   const writeRuns: number[] = [];
+  const writeCpu: number[] = [];
   const refWriteRuns: number[] = [];
   for (let run = 0; run < 9; run++) {
+    const cpuBefore = process.cpuUsage();
     let started = performance.now();
     for (const turn of session) await archive.appendTurn(`s140-${run}`, turn);
     writeRuns.push(performance.now() - started);
+    const cpu = process.cpuUsage(cpuBefore);
+    writeCpu.push((cpu.user + cpu.system) / 1000);
     const ref = join(root, `s140-${run}.jsonl`);
     started = performance.now();
     for (const turn of session) appendFileSync(ref, `${JSON.stringify(turn)}\n`);
@@ -91,6 +95,7 @@ try {
   }
   row('140-turn session, one turn at a time (ms, median of 9)', '≤ 30', fmt(median(writeRuns), 1), fmt(median(refWriteRuns), 1), fmt(median(writeRuns) / median(refWriteRuns), 1) + '×', median(writeRuns) <= 30 ? 'met' : 'missed');
   row('140-turn session, mean / p99 of the 9 (ms)', '', `${fmt(mean(writeRuns), 1)} / ${fmt(p99(writeRuns), 1)}`);
+  row('140-turn session, CPU time of the process (ms, median; load-independent)', '', fmt(median(writeCpu), 1));
 
   // 4. The whole corpus, one turn at a time: bytes on disk (compactions included, no final compact) vs raw JSON.
   const corpusDir = join(root, 'corpus');
@@ -117,7 +122,7 @@ try {
   rmSync(root, { recursive: true, force: true });
 }
 
-console.log(`${new Date().toISOString().slice(0, 10)}, ${cpus().length} shared cores, Node ${process.version}, codec ${codec}; corpus ${corpus.length} conversations, ${allTurns.length} turns`);
+console.log(`${new Date().toISOString().slice(0, 10)}, ${cpus().length} shared cores, load average ${loadavg()[0]!.toFixed(1)}, Node ${process.version}, codec ${codec}; corpus ${corpus.length} conversations, ${allTurns.length} turns`);
 console.log('references: raw appendFileSync of the JSON line (appends); JSON.parse of a JSON-lines file (loads); brotli q11 of each whole session (size)');
 console.log('| figure | target | lix | reference | ratio | |');
 console.log('|---|---|---:|---:|---:|---|');

@@ -229,7 +229,9 @@ export class ConversationArchive implements ArchiveStore {
       }
       if (fresh.length === 0) return { appended: 0, skipped: turns.length, lastSeq, seqs };
       current ??= this.keep(lease, this.createSession(sessionId, paths.file, now));
-      const turnsBytes = turnsFrame(FrameKind.Turns, fresh, this.codec, current.encrypted);
+      // A small TURNS frame lives only until the next compaction (a few appends): compressing it
+      // would cost more CPU than the bytes it saves for that short while.
+      const turnsBytes = turnsFrame(FrameKind.Turns, fresh, this.codec, current.encrypted, this.compactAfterBytes);
       const rawBytes = parseTurnsHead(turnsBytes.subarray(12)).rawLength;
       const meta: SessionMeta = {
         createdAt: current.meta.createdAt,

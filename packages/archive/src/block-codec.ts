@@ -10,18 +10,22 @@ export interface BlockCodec {
   key: Uint8Array | undefined;
 }
 
-/** A framed TURNS or BLOCK payload holding `turns` (seq order), compressed and sealed. */
-export function turnsFrame(kind: FrameKind.Turns | FrameKind.Block, turns: readonly ArchivedTurn[], options: BlockCodec, encrypted: boolean): Buffer {
+/**
+ * A framed TURNS or BLOCK payload holding `turns` (seq order), compressed and sealed.
+ * Below `storeRawBelow` raw bytes the body is stored uncompressed (codec `none`).
+ */
+export function turnsFrame(kind: FrameKind.Turns | FrameKind.Block, turns: readonly ArchivedTurn[], options: BlockCodec, encrypted: boolean, storeRawBelow = 0): Buffer {
   const raw = encodeTurns(turns);
+  const codec = raw.byteLength < storeRawBelow ? 'none' : options.codec;
   const head = turnsHead({
     kind,
-    codec: codecIds[options.codec],
+    codec: codecIds[codec],
     count: turns.length,
     firstSeq: turns[0]!.seq,
     lastSeq: turns[turns.length - 1]!.seq,
     rawLength: raw.byteLength,
   });
-  const packed = compress(options.codec, raw);
+  const packed = compress(codec, raw);
   if (encrypted && !options.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
   const body = encrypted ? seal(options.key!, packed, head) : packed;
   return frame(Buffer.concat([head, body]));
