@@ -20,9 +20,9 @@ import type { LeaseHandle } from './session-lock.js';
 import type { ArchivedTurn } from './turn-records.js';
 
 /** A block stops taking part in merges once it holds this much raw data: it is sealed for good. */
-export const MAX_BLOCK_RAW = 128 * 1024;
-/** A block merges with the newer data after it only when it is at most this much larger (size tiers, like an LSM tree). */
-const MERGE_RATIO = 1.25;
+export const MAX_BLOCK_RAW = 64 * 1024;
+/** A block merges with the newer data after it only when it is at most twice the size of what it merges with (size tiers, like an LSM tree). */
+const MERGE_RATIO = 2;
 /** How many trailing blocks a compaction looks at. */
 const MAX_CANDIDATES = 8;
 
@@ -93,7 +93,7 @@ function trailingBlocks(fd: number, tailStart: number): { candidates: Candidate[
  * Compresses the tail (the TURNS frames since the last compaction) into one BLOCK, merged
  * with the trailing blocks of about its size, and puts it where those frames were. Sealed
  * blocks before that are never read, decoded or rewritten, and each turn takes part in at
- * most log₁.₂₅(MAX_BLOCK_RAW / tail size) merges, so the cost per append is bounded.
+ * most log₁.₅(MAX_BLOCK_RAW / tail size) merges, so the cost per append is bounded.
  *
  * Crash safety without a temporary file: the new block (with a META frame) is first
  * appended after everything, so the turns exist twice; only then is it copied over the
