@@ -56,11 +56,11 @@ class Lease implements LeaseHandle {
     if (this.released) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was already released`);
     this.renew();
     // Only a writer that found this lease stale can create the next generation.
-    let superseded = true;
+    let superseded: boolean;
     try {
-      statSync(join(this.dir, `g${this.generation + 1}`));
+      superseded = statSync(join(this.dir, `g${this.generation + 1}`), { throwIfNoEntry: false }) !== undefined;
     } catch {
-      superseded = false;
+      superseded = false; // cannot tell (EACCES…): the next write will fail loudly if it must
     }
     if (superseded) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was taken over (this writer stalled past its lease); nothing was written`);
   }
