@@ -57,4 +57,12 @@ export interface SessionStats {
   lastActiveMs: number | null;
   /** False when Redis could not be reached for these stats. */
   redisAvailable: boolean;
+  /** Times this process rebuilt the session's window from the archive (a missing, stale or incomplete window). */
+  rebuilds: number;
+  /** Archive reads this process made to check or repair the session's window (not counting `getFull` or searches). */
+  archiveChecks: number;
+  /** Archive writes (group commits) this process made for the session. */
+  archiveWrites: number;
+  /** Messages those writes carried: `groupedMessages / archiveWrites` is the mean group size. */
+  groupedMessages: number;
 }
