@@ -343,6 +343,7 @@ export class HybridConversationCache {
       } else {
         status = await this.driver.eval(appendScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), ...records]);
       }
+      state.touchedAtMs = startedAtMs;
       if (status === APPEND_REBUILD) await this.repair(state, null);
       // Otherwise the window is complete and ends at this write's last seq: when that is
       // the archive's last seq as of the write, it is as good as an archive check made
@@ -380,7 +381,14 @@ export class HybridConversationCache {
     const now = this.nowMs();
     let reply: ScriptReply;
     try {
-      reply = await this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]);
+      // The TTL and activity need refreshing about once a second, not on every read: in
+      // between, the read is a bare LRANGE, the cheapest command that returns the window.
+      if (now - state.touchedAtMs >= TOUCH_EVERY_MS || now < state.touchedAtMs) {
+        reply = await this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]);
+        state.touchedAtMs = now;
+      } else {
+        reply = await this.driver.lrange(this.keys.hot, 0, -1);
+      }
     } catch (error) {
       raiseDoubt();
       this.logger?.warn?.('session-window: Redis unreachable, reading the window from the archive', { sessionId: this.sessionId, error });

@@ -32,6 +32,8 @@ export class SessionState {
   verifiedAtMs = Number.NEGATIVE_INFINITY;
   verifiedEpoch = -1;
   needsRepair = false;
+  /** When this process last refreshed the window's TTL and activity from a read. */
+  touchedAtMs = Number.NEGATIVE_INFINITY;
   queue: PendingAppend[] = [];
   writing = false;
   repair: Promise<ConversationMessage[]> | null = null;

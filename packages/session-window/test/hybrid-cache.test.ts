@@ -74,7 +74,8 @@ describeEachDriver('HybridConversationCache', (target) => {
       expect(Object.fromEntries(counting.counts)).toEqual({ eval: 1 });
       counting.reset();
       expect(contents(await session.getContext())).toEqual(range(i - 2, i).map((n) => (n <= 4 ? `warm ${n}` : `steady ${n}`)));
-      expect(Object.fromEntries(counting.counts)).toEqual({ eval: 1 });
+      // A bare LRANGE, or the read script when the TTL is due for a refresh.
+      expect(counting.total()).toBe(1);
     }
   });
 
