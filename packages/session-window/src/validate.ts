@@ -1,3 +1,4 @@
+import { assertValidSessionId, MAX_SESSION_ID_LENGTH } from '@lix/archive';
 import { SessionWindowError } from './errors.js';
 import type { Clock, Logger } from '@lix/redis-pool';
 import type { JsonObject } from './types.js';
@@ -10,18 +11,21 @@ export interface MessageLimits {
 }
 
 const MAX_ROLE_LENGTH = 64;
-const MAX_SESSION_ID_LENGTH = 512;
 const MAX_METADATA_DEPTH = 32;
 const encoder = new TextEncoder();
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Throws `INVALID_SESSION_ID` unless `sessionId` is a non-empty string of at most 512 characters. */
+/**
+ * Throws `INVALID_SESSION_ID` unless `sessionId` is what every lix-cache layer accepts:
+ * `@lix/archive`'s one definition (a non-empty string of at most
+ * `MAX_SESSION_ID_LENGTH` = 512 characters, well-formed Unicode), so no id passes the
+ * window and is then refused by the archive.
+ */
 export function validateSessionId(sessionId: unknown): asserts sessionId is string {
-  if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > MAX_SESSION_ID_LENGTH) {
-    throw new SessionWindowError(
-      'INVALID_SESSION_ID',
-      `sessionId must be a non-empty string of at most ${MAX_SESSION_ID_LENGTH} characters (got ${describe(sessionId)})`,
-    );
+  try {
+    assertValidSessionId(sessionId);
+  } catch (error) {
+    throw new SessionWindowError('INVALID_SESSION_ID', `${errorText(error)} (limit MAX_SESSION_ID_LENGTH = ${MAX_SESSION_ID_LENGTH})`, { cause: error });
   }
 }
 

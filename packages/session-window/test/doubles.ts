@@ -200,3 +200,51 @@ export function switchableDriver(driver: KVDriver): { driver: KVDriver; setDown(
   });
   return { driver: wrapped, setDown: (value) => void (down = value) };
 }
+
+/**
+ * Wraps a real archive: counts every method call (`calls`), and can hold the appends of
+ * one session until released (`hold`), to prove what waits on what.
+ */
+export function instrumentedArchive(archive: ArchiveStore): {
+  archive: ArchiveStore;
+  calls: Map<string, number>;
+  reset(): void;
+  hold(sessionId: string): { release(): void; reached: Promise<void> };
+} {
+  const calls = new Map<string, number>();
+  const holds = new Map<string, { gate: Promise<void>; arrived(): void }>();
+  const wrapped = new Proxy(archive, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return async (...args: unknown[]) => {
+        calls.set(property, (calls.get(property) ?? 0) + 1);
+        const held = property === 'appendTurns' ? holds.get(args[0] as string) : undefined;
+        if (held !== undefined) {
+          held.arrived();
+          await held.gate;
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return {
+    archive: wrapped,
+    calls,
+    reset: () => calls.clear(),
+    hold(sessionId) {
+      let release!: () => void;
+      let arrived!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const reached = new Promise<void>((resolve) => (arrived = resolve));
+      holds.set(sessionId, { gate, arrived });
+      return {
+        reached,
+        release: () => {
+          holds.delete(sessionId);
+          release();
+        },
+      };
+    },
+  };
+}
