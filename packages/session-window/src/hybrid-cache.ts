@@ -6,7 +6,7 @@ import { decodeRecord, encodeTrustedRecord } from './record.js';
 import { APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from './scripts.js';
 import { currentDoubtEpoch, raiseDoubt, sessionState, type PendingAppend, type SessionState } from './session-state.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
-import type { ConversationMessage, JsonObject, RelevantMessage, SessionStats, SmartContext } from './types.js';
+import type { ConversationMessage, JsonObject, RelevantMessage, SessionStats, SmartContext, WindowCounters } from './types.js';
 import {
   checkOptionKeys,
   clockOption,
@@ -632,6 +632,15 @@ export class HybridConversationCache {
     } catch (error) {
       throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not read archive metadata: ${errorText(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * This process's counters for the session, without any I/O (for metrics, e.g. an
+   * OpenTelemetry observable counter): the same figures `getStats()` reports.
+   */
+  counters(): WindowCounters {
+    const state = this.state();
+    return { rebuilds: state.rebuilds, archiveChecks: state.archiveChecks, archiveWrites: state.archiveWrites, groupedMessages: state.archivedMessages };
   }
 
   /** Counts and sizes of the session in Redis and the archive. */

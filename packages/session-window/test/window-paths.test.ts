@@ -109,6 +109,7 @@ describeEachDriver('the window\'s read, write and repair paths', (target) => {
     expect(tracked.calls.get('loadRecent')).toBe(1);
     expect(tracked.calls.get('loadAll')).toBeUndefined();
     expect((await writer.getStats()).rebuilds).toBe(1);
+    expect(writer.counters()).toMatchObject({ rebuilds: 1, archiveChecks: 1 });
     expect(await driver.llen(keys.hot)).toBe(5);
   });
 
