@@ -299,9 +299,10 @@ export class HybridConversationCache {
         }
         state.archiveWrites++;
         state.archivedMessages += group.length;
-        // The append's lastSeq is the archive's own word, later than anything known before
-        // (appends of one state are serial), and lower only when the history was deleted.
-        state.knownLastSeq = lastSeq;
+        // knownLastSeq rises when the push is done (below): a read must find this process's
+        // acknowledged messages in the window, not ones whose push is still on its way.
+        // Seq 1 means the history was deleted and begins again.
+        if (seqs[0] === 1) state.knownLastSeq = 0;
         // The push does not hold up the next group's archive write; each caller resolves
         // after its own group's push, as before group commit.
         const byPushKey = new Map<object, { entries: PendingAppend[]; seqs: number[] }>();
@@ -344,6 +345,7 @@ export class HybridConversationCache {
         status = await this.driver.eval(appendScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), ...records]);
       }
       state.touchedAtMs = startedAtMs;
+      state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
       if (status === APPEND_REBUILD) await this.repair(state, null);
       // Otherwise the window is complete and ends at this write's last seq: when that is
       // the archive's last seq as of the write, it is as good as an archive check made
@@ -351,6 +353,7 @@ export class HybridConversationCache {
       else if (seqs[seqs.length - 1] === lastSeq) state.confirm(startedAtMs, lastSeq);
     } catch (error) {
       raiseDoubt();
+      state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
       state.needsRepair = true;
       this.logger?.warn?.('session-window: message stored in the archive but not pushed to the Redis window; the next read repairs it', {
         sessionId: this.sessionId,

@@ -20,8 +20,8 @@ export interface PendingAppend {
  * knowledge kept per instance would be thrown away with them).
  *
  * - `knownLastSeq`: the archive's last seq as this process last learnt it (its own
- *   appends' results, and every check). A Redis window whose tail is below it misses
- *   a stored message, whatever Redis says.
+ *   acknowledged appends, and every check). A Redis window whose tail is below it
+ *   misses a stored message, whatever Redis says.
  * - `verifiedAtMs` / `verifiedEpoch`: when the archive last confirmed the window, and the
  *   process's doubt epoch at that time (see {@link raiseDoubt}).
  * - `needsRepair`: a push of a stored message failed; Redis lacks it.
