@@ -2,9 +2,9 @@ import type { ArchivedTurn, ArchiveStore, ArchiveTurnInput, SessionMetadata } fr
 import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply } from '@lix/redis-pool';
 import { SessionWindowError } from './errors.js';
 import { sessionKeys, validateKeyPrefix, type SessionKeys } from './keys.js';
-import { decodeRecord, encodeTrustedRecord } from './record.js';
+import { decodeRecord, encodeTrustedRecord, recordSeq } from './record.js';
 import { APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from './scripts.js';
-import { currentDoubtEpoch, raiseDoubt, sessionState, type PendingAppend, type SessionState } from './session-state.js';
+import { currentDoubtEpoch, raiseDoubt, sessionState, type DecodedRecord, type PendingAppend, type SessionState } from './session-state.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
 import type { ConversationMessage, JsonObject, RelevantMessage, SessionStats, SmartContext, WindowCounters } from './types.js';
 import {
@@ -99,15 +99,50 @@ function toMessage(turn: ArchivedTurn, withEmbedding: boolean): ConversationMess
   return message;
 }
 
-/** Decodes the window's records; `intact` is false when one is not a record (a foreign value under our key). */
-function decodeWindow(reply: ScriptReply): { messages: ConversationMessage[]; intact: boolean } {
+/**
+ * Decodes the window's records; `intact` is false when one is not a record (a foreign
+ * value under our key). With `cache`, a record byte-for-byte equal to one decoded before
+ * reuses its strings (a window is read far more often than it changes, and comparing
+ * bytes natively is several times cheaper than decoding them); every call still gets
+ * objects of its own, so a caller mutating a message cannot affect another.
+ */
+function decodeWindow(reply: ScriptReply, cache?: Map<number, DecodedRecord>): { messages: ConversationMessage[]; intact: boolean } {
   const messages: ConversationMessage[] = [];
   let intact = Array.isArray(reply);
   if (!Array.isArray(reply)) return { messages, intact };
+  let seen: Map<number, DecodedRecord> | undefined;
   for (const item of reply) {
-    const message = item instanceof Uint8Array ? decodeRecord(item) : null;
-    if (message === null) intact = false;
-    else messages.push(message);
+    if (!(item instanceof Uint8Array)) {
+      intact = false;
+      continue;
+    }
+    const seq = item.length >= 6 ? recordSeq(item) : -1;
+    const hit = cache?.get(seq);
+    if (hit !== undefined && hit.empty && Buffer.compare(hit.record, item) === 0) {
+      const message = hit.message;
+      messages.push({ seq: message.seq, role: message.role, content: message.content, timestamp: message.timestamp, metadata: {} });
+      (seen ??= new Map()).set(seq, hit);
+      continue;
+    }
+    const message = decodeRecord(item);
+    if (message === null) {
+      intact = false;
+      continue;
+    }
+    messages.push(message);
+    if (cache !== undefined) {
+      let empty = true;
+      for (const _key in message.metadata) {
+        empty = false;
+        break;
+      }
+      (seen ??= new Map()).set(seq, { record: Buffer.from(item), message: { ...message, metadata: {} }, empty });
+    }
+  }
+  if (cache !== undefined) {
+    // Keep exactly the records of this read: the cache never outgrows one window.
+    cache.clear();
+    if (seen !== undefined) for (const [seq, entry] of seen) cache.set(seq, entry);
   }
   return { messages, intact };
 }
@@ -397,7 +432,7 @@ export class HybridConversationCache {
       this.logger?.warn?.('session-window: Redis unreachable, reading the window from the archive', { sessionId: this.sessionId, error });
       return this.budget(await this.recentFromArchive(this.hotWindowSize, state));
     }
-    const { messages, intact } = decodeWindow(reply);
+    const { messages, intact } = decodeWindow(reply, state.decoded);
     const complete = messages.length === 0 ? state.knownLastSeq === 0 : this.isComplete(messages);
     if (intact && complete && tailSeq(messages) >= state.knownLastSeq && state.isFresh(now, this.verifyIntervalMs)) {
       return this.budget(messages);

@@ -14,6 +14,15 @@ export interface PendingAppend {
   pushKey: object;
 }
 
+/** A record of the last window read, with its decoded message (see `decodeWindow`). */
+export interface DecodedRecord {
+  /** A copy of the record's bytes (the driver's buffer may be reused). */
+  record: Uint8Array;
+  message: ConversationMessage;
+  /** The record carries no metadata, so its message can be copied without decoding. */
+  empty: boolean;
+}
+
 /**
  * What one process knows about one session, shared by every `HybridConversationCache`
  * of that session in the process (instances are cheap and often made per request, so
@@ -37,6 +46,8 @@ export class SessionState {
   queue: PendingAppend[] = [];
   writing = false;
   repair: Promise<ConversationMessage[]> | null = null;
+  /** The last window read, by seq, to skip decoding records that did not change. */
+  decoded: Map<number, DecodedRecord> = new Map();
   /** Window rebuilds from the archive done by this process for this session. */
   rebuilds = 0;
   /** Archive reads made to verify or repair the window. */
