@@ -21,28 +21,71 @@ import { HybridConversationCache, encodeRecord, sessionKeys } from '../src/index
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
 const WINDOW = 20;
+const notes: string[] = [];
+const REHYDRATIONS = Number(process.env.BENCH_REHYDRATIONS ?? 200);
 
 const turns = loadCorpus().flatMap((conversation) => conversation.turns);
 const turnAt = (index: number) => turns[index % turns.length]!;
 
-async function opsPerSecond(count: number, concurrency: number, operation: (index: number, worker: number) => Promise<unknown>): Promise<number> {
+interface Run {
+  opsPerSecond: number;
+  latenciesMs: number[];
+}
+
+async function measure(count: number, concurrency: number, operation: (index: number, worker: number) => Promise<unknown>): Promise<Run> {
   let next = 0;
+  const latenciesMs: number[] = [];
   const start = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
-      while (next < count) await operation(next++, worker);
+      while (next < count) {
+        const index = next++;
+        const began = process.hrtime.bigint();
+        await operation(index, worker);
+        latenciesMs.push(Number(process.hrtime.bigint() - began) / 1e6);
+      }
     }),
   );
-  return count / (Number(process.hrtime.bigint() - start) / 1e9);
+  return { opsPerSecond: count / (Number(process.hrtime.bigint() - start) / 1e9), latenciesMs };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
 
 interface Row {
   figure: string;
   ours: number;
   reference: number;
-  unit: string;
+  unit: 'ops/s' | 'B' | 'ms';
+  /** p99 latency of ours and of the reference, ms (all operations of the counted runs). */
+  p99?: [number, number];
+  /** Higher is better for ops/s; for ms the ratio is ours / reference and lower is better. */
+}
+
+/** Runs ours and the reference alternately RUNS times (after a warm-up) and keeps medians and p99. */
+async function compare(
+  figure: string,
+  runs: number,
+  ours: (run: number) => Promise<Run>,
+  reference: (run: number) => Promise<Run>,
+): Promise<Row> {
+  const o: number[] = [];
+  const r: number[] = [];
+  const oLat: number[] = [];
+  const rLat: number[] = [];
+  for (let run = 0; run <= runs; run++) {
+    const a = await ours(run);
+    const b = await reference(run);
+    if (run === 0) continue;
+    o.push(a.opsPerSecond);
+    r.push(b.opsPerSecond);
+    oLat.push(...a.latenciesMs);
+    rLat.push(...b.latenciesMs);
+  }
+  return { figure, ours: median(o), reference: median(r), unit: 'ops/s', p99: [percentile(oLat, 99), percentile(rLat, 99)] };
 }
 
 async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
@@ -51,33 +94,38 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     let runId = 0;
-    for (const concurrency of [1, 50]) {
-      const ours: number[] = [];
-      const reference: number[] = [];
+    const record = (index: number) => {
+      const turn = turnAt(index);
+      return encodeRecord({ seq: index + 1, role: turn.role, content: turn.content, timestamp: 1_700_000_000.123, metadata: {} });
+    };
+    for (const [concurrency, sessionCount, label] of [
+      [1, 1, 'concurrency 1'],
+      [50, 50, 'concurrency 50 over 50 sessions'],
+      [50, 1, 'concurrency 50 on one session'],
+    ] as const) {
       const count = concurrency === 1 ? Math.ceil(OPS / 2) : OPS;
-      // Run 0 warms the JIT, the script cache and the connection, and is not counted.
-      for (let run = 0; run <= RUNS; run++) {
-        const prefix = `bench:${name}:${runId++}`;
-        // One session per concurrent writer: writers of one session serialize on the archive lock.
-        const caches = Array.from({ length: concurrency }, (_, worker) => new HybridConversationCache({ sessionId: `${prefix}:s${worker}`, driver, archive, keyPrefix: 'bench' }));
-        const oursRun = await opsPerSecond(count, concurrency, (index, worker) => {
-            const turn = turnAt(index);
-            return caches[worker]!.addMessage(turn.role, turn.content);
-          });
-        const records = Array.from({ length: count }, (_, index) => {
-          const turn = turnAt(index);
-          return encodeRecord({ seq: index + 1, role: turn.role, content: turn.content, timestamp: 1_700_000_000.123, metadata: {} });
-        });
-        const referenceRun = await opsPerSecond(count, concurrency, (index, worker) => driver.rpush(`${prefix}:raw${worker}`, [records[index]!]));
-        if (run > 0) {
-          ours.push(oursRun);
-          reference.push(referenceRun);
-        }
-      }
-      rows.push({ figure: `${name} addMessage, concurrency ${concurrency} (vs RPUSH)`, ours: median(ours), reference: median(reference), unit: 'ops/s' });
+      const records = Array.from({ length: count }, (_, index) => record(index));
+      rows.push(
+        await compare(
+          `${name} addMessage, ${label} (vs RPUSH)`,
+          RUNS,
+          async () => {
+            const prefix = `bench:${name}:${runId++}`;
+            const caches = Array.from({ length: sessionCount }, (_, s) => new HybridConversationCache({ sessionId: `${prefix}:s${s}`, driver, archive, keyPrefix: 'bench' }));
+            return measure(count, concurrency, (index, worker) => {
+              const turn = turnAt(index);
+              return caches[worker % sessionCount]!.addMessage(turn.role, turn.content);
+            });
+          },
+          async () => {
+            const prefix = `bench:${name}:${runId++}`;
+            return measure(count, concurrency, (index, worker) => driver.rpush(`${prefix}:raw${worker % sessionCount}`, [records[index]!]));
+          },
+        ),
+      );
     }
 
-    // getContext on sessions holding a full 20-message window.
+    // getContext on 50 sessions holding a full 20-message window, against LRANGE of the same bytes.
     const sessions = Array.from({ length: 50 }, (_, index) => new HybridConversationCache({ sessionId: `bench:${name}:read${index}`, driver, archive, keyPrefix: 'bench' }));
     for (const [index, cache] of sessions.entries()) {
       for (let i = 0; i < WINDOW + 5; i++) {
@@ -90,19 +138,19 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
       const records = await driver.lrange(sessionKeys('bench', cache.sessionId).hot, 0, -1);
       await driver.rpush(rawKeys[index]!, records);
     }
+    const checksBefore = (await Promise.all(sessions.map((cache) => cache.getStats()))).reduce((sum, stats) => sum + stats.archiveChecks, 0);
     for (const concurrency of [1, 50]) {
-      const ours: number[] = [];
-      const reference: number[] = [];
-      for (let run = 0; run <= RUNS; run++) {
-        const oursRun = await opsPerSecond(OPS, concurrency, (index, worker) => sessions[worker]!.getContext());
-        const referenceRun = await opsPerSecond(OPS, concurrency, (index, worker) => driver.lrange(rawKeys[worker]!, 0, -1));
-        if (run > 0) {
-          ours.push(oursRun);
-          reference.push(referenceRun);
-        }
-      }
-      rows.push({ figure: `${name} getContext(20), concurrency ${concurrency} (vs LRANGE)`, ours: median(ours), reference: median(reference), unit: 'ops/s' });
+      rows.push(
+        await compare(
+          `${name} getContext(20), concurrency ${concurrency}${concurrency === 50 ? ' over 50 sessions' : ''} (vs LRANGE)`,
+          RUNS,
+          () => measure(OPS, concurrency, (index, worker) => sessions[concurrency === 1 ? index % 50 : worker]!.getContext()),
+          () => measure(OPS, concurrency, (index, worker) => driver.lrange(rawKeys[concurrency === 1 ? index % 50 : worker]!, 0, -1)),
+        ),
+      );
     }
+    const checksAfter = (await Promise.all(sessions.map((cache) => cache.getStats()))).reduce((sum, stats) => sum + stats.archiveChecks, 0);
+    notes.push(`${name}: ${checksAfter - checksBefore} archive checks in ${2 * (RUNS + 1) * OPS} getContext calls (verifyIntervalMs 1000)`);
 
     // Memory: Redis bytes per hot message against the record's own size.
     let redisBytes = 0;
@@ -120,6 +168,34 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
     }
     rows.push({ figure: `${name} Redis bytes per hot message, list + meta (vs record size)`, ours: redisBytes / messages, reference: recordBytes / messages, unit: 'B' });
     rows.push({ figure: `${name} Redis bytes per hot message, list only (vs record size)`, ours: listBytes / messages, reference: recordBytes / messages, unit: 'B' });
+
+    // Re-hydration: the window of an evicted session, 4,000 messages of history against 40.
+    const rehydrate = async (historyLength: number) => {
+      const sessionId = `bench:${name}:cold${historyLength}`;
+      const cache = new HybridConversationCache({ sessionId, driver, archive, keyPrefix: 'bench' });
+      for (let start = 0; start < historyLength; start += 200) {
+        await archive.appendTurns(
+          sessionId,
+          Array.from({ length: Math.min(200, historyLength - start) }, (_, i) => {
+            const turn = turnAt(start + i);
+            return { role: turn.role, content: turn.content };
+          }),
+        );
+      }
+      const keys = sessionKeys('bench', sessionId);
+      const latencies: number[] = [];
+      for (let i = 0; i < REHYDRATIONS; i++) {
+        await driver.del([keys.hot, keys.activity]);
+        const began = process.hrtime.bigint();
+        const window = await cache.getContext();
+        latencies.push(Number(process.hrtime.bigint() - began) / 1e6);
+        if (window.length !== WINDOW) throw new Error(`re-hydrated ${window.length} messages, expected ${WINDOW}`);
+      }
+      return latencies.slice(Math.ceil(REHYDRATIONS / 10));
+    };
+    const long = await rehydrate(4000);
+    const short = await rehydrate(40);
+    rows.push({ figure: `${name} re-hydrate 20 of 4,000 messages (vs 20 of 40), median`, ours: median(long), reference: median(short), unit: 'ms', p99: [percentile(long, 99), percentile(short, 99)] });
   } finally {
     await archive.close();
     rmSync(dir, { recursive: true, force: true });
@@ -148,10 +224,13 @@ try {
 
 const cpu = cpus();
 console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`medians of ${RUNS} runs after one warm-up run; ${OPS} operations per run (addMessage at concurrency 1: ${Math.ceil(OPS / 2)}); archive: @lix/archive defaults in a temp dir\n`);
-console.log('| figure | ours | reference | ratio |');
-console.log('|---|---:|---:|---:|');
+console.log(`medians of ${RUNS} runs after one warm-up run, ours and the reference alternating; ${OPS} operations per run (addMessage at concurrency 1: ${Math.ceil(OPS / 2)}); p99 over every operation of the counted runs; re-hydration: ${REHYDRATIONS} cold reads each, first 10 % dropped; archive: @lix/archive defaults in a temp dir\n`);
+console.log('| figure | ours | reference | ratio | p99 ours / reference |');
+console.log('|---|---:|---:|---:|---:|');
 for (const row of rows) {
-  const format = (value: number) => (row.unit === 'B' ? `${value.toFixed(1)} B` : `${Math.round(value).toLocaleString('en-US')} ops/s`);
-  console.log(`| ${row.figure} | ${format(row.ours)} | ${format(row.reference)} | ${(row.ours / row.reference).toFixed(2)}× |`);
+  const format = (value: number) =>
+    row.unit === 'B' ? `${value.toFixed(1)} B` : row.unit === 'ms' ? `${value.toFixed(3)} ms` : `${Math.round(value).toLocaleString('en-US')} ops/s`;
+  const p99 = row.p99 === undefined ? '' : `${row.p99[0].toFixed(3)} / ${row.p99[1].toFixed(3)} ms`;
+  console.log(`| ${row.figure} | ${format(row.ours)} | ${format(row.reference)} | ${(row.ours / row.reference).toFixed(2)}× | ${p99} |`);
 }
+for (const note of notes) console.log(`\n${note}`);

@@ -1,12 +1,25 @@
+import type { ArchivedTurn, ArchiveStore, ArchiveTurnInput, SessionMetadata } from '@lix/archive';
 import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply } from '@lix/redis-pool';
-import type { ArchiveTurn, SessionArchive } from './archive-port.js';
 import { SessionWindowError } from './errors.js';
 import { sessionKeys, validateKeyPrefix, type SessionKeys } from './keys.js';
 import { decodeRecord, encodeTrustedRecord, recordSeq } from './record.js';
 import { APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from './scripts.js';
+import { currentDoubtEpoch, raiseDoubt, sessionState, type DecodedRecord, type PendingAppend, type SessionState } from './session-state.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
-import type { ConversationMessage, JsonObject, RelevantMessage, SessionStats, SmartContext } from './types.js';
-import { clockOption, integerArgument, integerOption, loggerOption, validateEmbedding, validateMessage, validateSessionId, type MessageLimits } from './validate.js';
+import type { ConversationMessage, JsonObject, RelevantMessage, SessionStats, SmartContext, WindowCounters } from './types.js';
+import {
+  checkOptionKeys,
+  clockOption,
+  describe,
+  errorText,
+  integerArgument,
+  integerOption,
+  loggerOption,
+  validateEmbedding,
+  validateMessage,
+  validateSessionId,
+  type MessageLimits,
+} from './validate.js';
 
 /** Options of {@link HybridConversationCache}. */
 export interface HybridConversationCacheOptions {
@@ -14,13 +27,17 @@ export interface HybridConversationCacheOptions {
   sessionId: string;
   /** Shared connection to Redis (or the in-memory driver); one driver serves every session. */
   driver: KVDriver;
-  /** Shared archive, the log of record: every message is on disk before it is acknowledged. */
-  archive: SessionArchive;
+  /**
+   * Shared archive, the log of record: every message is stored there before it is
+   * acknowledged. Any `ArchiveStore` from `@lix/archive` (the file store, PostgreSQL,
+   * or your own).
+   */
+  archive: ArchiveStore;
   /** Prefix of every Redis key (default `'lix'`). */
   keyPrefix?: string;
   /** Messages kept in the Redis hot window (default 20, at most 1000). */
   hotWindowSize?: number;
-  /** TTL of the session's Redis keys, refreshed by every read and write (default 24 h). */
+  /** TTL of the session's Redis keys, refreshed by reads and writes (default 24 h). */
   sessionTtlMs?: number;
   /** Token budget of `getContext` (default `null`: no limit). */
   sessionMaxTokens?: number | null;
@@ -32,13 +49,45 @@ export interface HybridConversationCacheOptions {
   maxMetadataBytes?: number;
   /** Most dimensions accepted in an embedding (default 65 536). */
   maxEmbeddingLength?: number;
+  /**
+   * How long a window the archive confirmed is trusted without asking it again
+   * (default 1000 ms; 0: check the archive's last seq on every read). This is the
+   * worst-case time a window that misses a stored message can be served, in the
+   * failure orders Redis cannot reveal (see the README's "Stale windows").
+   */
+  verifyIntervalMs?: number;
   logger?: Logger;
   clock?: Clock;
 }
 
-const MB = 1024 * 1024;
+const OPTION_KEYS = [
+  'sessionId',
+  'driver',
+  'archive',
+  'keyPrefix',
+  'hotWindowSize',
+  'sessionTtlMs',
+  'sessionMaxTokens',
+  'countTokens',
+  'maxContentBytes',
+  'maxMetadataBytes',
+  'maxEmbeddingLength',
+  'verifyIntervalMs',
+  'logger',
+  'clock',
+] as const;
 
-function toMessage(turn: ArchiveTurn, withEmbedding: boolean): ConversationMessage {
+const ARCHIVE_METHODS = ['appendTurns', 'loadAll', 'loadRecent', 'loadAfter', 'getMetadata', 'deleteSession', 'searchByText', 'searchByEmbedding'] as const;
+
+const MB = 1024 * 1024;
+// A group commit carries at most this much: one archive write stays bounded in memory.
+const MAX_GROUP_MESSAGES = 256;
+const MAX_GROUP_BYTES = 8 * MB;
+// Activity is recorded at this resolution by reads, so a read-mostly session does not
+// rewrite (and replicate) two keys per call; eviction idles are measured in minutes.
+const TOUCH_EVERY_MS = 1000;
+
+function toMessage(turn: ArchivedTurn, withEmbedding: boolean): ConversationMessage {
   const message: ConversationMessage = {
     seq: turn.seq,
     role: turn.role,
@@ -50,18 +99,97 @@ function toMessage(turn: ArchiveTurn, withEmbedding: boolean): ConversationMessa
   return message;
 }
 
-function asRecords(reply: ScriptReply): Uint8Array[] {
-  if (!Array.isArray(reply)) return [];
-  return reply.filter((item): item is Uint8Array => item instanceof Uint8Array);
+/**
+ * Decodes the window's records; `intact` is false when one is not a record (a foreign
+ * value under our key). With `cache`, a record byte-for-byte equal to one decoded before
+ * reuses its strings (a window is read far more often than it changes, and comparing
+ * bytes natively is several times cheaper than decoding them); every call still gets
+ * objects of its own, so a caller mutating a message cannot affect another.
+ */
+function decodeWindow(reply: ScriptReply, cache?: Map<number, DecodedRecord>): { messages: ConversationMessage[]; intact: boolean } {
+  const messages: ConversationMessage[] = [];
+  let intact = Array.isArray(reply);
+  if (!Array.isArray(reply)) return { messages, intact };
+  let seen: Map<number, DecodedRecord> | undefined;
+  for (const item of reply) {
+    if (!(item instanceof Uint8Array)) {
+      intact = false;
+      continue;
+    }
+    const seq = item.length >= 6 ? recordSeq(item) : -1;
+    const hit = cache?.get(seq);
+    if (hit !== undefined && hit.empty && Buffer.compare(hit.record, item) === 0) {
+      const message = hit.message;
+      messages.push({ seq: message.seq, role: message.role, content: message.content, timestamp: message.timestamp, metadata: {} });
+      (seen ??= new Map()).set(seq, hit);
+      continue;
+    }
+    const message = decodeRecord(item);
+    if (message === null) {
+      intact = false;
+      continue;
+    }
+    messages.push(message);
+    if (cache !== undefined) {
+      let empty = true;
+      for (const _key in message.metadata) {
+        empty = false;
+        break;
+      }
+      (seen ??= new Map()).set(seq, { record: Buffer.from(item), message: { ...message, metadata: {} }, empty });
+    }
+  }
+  if (cache !== undefined) {
+    // Keep exactly the records of this read: the cache never outgrows one window.
+    cache.clear();
+    if (seen !== undefined) for (const [seq, entry] of seen) cache.set(seq, entry);
+  }
+  return { messages, intact };
+}
+
+/** Every cache of one driver, window size and TTL gets the same key, so their pushes of one group share a round trip. */
+const pushKeys = new WeakMap<object, Map<string, object>>();
+function pushKeyOf(driver: KVDriver, hotWindowSize: number, sessionTtlMs: number): object {
+  let byConfig = pushKeys.get(driver);
+  if (byConfig === undefined) pushKeys.set(driver, (byConfig = new Map()));
+  const config = `${hotWindowSize}/${sessionTtlMs}`;
+  let key = byConfig.get(config);
+  if (key === undefined) byConfig.set(config, (key = {}));
+  return key;
+}
+
+/**
+ * Runs a validator; anything it throws that is not already a SessionWindowError (a
+ * Proxy trap, a throwing getter on metadata) becomes INVALID_ARGUMENT, never a TypeError.
+ */
+function guardInput<T>(validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    if (error instanceof SessionWindowError) throw error;
+    throw new SessionWindowError('INVALID_ARGUMENT', `the arguments could not be read: ${errorText(error)}`, { cause: error });
+  }
+}
+
+const tailSeq = (messages: readonly ConversationMessage[]): number => (messages.length === 0 ? 0 : messages[messages.length - 1]!.seq);
+
+/** The newest `n` of two seq-sorted lists, each seq once. */
+function mergeNewest(a: readonly ConversationMessage[], b: readonly ConversationMessage[], n: number): ConversationMessage[] {
+  const bySeq = new Map<number, ConversationMessage>();
+  for (const message of a) bySeq.set(message.seq, message);
+  for (const message of b) if (!bySeq.has(message.seq)) bySeq.set(message.seq, message);
+  return [...bySeq.values()].sort((x, y) => x.seq - y.seq).slice(-n);
 }
 
 /**
  * Session memory with a hot window in Redis and the full history in the archive.
  *
- * Write-through: `addMessage` first appends the message to the archive, which assigns
- * its seq under a cross-process lock, and then pushes it into the hot window with one
- * script call (push, trim, TTL refresh and activity, in one round trip). So an
- * acknowledged message is on disk, and neither a Redis crash nor an outage can lose it.
+ * Write-through: `addMessage` appends the message to the archive, which assigns its seq,
+ * and then pushes it into the hot window with one script call. Concurrent `addMessage`
+ * calls on one session in one process share one archive write (group commit). So an
+ * acknowledged message is in the archive, and neither a Redis crash nor an outage can
+ * lose it. Reads cost one Redis round trip and no archive I/O in the steady state; a
+ * window that may miss stored messages is repaired from the archive (see the README).
  * Instances are cheap: create one per session and share the driver and the archive.
  */
 export class HybridConversationCache {
@@ -73,42 +201,51 @@ export class HybridConversationCache {
   readonly sessionTtlMs: number;
   /** Token budget of `getContext`, or `null`. */
   readonly sessionMaxTokens: number | null;
+  /** How long an archive-confirmed window is trusted, in ms. */
+  readonly verifyIntervalMs: number;
 
   private readonly driver: KVDriver;
-  private readonly archive: SessionArchive;
+  private readonly archive: ArchiveStore;
+  private readonly keyPrefix: string;
   private readonly keys: SessionKeys;
   private readonly keyList: string[];
   private readonly countTokens: TokenCounter;
   private readonly limits: MessageLimits;
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;
-  // Rebuilds are single-flight per instance: a caller joins the queued rebuild if one
-  // has not started yet (it will read the archive after the caller's write).
-  private rebuildChain: Promise<unknown> = Promise.resolve();
-  private queuedRebuild: Promise<ConversationMessage[]> | null = null;
+  // Caches of one driver, window size and TTL push a group's records in one round trip.
+  private readonly pushKey: object;
 
   constructor(options: HybridConversationCacheOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new SessionWindowError('INVALID_OPTION', 'HybridConversationCache needs an options object');
+      throw new SessionWindowError('INVALID_OPTION', `HybridConversationCache needs an options object (got ${describe(options)})`);
     }
+    checkOptionKeys('HybridConversationCache', options, OPTION_KEYS);
     validateSessionId(options.sessionId);
-    if (options.driver === undefined || options.driver === null || typeof options.driver.eval !== 'function') {
-      throw new SessionWindowError('INVALID_OPTION', 'driver must be a KVDriver from @lix/redis-pool');
+    const driver = options.driver as unknown;
+    if (driver === undefined || driver === null || typeof driver !== 'object' || typeof (driver as KVDriver).eval !== 'function') {
+      throw new SessionWindowError('INVALID_OPTION', `driver must be a KVDriver from @lix/redis-pool (got ${describe(driver)})`);
     }
-    if (options.archive === undefined || options.archive === null || typeof options.archive.appendTurn !== 'function') {
-      throw new SessionWindowError('INVALID_OPTION', 'archive must be a ConversationArchive from @lix/archive');
+    const archive = options.archive as unknown;
+    if (archive === undefined || archive === null || typeof archive !== 'object') {
+      throw new SessionWindowError('INVALID_OPTION', `archive must be an ArchiveStore from @lix/archive (got ${describe(archive)})`);
+    }
+    const missing = ARCHIVE_METHODS.filter((method) => typeof (archive as Record<string, unknown>)[method] !== 'function');
+    if (missing.length > 0) {
+      throw new SessionWindowError('INVALID_OPTION', `archive must be an ArchiveStore from @lix/archive; it lacks ${missing.join(', ')}`);
     }
     this.sessionId = options.sessionId;
     this.driver = options.driver;
     this.archive = options.archive;
-    this.keys = sessionKeys(validateKeyPrefix(options.keyPrefix), options.sessionId);
+    this.keyPrefix = validateKeyPrefix(options.keyPrefix);
+    this.keys = sessionKeys(this.keyPrefix, options.sessionId);
     this.keyList = [this.keys.hot, this.keys.activity];
     this.hotWindowSize = integerOption('hotWindowSize', options.hotWindowSize, 20, 1, 1000);
     this.sessionTtlMs = integerOption('sessionTtlMs', options.sessionTtlMs, 86_400_000, 1000, 2 ** 40);
     const maxTokens = options.sessionMaxTokens ?? null;
     this.sessionMaxTokens = maxTokens === null ? null : integerOption('sessionMaxTokens', maxTokens, 0, 1, 2 ** 40);
     if (options.countTokens !== undefined && typeof options.countTokens !== 'function') {
-      throw new SessionWindowError('INVALID_OPTION', 'countTokens must be a function (text) => number');
+      throw new SessionWindowError('INVALID_OPTION', `countTokens must be a function (text) => number (got ${describe(options.countTokens)})`);
     }
     this.countTokens = options.countTokens ?? approximateTokenCount;
     this.limits = {
@@ -116,57 +253,146 @@ export class HybridConversationCache {
       maxMetadataBytes: integerOption('maxMetadataBytes', options.maxMetadataBytes, 64 * 1024, 2, 64 * MB),
       maxEmbeddingLength: integerOption('maxEmbeddingLength', options.maxEmbeddingLength, 65_536, 1, 16 * MB),
     };
+    this.verifyIntervalMs = integerOption('verifyIntervalMs', options.verifyIntervalMs, 1000, 0, 2 ** 31 - 1);
     this.logger = loggerOption(options.logger);
     this.clock = clockOption(options.clock) ?? systemClock;
+    this.pushKey = pushKeyOf(this.driver, this.hotWindowSize, this.sessionTtlMs);
+  }
+
+  private state(): SessionState {
+    return sessionState(this.archive, this.keyPrefix, this.sessionId);
   }
 
   /**
    * Adds a message and resolves with its seq (its id: unique and increasing within the
-   * session) once the archive holds it. A Redis failure after that point is logged,
-   * not thrown: the message is stored, and the next read repairs the window. Rejects
-   * with a {@link SessionWindowError} for bad input, or `ARCHIVE_FAILED` (message NOT stored).
+   * session) once the archive holds it. Calls made while this process's previous archive
+   * write for the session is in flight are stored together in the next one (group
+   * commit); each still resolves only once its own message is stored. A Redis failure
+   * after that point is logged, not thrown: the message is stored, and the next read
+   * repairs the window. Rejects with a {@link SessionWindowError} for bad input, or
+   * `ARCHIVE_FAILED` (message NOT stored).
    */
   async addMessage(role: string, content: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number> {
-    const valid = validateMessage(role, content, metadata, embedding, this.limits);
+    const valid = guardInput(() => validateMessage(role, content, metadata, embedding, this.limits));
     const timestamp = this.nowMs() / 1000;
-    let seq: number;
-    try {
-      const result = await this.archive.appendTurn(this.sessionId, {
-        role: valid.role,
-        content: valid.content,
-        timestamp,
-        metadata: valid.metadata,
-        ...(valid.embedding === undefined ? {} : { embedding: valid.embedding }),
+    const turn: ArchiveTurnInput = {
+      role: valid.role,
+      content: valid.content,
+      timestamp,
+      metadata: valid.metadata,
+      ...(valid.embedding === undefined ? {} : { embedding: valid.embedding }),
+    };
+    const state = this.state();
+    return new Promise<number>((resolve, reject) => {
+      state.queue.push({
+        turn,
+        bytes: valid.content.length * 3,
+        resolve,
+        reject,
+        push: (group, seqs, lastSeq, startedAtMs) => this.pushGroup(state, group, seqs, lastSeq, startedAtMs),
+        pushKey: this.pushKey,
       });
-      const assigned = result.seqs[0] ?? result.lastSeq;
-      if (typeof assigned !== 'number' || !Number.isInteger(assigned) || assigned < 1) {
-        throw new TypeError(`the archive returned no seq for the appended turn (got ${JSON.stringify(result)})`);
-      }
-      seq = assigned;
-    } catch (error) {
-      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": the archive did not store the message: ${(error as Error)?.message ?? String(error)}`, {
-        cause: error,
-      });
-    }
-    await this.pushToWindow({ seq, role: valid.role, content: valid.content, timestamp, metadata: valid.metadata });
-    return seq;
+      if (!state.writing) void this.drain(state);
+    });
   }
 
-  private async pushToWindow(message: ConversationMessage): Promise<void> {
-    const record = encodeTrustedRecord(message);
+  /** Writes the queue to the archive, one group at a time, until it is empty. */
+  private async drain(state: SessionState): Promise<void> {
+    state.writing = true;
     try {
-      if (message.seq === 1) {
+      while (state.queue.length > 0) {
+        let take = 0;
+        let bytes = 0;
+        while (take < state.queue.length && take < MAX_GROUP_MESSAGES && (take === 0 || bytes + state.queue[take]!.bytes <= MAX_GROUP_BYTES)) {
+          bytes += state.queue[take]!.bytes;
+          take++;
+        }
+        const group = state.queue.splice(0, take);
+        let startedAtMs: number;
+        try {
+          startedAtMs = this.nowMs();
+        } catch (error) {
+          for (const entry of group) entry.reject(error);
+          continue;
+        }
+        let seqs: number[];
+        let lastSeq: number;
+        try {
+          const result = await this.archive.appendTurns(
+            this.sessionId,
+            group.map((entry) => entry.turn),
+          );
+          seqs = result?.seqs;
+          lastSeq = result?.lastSeq;
+          if (!Array.isArray(seqs) || seqs.length !== group.length || !seqs.every((seq) => Number.isSafeInteger(seq) && seq >= 1) || !Number.isSafeInteger(lastSeq)) {
+            throw new Error('the archive returned no seq for every appended turn');
+          }
+        } catch (error) {
+          const failure = new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": the archive did not store the message: ${errorText(error)}`, { cause: error });
+          for (const entry of group) entry.reject(failure);
+          continue;
+        }
+        state.archiveWrites++;
+        state.archivedMessages += group.length;
+        // knownLastSeq rises when the push is done (below): a read must find this process's
+        // acknowledged messages in the window, not ones whose push is still on its way.
+        // Seq 1 means the history was deleted and begins again.
+        if (seqs[0] === 1) state.knownLastSeq = 0;
+        // The push does not hold up the next group's archive write; each caller resolves
+        // after its own group's push, as before group commit.
+        const byPushKey = new Map<object, { entries: PendingAppend[]; seqs: number[] }>();
+        group.forEach((entry, index) => {
+          let part = byPushKey.get(entry.pushKey);
+          if (part === undefined) byPushKey.set(entry.pushKey, (part = { entries: [], seqs: [] }));
+          part.entries.push(entry);
+          part.seqs.push(seqs[index]!);
+        });
+        for (const part of byPushKey.values()) {
+          void part.entries[0]!.push(part.entries, part.seqs, lastSeq, startedAtMs).then(() => {
+            part.entries.forEach((entry, index) => entry.resolve(part.seqs[index]!));
+          });
+        }
+      }
+    } finally {
+      state.writing = false;
+    }
+  }
+
+  /** Pushes a stored group into the window (one round trip); never rejects. */
+  private async pushGroup(state: SessionState, group: PendingAppend[], seqs: number[], lastSeq: number, startedAtMs: number): Promise<void> {
+    try {
+      const records = group.map((entry, index) =>
+        encodeTrustedRecord({
+          seq: seqs[index]!,
+          role: entry.turn.role,
+          content: entry.turn.content,
+          timestamp: entry.turn.timestamp!,
+          metadata: (entry.turn.metadata ?? {}) as JsonObject,
+        }),
+      );
+      let status: ScriptReply;
+      if (seqs[0] === 1) {
         // Seq 1 starts a new history: whatever Redis still holds for this session
         // belongs to an archive that was deleted, so it is replaced, not merged.
-        await this.driver.eval(rebuildScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), 'replace', record]);
-        return;
+        await this.driver.eval(rebuildScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), 'replace', ...records]);
+        status = 0;
+      } else {
+        status = await this.driver.eval(appendScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), ...records]);
       }
-      const status = await this.driver.eval(appendScript, this.keyList, [record, this.hotWindowSize, this.sessionTtlMs, this.nowMs()]);
-      if (status === APPEND_REBUILD) await this.requestRebuild();
+      state.touchedAtMs = startedAtMs;
+      state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
+      if (status === APPEND_REBUILD) await this.repair(state, null);
+      // Otherwise the window is complete and ends at this write's last seq: when that is
+      // the archive's last seq as of the write, it is as good as an archive check made
+      // when the write started.
+      else if (seqs[seqs.length - 1] === lastSeq) state.confirm(startedAtMs, lastSeq);
     } catch (error) {
+      raiseDoubt();
+      state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
+      state.needsRepair = true;
       this.logger?.warn?.('session-window: message stored in the archive but not pushed to the Redis window; the next read repairs it', {
         sessionId: this.sessionId,
-        seq: message.seq,
+        seqs,
         error,
       });
     }
@@ -175,103 +401,167 @@ export class HybridConversationCache {
   private nowMs(): number {
     const now = this.clock.now();
     if (typeof now !== 'number' || !Number.isFinite(now)) {
-      throw new SessionWindowError('INVALID_OPTION', `clock.now() must return a finite number of ms (got ${String(now)})`);
+      throw new SessionWindowError('INVALID_OPTION', `clock.now() must return a finite number of ms (got ${describe(now)})`);
     }
     return Math.round(now);
   }
 
   /**
    * The hot window, oldest first: the last `hotWindowSize` messages, within the token
-   * budget. One Redis round trip in the steady state (read and TTL refresh in one
-   * script), checked against the archive's last seq; an evicted, expired or stale
-   * window (after an outage) is rebuilt from the archive. With Redis unreachable the
-   * window is read from the archive.
+   * budget. In the steady state one Redis round trip (read and TTL refresh in one
+   * script) and no archive I/O. A window that is missing, incomplete, behind what this
+   * process knows the archive holds, or not confirmed by the archive within
+   * `verifyIntervalMs` (or since a Redis error) is checked against the archive and
+   * repaired first. With Redis unreachable the window is read from the archive.
    */
   async getContext(): Promise<ConversationMessage[]> {
-    const [hot, meta] = await Promise.allSettled([
-      this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, this.nowMs()]),
-      this.archive.getMetadata(this.sessionId),
-    ]);
-    if (hot.status === 'rejected') {
-      this.logger?.warn?.('session-window: Redis unreachable, reading the window from the archive', { sessionId: this.sessionId, error: hot.reason });
-      return this.budget(await this.recentFromArchive(this.hotWindowSize));
+    const state = this.state();
+    const now = this.nowMs();
+    let reply: ScriptReply;
+    try {
+      // The TTL and activity need refreshing about once a second, not on every read: in
+      // between, the read is a bare LRANGE, the cheapest command that returns the window.
+      if (now - state.touchedAtMs >= TOUCH_EVERY_MS || now < state.touchedAtMs) {
+        reply = await this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]);
+        state.touchedAtMs = now;
+      } else {
+        reply = await this.driver.lrange(this.keys.hot, 0, -1);
+      }
+    } catch (error) {
+      raiseDoubt();
+      this.logger?.warn?.('session-window: Redis unreachable, reading the window from the archive', { sessionId: this.sessionId, error });
+      return this.budget(await this.recentFromArchive(this.hotWindowSize, state));
     }
-    const records = asRecords(hot.value);
-    const messages: ConversationMessage[] = [];
-    let intact = true;
-    for (const record of records) {
-      const message = decodeRecord(record);
-      if (message === null) intact = false;
-      else messages.push(message);
+    const { messages, intact } = decodeWindow(reply, state.decoded);
+    const complete = messages.length === 0 ? state.knownLastSeq === 0 : this.isComplete(messages);
+    if (intact && complete && tailSeq(messages) >= state.knownLastSeq && state.isFresh(now, this.verifyIntervalMs)) {
+      return this.budget(messages);
     }
-    if (meta.status === 'rejected') {
-      this.logger?.warn?.('session-window: archive metadata unreadable, serving the Redis window unchecked', { sessionId: this.sessionId, error: meta.reason });
-      if (messages.length > 0) return this.budget(messages);
-      return this.budget(await this.recentFromArchive(this.hotWindowSize));
-    }
-    const archivedLastSeq = meta.value?.lastSeq ?? 0;
-    if (intact && this.isCompleteWindow(messages, archivedLastSeq)) return this.budget(messages);
-    const hotLastSeq = records.length > 0 ? recordSeq(records[records.length - 1]!) : 0;
-    const window = hotLastSeq > archivedLastSeq || !intact ? await this.rebuild('replace') : await this.requestRebuild();
-    return this.budget(window);
+    return this.budget(await this.repair(state, { messages, intact }));
   }
 
-  private isCompleteWindow(messages: ConversationMessage[], archivedLastSeq: number): boolean {
-    if (messages.length === 0) return archivedLastSeq === 0;
+  /** Contiguous seqs, and either `hotWindowSize` long or starting at seq 1; an empty window is complete only for an empty session. */
+  private isComplete(messages: readonly ConversationMessage[]): boolean {
+    if (messages.length === 0) return false;
     const first = messages[0]!.seq;
-    const last = messages[messages.length - 1]!.seq;
-    if (last !== archivedLastSeq) return false;
-    if (last - first + 1 !== messages.length) return false;
     for (let index = 1; index < messages.length; index++) if (messages[index]!.seq !== first + index) return false;
     return messages.length === this.hotWindowSize || first === 1;
   }
 
   private budget(messages: ConversationMessage[]): ConversationMessage[] {
-    return applyTokenBudget(messages, this.sessionMaxTokens, this.countTokens);
+    try {
+      return applyTokenBudget(messages, this.sessionMaxTokens, this.countTokens);
+    } catch (error) {
+      if (error instanceof SessionWindowError) throw error;
+      throw new SessionWindowError('INVALID_OPTION', `countTokens threw: ${errorText(error)}`, { cause: error });
+    }
   }
 
-  private requestRebuild(): Promise<ConversationMessage[]> {
-    if (this.queuedRebuild !== null) return this.queuedRebuild;
-    const run = this.rebuildChain.then(() => {
-      this.queuedRebuild = null;
-      return this.rebuild('merge');
+  /**
+   * Checks the window against the archive and repairs it: single flight per process
+   * and session. A caller that joins a repair already under way runs one more if the
+   * result still ends before what it knew when it arrived (its own write may have come
+   * after the archive was read).
+   */
+  private async repair(state: SessionState, seen: { messages: ConversationMessage[]; intact: boolean } | null): Promise<ConversationMessage[]> {
+    const wanted = state.knownLastSeq;
+    if (state.repair !== null) {
+      const joined = await state.repair;
+      if (tailSeq(joined) >= wanted && !state.needsRepair) return joined;
+    }
+    if (state.repair !== null) return state.repair;
+    const run = this.runRepair(state, seen).finally(() => {
+      if (state.repair === run) state.repair = null;
     });
-    this.queuedRebuild = run;
-    this.rebuildChain = run.catch(() => undefined);
+    state.repair = run;
     return run;
   }
 
-  /** Reads the last messages from the archive and writes them into the window; returns the window. */
-  private async rebuild(mode: 'merge' | 'replace'): Promise<ConversationMessage[]> {
-    const recent = await this.recentFromArchive(this.hotWindowSize);
+  private async runRepair(state: SessionState, seen: { messages: ConversationMessage[]; intact: boolean } | null): Promise<ConversationMessage[]> {
+    const checkedAt = this.nowMs();
+    const n = this.hotWindowSize;
+    const epochAtStart = currentDoubtEpoch();
+    state.archiveChecks++;
+    let current = seen;
+    if (current === null) {
+      try {
+        current = decodeWindow(await this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, checkedAt, TOUCH_EVERY_MS]));
+      } catch (error) {
+        raiseDoubt();
+        this.logger?.warn?.('session-window: Redis unreachable during repair, reading the window from the archive', { sessionId: this.sessionId, error });
+        return this.recentFromArchive(n, state);
+      }
+    }
+    const { messages, intact } = current;
+    const tail = tailSeq(messages);
+    let turns: ArchivedTurn[];
+    let archiveLastSeq: number;
+    let mode: 'merge' | 'replace' = 'merge';
+    if (intact && this.isComplete(messages)) {
+      // The common doubt: the window looks whole, but has the archive more? O(1) metadata.
+      let meta;
+      try {
+        meta = await this.archive.getMetadata(this.sessionId);
+      } catch (error) {
+        this.logger?.warn?.('session-window: archive metadata unreadable, serving the Redis window unchecked', { sessionId: this.sessionId, error });
+        return messages;
+      }
+      archiveLastSeq = meta?.lastSeq ?? 0;
+      if (archiveLastSeq === tail) {
+        if (currentDoubtEpoch() === epochAtStart) state.markVerified(checkedAt, archiveLastSeq);
+        return messages;
+      }
+      if (archiveLastSeq > tail && archiveLastSeq - tail <= n) {
+        turns = await this.loadTurns(() => this.archive.loadAfter(this.sessionId, tail, n));
+      } else {
+        turns = await this.loadTurns(() => this.archive.loadRecent(this.sessionId, n));
+        if (archiveLastSeq < tail) mode = 'replace';
+      }
+    } else {
+      turns = await this.loadTurns(() => this.archive.loadRecent(this.sessionId, n));
+      archiveLastSeq = turns.length === 0 ? 0 : turns[turns.length - 1]!.seq;
+      // Redis holds seqs the archive lacks (its history was deleted) or a foreign value.
+      if (!intact || tail > archiveLastSeq) mode = 'replace';
+    }
+    state.rebuilds++;
+    const fromArchive = turns.map((turn) => toMessage(turn, false));
+    let window: ConversationMessage[];
     try {
       const reply = await this.driver.eval(rebuildScript, this.keyList, [
-        this.hotWindowSize,
+        n,
         this.sessionTtlMs,
         this.nowMs(),
         mode,
-        ...recent.map((message) => encodeTrustedRecord(message)),
+        ...fromArchive.map((message) => encodeTrustedRecord(message)),
       ]);
-      const window: ConversationMessage[] = [];
-      for (const record of asRecords(reply)) {
-        const message = decodeRecord(record);
-        if (message !== null) window.push(message);
-      }
+      window = decodeWindow(reply).messages;
       this.logger?.debug?.('session-window: window rebuilt from the archive', { sessionId: this.sessionId, mode, messages: window.length });
-      return window;
     } catch (error) {
+      raiseDoubt();
       this.logger?.warn?.('session-window: could not rebuild the Redis window; serving it from the archive', { sessionId: this.sessionId, error });
-      return recent;
+      return mode === 'replace' ? fromArchive.slice(-n) : mergeNewest(fromArchive, messages, n);
+    }
+    if (currentDoubtEpoch() === epochAtStart && tailSeq(window) >= archiveLastSeq) state.markVerified(checkedAt, Math.max(archiveLastSeq, tailSeq(window)));
+    else state.knownLastSeq = Math.max(state.knownLastSeq, archiveLastSeq);
+    return window;
+  }
+
+  private async loadTurns(load: () => Promise<ArchivedTurn[]>): Promise<ArchivedTurn[]> {
+    try {
+      return await load();
+    } catch (error) {
+      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not read the archive: ${errorText(error)}`, { cause: error });
     }
   }
 
-  private async recentFromArchive(count: number): Promise<ConversationMessage[]> {
-    try {
-      const turns = await this.archive.loadRecent(this.sessionId, count);
-      return turns.map((turn) => toMessage(turn, false));
-    } catch (error) {
-      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not read the archive: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  private async recentFromArchive(count: number, state?: SessionState): Promise<ConversationMessage[]> {
+    const turns = await this.loadTurns(() => this.archive.loadRecent(this.sessionId, count));
+    if (state !== undefined) {
+      state.archiveChecks++;
+      const last = turns.length === 0 ? 0 : turns[turns.length - 1]!.seq;
+      state.knownLastSeq = Math.max(state.knownLastSeq, last);
     }
+    return turns.map((turn) => toMessage(turn, false));
   }
 
   /**
@@ -280,12 +570,8 @@ export class HybridConversationCache {
    * reads the archive alone.
    */
   async getFull(): Promise<ConversationMessage[]> {
-    try {
-      const turns = await this.archive.loadAll(this.sessionId);
-      return turns.map((turn) => toMessage(turn, true));
-    } catch (error) {
-      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not read the archive: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-    }
+    const turns = await this.loadTurns(() => this.archive.loadAll(this.sessionId));
+    return turns.map((turn) => toMessage(turn, true));
   }
 
   /**
@@ -304,14 +590,14 @@ export class HybridConversationCache {
     else recent = this.budget(await this.recentFromArchive(recentK));
     if (diskK === 0 || (vector === undefined && query.trim() === '')) return { recent, relevant: [] };
     const exclude = new Set(recent.map((message) => message.seq));
-    let hits: { turn: ArchiveTurn; score: number }[];
+    let hits: { turn: ArchivedTurn; score: number }[];
     try {
       hits =
         vector !== undefined
           ? await this.archive.searchByEmbedding(this.sessionId, vector, diskK + exclude.size)
           : await this.archive.searchByText(this.sessionId, query, diskK + exclude.size);
     } catch (error) {
-      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": archive search failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": archive search failed: ${errorText(error)}`, { cause: error });
     }
     const relevant: RelevantMessage[] = [];
     for (const hit of hits) {
@@ -367,25 +653,37 @@ export class HybridConversationCache {
     try {
       await this.archive.deleteSession(this.sessionId);
     } catch (error) {
-      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not delete the archive: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not delete the archive: ${errorText(error)}`, { cause: error });
     }
+    this.state().reset();
     try {
       await this.driver.del(this.keyList);
     } catch (error) {
+      raiseDoubt();
       this.logger?.warn?.('session-window: archive deleted but Redis keys could not be removed; they expire by TTL', { sessionId: this.sessionId, error });
     }
   }
 
-  private async archiveMetadata(): Promise<{ turnCount: number; sizeBytes: number; lastSeq: number } | null> {
+  private async archiveMetadata(): Promise<SessionMetadata | null> {
     try {
       return await this.archive.getMetadata(this.sessionId);
     } catch (error) {
-      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not read archive metadata: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not read archive metadata: ${errorText(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * This process's counters for the session, without any I/O (for metrics, e.g. an
+   * OpenTelemetry observable counter): the same figures `getStats()` reports.
+   */
+  counters(): WindowCounters {
+    const state = this.state();
+    return { rebuilds: state.rebuilds, archiveChecks: state.archiveChecks, archiveWrites: state.archiveWrites, groupedMessages: state.archivedMessages };
   }
 
   /** Counts and sizes of the session in Redis and the archive. */
   async getStats(): Promise<SessionStats> {
+    const state = this.state();
     const meta = await this.archiveMetadata();
     let hotMessages = 0;
     let hotBytes = 0;
@@ -419,6 +717,10 @@ export class HybridConversationCache {
       sessionMaxTokens: this.sessionMaxTokens,
       lastActiveMs,
       redisAvailable,
+      rebuilds: state.rebuilds,
+      archiveChecks: state.archiveChecks,
+      archiveWrites: state.archiveWrites,
+      groupedMessages: state.archivedMessages,
     };
   }
 }

@@ -1,15 +1,15 @@
 import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
-import type { SessionArchive } from './archive-port.js';
+import type { ArchiveStore } from '@lix/archive';
 import { SessionWindowError } from './errors.js';
 import { activityKeyPattern, hotKeyOfActivity, validateKeyPrefix } from './keys.js';
 import { evictScript } from './scripts.js';
-import { clockOption, integerOption, loggerOption } from './validate.js';
+import { checkOptionKeys, clockOption, describe, integerOption, loggerOption } from './validate.js';
 
 /** Options of {@link IdleEvictor}. */
 export interface IdleEvictorOptions {
   driver: KVDriver;
   /** Accepted for symmetry with the caches; eviction needs no archive read (see the README). */
-  archive?: Pick<SessionArchive, 'getMetadata'>;
+  archive?: Pick<ArchiveStore, 'getMetadata'>;
   /** Must match the caches' `keyPrefix` (default `'lix'`). */
   keyPrefix?: string;
   /** A session idle this long is evicted from Redis (default 2 h). */
@@ -55,8 +55,13 @@ export class IdleEvictor {
   private running: Promise<EvictionPass> | undefined;
 
   constructor(options: IdleEvictorOptions) {
-    if (options === null || typeof options !== 'object' || options.driver === undefined || typeof options.driver.scan !== 'function') {
-      throw new SessionWindowError('INVALID_OPTION', 'IdleEvictor needs { driver } (a KVDriver from @lix/redis-pool)');
+    if (options === null || typeof options !== 'object') {
+      throw new SessionWindowError('INVALID_OPTION', `IdleEvictor needs an options object (got ${describe(options)})`);
+    }
+    checkOptionKeys('IdleEvictor', options, ['driver', 'archive', 'keyPrefix', 'evictAfterMs', 'intervalMs', 'concurrency', 'logger', 'clock']);
+    const driver = options.driver as unknown;
+    if (driver === undefined || driver === null || typeof driver !== 'object' || typeof (driver as KVDriver).scan !== 'function') {
+      throw new SessionWindowError('INVALID_OPTION', `IdleEvictor needs { driver } (a KVDriver from @lix/redis-pool; got ${describe(driver)})`);
     }
     this.driver = options.driver;
     this.keyPrefix = validateKeyPrefix(options.keyPrefix);
@@ -96,7 +101,7 @@ export class IdleEvictor {
   private async pass(): Promise<EvictionPass> {
     const now = this.clock.now();
     if (typeof now !== 'number' || !Number.isFinite(now)) {
-      throw new SessionWindowError('INVALID_OPTION', `clock.now() must return a finite number of ms (got ${String(now)})`);
+      throw new SessionWindowError('INVALID_OPTION', `clock.now() must return a finite number of ms (got ${describe(now)})`);
     }
     const cutoff = Math.round(now) - this.evictAfterMs;
     let evicted = 0;

@@ -4,6 +4,7 @@ export { IdleEvictor, type IdleEvictorOptions, type EvictionPass } from './idle-
 export { SessionWindowError, isSessionWindowError, type SessionWindowErrorCode } from './errors.js';
 export { approximateTokenCount, applyTokenBudget, type TokenCounter } from './token-budget.js';
 export { sessionKeys, DEFAULT_KEY_PREFIX, type SessionKeys } from './keys.js';
+export { MAX_TRACKED_SESSIONS } from './session-state.js';
 export { encodeRecord, decodeRecord, recordSeq } from './record.js';
 export type { SessionArchive, ArchiveTurn, ArchiveTurnInput } from './archive-port.js';
-export type { ConversationMessage, RelevantMessage, SmartContext, SessionStats, JsonObject, JsonValue } from './types.js';
+export type { ConversationMessage, RelevantMessage, SmartContext, SessionStats, WindowCounters, JsonObject, JsonValue } from './types.js';

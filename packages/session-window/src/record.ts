@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr';
 import { SessionWindowError } from './errors.js';
 import type { ConversationMessage, JsonObject } from './types.js';
-import { validateMetadata } from './validate.js';
+import { describe, validateMetadata } from './validate.js';
 
 /**
  * Hot-window record layout (all integers big-endian):
@@ -53,7 +53,7 @@ export function encodeRecord(message: RecordFields): Uint8Array {
   if (message === null || typeof message !== 'object') throw new SessionWindowError('INVALID_ARGUMENT', 'encodeRecord needs a message object');
   const { seq, role, content, timestamp } = message;
   if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1 || seq > MAX_RECORD_SEQ) {
-    throw new SessionWindowError('INVALID_ARGUMENT', `seq must be an integer from 1 to 2^48 - 1 (got ${String(seq)})`);
+    throw new SessionWindowError('INVALID_ARGUMENT', `seq must be an integer from 1 to 2^48 - 1 (got ${describe(seq)})`);
   }
   if (typeof role !== 'string' || typeof content !== 'string') throw new SessionWindowError('INVALID_ARGUMENT', 'role and content must be strings');
   if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new SessionWindowError('INVALID_ARGUMENT', 'timestamp must be a number');

@@ -66,114 +66,135 @@ function memoryCompleteness(store: MemoryStore, hot: string, n: number): number 
 }
 
 /**
- * Pushes one record into the hot window, keeping it sorted and trimmed to `n`, then
- * refreshes the TTL and records activity. Overflowed records are simply trimmed: the
- * archive already holds every message before its record reaches Redis. The common case
- * (the next seq) costs LINDEX, RPUSH, LTRIM, LINDEX, PEXPIRE and SET: O(1) commands.
+ * Pushes the records of one archive write (a group commit: one or more messages, seqs
+ * ascending) into the hot window, keeping it sorted and trimmed to `n`, then refreshes
+ * the TTL and records activity. Overflowed records are simply trimmed: the archive
+ * already holds every message before its record reaches Redis. The common case (seqs
+ * after the tail) costs LINDEX, RPUSH, LTRIM, LINDEX, PEXPIRE and SET: O(1) commands
+ * whatever the batch size, apart from the RPUSH itself.
  *
- * KEYS: hot, activity. ARGV: record, n, ttlMs, nowMs. Returns a status code.
+ * KEYS: hot, activity. ARGV: n, ttlMs, nowMs, record… Returns a status code.
  */
 export const appendScript: KVScript = defineScript({
   name: 'session-window.append',
   lua: `${luaPrelude}
 local hot, act = KEYS[1], KEYS[2]
-local rec = ARGV[1]
-local n = tonumber(ARGV[2])
-local seq = seqOf(rec)
+local n = tonumber(ARGV[1])
+local first, last = seqOf(ARGV[4]), seqOf(ARGV[#ARGV])
+local ascending = true
+for i = 5, #ARGV do
+  if seqOf(ARGV[i]) <= seqOf(ARGV[i - 1]) then ascending = false break end
+end
 local status
 local tail = redis.call('LINDEX', hot, -1)
-if not tail or seq > seqOf(tail) then
-  local len = redis.call('RPUSH', hot, rec)
+if ascending and (not tail or first > seqOf(tail)) then
+  local len = 0
+  for i = 4, #ARGV, 500 do
+    len = redis.call('RPUSH', hot, unpack(ARGV, i, math.min(i + 499, #ARGV)))
+  end
   if len > n then
     redis.call('LTRIM', hot, -n, -1)
     len = n
   end
-  local first = seq
-  if len > 1 then first = seqOf(redis.call('LINDEX', hot, 0)) end
-  status = verdict(first, seq, len, n)
+  local head = first
+  if len > 1 then head = seqOf(redis.call('LINDEX', hot, 0)) end
+  status = verdict(head, last, len, n)
 else
-  local all = redis.call('LRANGE', hot, 0, -1)
-  local out, placed, dup = {}, false, false
-  for i = 1, #all do
-    local s = seqOf(all[i])
-    if s == seq then dup = true break end
-    if not placed and s > seq then out[#out + 1] = rec; placed = true end
-    out[#out + 1] = all[i]
+  local bySeq, seqs, added = {}, {}, false
+  local current = redis.call('LRANGE', hot, 0, -1)
+  for i = 1, #current do
+    local s = seqOf(current[i])
+    if s > 0 and not bySeq[s] then bySeq[s] = current[i]; seqs[#seqs + 1] = s end
   end
-  if dup then
+  for i = 4, #ARGV do
+    local s = seqOf(ARGV[i])
+    if s > 0 and not bySeq[s] then bySeq[s] = ARGV[i]; seqs[#seqs + 1] = s; added = true end
+  end
+  if not added then
     status = 1
   else
+    table.sort(seqs)
+    local out = {}
+    for i = math.max(1, #seqs - n + 1), #seqs do out[#out + 1] = bySeq[seqs[i]] end
     redis.call('DEL', hot)
     pushAll(hot, out)
-    redis.call('LTRIM', hot, -n, -1)
     status = completeness(hot, n)
   end
 end
-touch(hot, act, ARGV[3], ARGV[4])
+touch(hot, act, ARGV[2], ARGV[3])
 return status
 `,
   memory(store, keys, args) {
     const [hot, activity] = keys as [string, string];
-    const record = args[0]!;
-    const n = argNumber(args[1]);
-    const seq = recordSeq(record);
+    const n = argNumber(args[0]);
+    const records = args.slice(3) as Uint8Array[];
+    const seqs = records.map((record) => recordSeq(record));
+    const ascending = seqs.every((seq, index) => index === 0 || seq > seqs[index - 1]!);
     let status: number;
     const tail = store.lrange(hot, -1, -1)[0];
-    if (tail === undefined || seq > recordSeq(tail)) {
-      let len = store.rpush(hot, [record]);
+    if (ascending && (tail === undefined || seqs[0]! > recordSeq(tail))) {
+      let len = store.rpush(hot, records);
       if (len > n) {
         store.ltrim(hot, -n, -1);
         len = n;
       }
-      const first = len > 1 ? recordSeq(store.lrange(hot, 0, 0)[0]!) : seq;
-      status = verdict(first, seq, len, n);
+      status = verdict(recordSeq(store.lrange(hot, 0, 0)[0]!), seqs[seqs.length - 1]!, len, n);
     } else {
-      const all = store.lrange(hot, 0, -1);
-      const out: Uint8Array[] = [];
-      let placed = false;
-      let dup = false;
-      for (const item of all) {
-        const s = recordSeq(item);
-        if (s === seq) {
-          dup = true;
-          break;
-        }
-        if (!placed && s > seq) {
-          out.push(record);
-          placed = true;
-        }
-        out.push(item);
+      const bySeq = new Map<number, Uint8Array>();
+      for (const record of store.lrange(hot, 0, -1)) {
+        const seq = recordSeq(record);
+        if (seq > 0 && !bySeq.has(seq)) bySeq.set(seq, record);
       }
-      if (dup) status = APPEND_DUPLICATE;
+      let added = false;
+      for (const record of records) {
+        const seq = recordSeq(record);
+        if (seq > 0 && !bySeq.has(seq)) {
+          bySeq.set(seq, record);
+          added = true;
+        }
+      }
+      if (!added) status = APPEND_DUPLICATE;
       else {
+        const sorted = [...bySeq.keys()].sort((a, b) => a - b);
         store.del([hot]);
-        store.rpush(hot, out);
-        store.ltrim(hot, -n, -1);
+        store.rpush(hot, sorted.slice(Math.max(0, sorted.length - n)).map((seq) => bySeq.get(seq)!));
         status = memoryCompleteness(store, hot, n);
       }
     }
-    memoryTouch(store, hot, activity, argNumber(args[2]), args[3]!);
+    memoryTouch(store, hot, activity, argNumber(args[1]), args[2]!);
     return status;
   },
 });
 
 /**
  * Returns the hot window (oldest first) and, when it is not empty, refreshes its TTL
- * and records activity (LRANGE, PEXPIRE, SET): one round trip for a read.
+ * and records activity (LRANGE, GET, and PEXPIRE + SET only when the recorded activity
+ * is at least `touchEveryMs` old): one round trip for a read, and a read-mostly session
+ * does not rewrite two keys (and replicate them) on every call.
  *
- * KEYS: hot, activity. ARGV: ttlMs, nowMs. Returns the records.
+ * KEYS: hot, activity. ARGV: ttlMs, nowMs, touchEveryMs. Returns the records.
  */
 export const readScript: KVScript = defineScript({
   name: 'session-window.read',
   lua: `${luaPrelude}
 local list = redis.call('LRANGE', KEYS[1], 0, -1)
-if #list > 0 then touch(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) end
+if #list > 0 then
+  local at = tonumber(redis.call('GET', KEYS[2]))
+  local now = tonumber(ARGV[2])
+  if not at or now - at >= tonumber(ARGV[3]) or now < at - tonumber(ARGV[3]) then touch(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) end
+end
 return list
 `,
   memory(store, keys, args) {
     const [hot, activity] = keys as [string, string];
     const list = store.lrange(hot, 0, -1);
-    if (list.length > 0) memoryTouch(store, hot, activity, argNumber(args[0]), args[1]!);
+    if (list.length > 0) {
+      const atBytes = store.get(activity);
+      const at = atBytes === null ? Number.NaN : argNumber(atBytes);
+      const now = argNumber(args[1]);
+      const every = argNumber(args[2]);
+      if (!Number.isFinite(at) || now - at >= every || now < at - every) memoryTouch(store, hot, activity, argNumber(args[0]), args[1]!);
+    }
     return list;
   },
 });

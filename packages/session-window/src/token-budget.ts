@@ -1,5 +1,6 @@
 import { SessionWindowError } from './errors.js';
 import type { ConversationMessage } from './types.js';
+import { describe } from './validate.js';
 
 /** Counts the tokens of a message's content. Plug in your model's tokenizer. */
 export type TokenCounter = (text: string) => number;
@@ -22,7 +23,7 @@ export const approximateTokenCount: TokenCounter = (text) => {
 export function applyTokenBudget(messages: ConversationMessage[], maxTokens: number | null, countTokens: TokenCounter): ConversationMessage[] {
   if (!Array.isArray(messages)) throw new SessionWindowError('INVALID_ARGUMENT', 'applyTokenBudget needs an array of messages');
   if (maxTokens !== null && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 0)) {
-    throw new SessionWindowError('INVALID_ARGUMENT', `maxTokens must be null or a non-negative integer (got ${String(maxTokens)})`);
+    throw new SessionWindowError('INVALID_ARGUMENT', `maxTokens must be null or a non-negative integer (got ${describe(maxTokens)})`);
   }
   if (typeof countTokens !== 'function') throw new SessionWindowError('INVALID_ARGUMENT', 'countTokens must be a function');
   if (maxTokens === null) return messages;

@@ -38,8 +38,20 @@ export interface SmartContext {
   relevant: RelevantMessage[];
 }
 
+/** This process's counters for one session: see {@link HybridConversationCache.counters}. */
+export interface WindowCounters {
+  /** Times this process rebuilt the session's window from the archive (a missing, stale or incomplete window). */
+  rebuilds: number;
+  /** Archive reads this process made to check or repair the session's window (not counting `getFull` or searches). */
+  archiveChecks: number;
+  /** Archive writes (group commits) this process made for the session. */
+  archiveWrites: number;
+  /** Messages those writes carried: `groupedMessages / archiveWrites` is the mean group size. */
+  groupedMessages: number;
+}
+
 /** What {@link HybridConversationCache.getStats} returns. */
-export interface SessionStats {
+export interface SessionStats extends WindowCounters {
   sessionId: string;
   /** Messages in the Redis hot window right now (0 when evicted or Redis is unreachable). */
   hotMessages: number;

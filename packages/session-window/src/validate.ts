@@ -1,3 +1,4 @@
+import { assertValidSessionId, MAX_SESSION_ID_LENGTH } from '@lix/archive';
 import { SessionWindowError } from './errors.js';
 import type { Clock, Logger } from '@lix/redis-pool';
 import type { JsonObject } from './types.js';
@@ -10,27 +11,84 @@ export interface MessageLimits {
 }
 
 const MAX_ROLE_LENGTH = 64;
-const MAX_SESSION_ID_LENGTH = 512;
 const MAX_METADATA_DEPTH = 32;
 const encoder = new TextEncoder();
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Throws `INVALID_SESSION_ID` unless `sessionId` is a non-empty string of at most 512 characters. */
+/**
+ * Throws `INVALID_SESSION_ID` unless `sessionId` is what every lix-cache layer accepts:
+ * `@lix/archive`'s one definition (a non-empty string of at most
+ * `MAX_SESSION_ID_LENGTH` = 512 characters, well-formed Unicode), so no id passes the
+ * window and is then refused by the archive.
+ */
 export function validateSessionId(sessionId: unknown): asserts sessionId is string {
-  if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > MAX_SESSION_ID_LENGTH) {
-    throw new SessionWindowError(
-      'INVALID_SESSION_ID',
-      `sessionId must be a non-empty string of at most ${MAX_SESSION_ID_LENGTH} characters (got ${describe(sessionId)})`,
-    );
+  try {
+    assertValidSessionId(sessionId);
+  } catch (error) {
+    throw new SessionWindowError('INVALID_SESSION_ID', `${errorText(error)} (limit MAX_SESSION_ID_LENGTH = ${MAX_SESSION_ID_LENGTH})`, { cause: error });
   }
 }
 
-function describe(value: unknown): string {
+/**
+ * Names a value for an error message without ever throwing: `String(value)` throws for
+ * objects without a primitive form (null prototype, a throwing `toString`), and
+ * `JSON.stringify` throws for bigints and cycles.
+ */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'string':
+      return `a string of length ${value.length}`;
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'bigint':
+      return `the bigint ${value.toString()}n`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default:
+      break;
+  }
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `a string of length ${value.length}`;
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  return typeof value;
+  let name = 'Object';
+  try {
+    const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
+    if (proto === null) name = 'a null-prototype object';
+    else if (typeof proto.constructor?.name === 'string') name = proto.constructor.name;
+  } catch {
+    // A Proxy whose trap throws: the generic name will do.
+  }
+  return name.startsWith('a ') ? name : `an instance of ${name}`;
+}
+
+/** The message of a caught error, for wrapping it; never throws. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  return describe(error);
+}
+
+/**
+ * Throws `INVALID_OPTION` naming every key of `options` that is not in `allowed`: a
+ * misspelt option (`hotWindowsize`) would otherwise be ignored silently.
+ */
+export function checkOptionKeys(what: string, options: object, allowed: readonly string[]): void {
+  let keys: string[];
+  try {
+    keys = Object.keys(options);
+  } catch (error) {
+    throw new SessionWindowError('INVALID_OPTION', `${what}: the options object cannot be read`, { cause: error });
+  }
+  const unknown = keys.filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw new SessionWindowError(
+      'INVALID_OPTION',
+      `${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => JSON.stringify(key)).join(', ')} (known: ${allowed.join(', ')})`,
+    );
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -141,7 +199,7 @@ export function validateMessage(role: unknown, content: unknown, metadata: unkno
 export function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new SessionWindowError('INVALID_OPTION', `${name} must be an integer from ${min} to ${max} (got ${String(value)})`);
+    throw new SessionWindowError('INVALID_OPTION', `${name} must be an integer from ${min} to ${max} (got ${describe(value)})`);
   }
   return value;
 }
@@ -149,7 +207,7 @@ export function integerOption(name: string, value: unknown, fallback: number, mi
 /** Throws `INVALID_ARGUMENT` unless `value` is an integer in [min, max]. */
 export function integerArgument(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new SessionWindowError('INVALID_ARGUMENT', `${name} must be an integer from ${min} to ${max} (got ${String(value)})`);
+    throw new SessionWindowError('INVALID_ARGUMENT', `${name} must be an integer from ${min} to ${max} (got ${describe(value)})`);
   }
   return value;
 }

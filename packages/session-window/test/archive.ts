@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConversationArchive } from '@lix/archive';
-import type { SessionArchive } from '../src/archive-port.js';
+import type { ArchiveStore } from '@lix/archive';
 
 /** An archive for one test, and how to dispose of it. */
 export interface TestArchive {
-  archive: SessionArchive;
+  archive: ArchiveStore;
   dir: string;
   close(): Promise<void>;
 }

@@ -1,45 +1,71 @@
 import { KVError, type KVDriver } from '@lix/redis-pool';
-import type { ArchiveTurn, ArchiveTurnInput, SessionArchive } from '../src/archive-port.js';
+import type { AppendResult, ArchivedTurn, ArchiveStore, ArchiveTurnInput, ScoredTurn, SessionMetadata } from '@lix/archive';
 
 /**
- * An in-process archive with the sequence rules of `@lix/archive` (a turn without seq
- * gets lastSeq+1; seq ≤ lastSeq is skipped; seq > lastSeq becomes lastSeq). Used for
- * fault injection (`failAppends`) where the real archive cannot be made to fail on cue.
+ * An in-process `ArchiveStore` with the sequence rules of `@lix/archive` (a turn without
+ * seq gets lastSeq+1; seq ≤ lastSeq is skipped; seq > lastSeq becomes lastSeq). Used for
+ * fault injection (`failAppends`) where the real archive cannot be made to fail on cue,
+ * and to count calls (`calls`).
  */
-export class MemoryArchive implements SessionArchive {
-  readonly sessions = new Map<string, ArchiveTurn[]>();
+export class MemoryArchive implements ArchiveStore {
+  readonly sessions = new Map<string, ArchivedTurn[]>();
   failAppends = false;
   appendCalls = 0;
+  readonly calls = new Map<string, number>();
 
-  async appendTurn(sessionId: string, turn: ArchiveTurnInput) {
+  private count(name: string): void {
+    this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+  }
+
+  async appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult> {
+    return this.appendTurns(sessionId, [turn]);
+  }
+
+  async appendTurns(sessionId: string, input: readonly ArchiveTurnInput[]): Promise<AppendResult> {
     this.appendCalls++;
+    this.count('appendTurns');
     await Promise.resolve();
     if (this.failAppends) throw new Error('disk full (injected)');
     const turns = this.sessions.get(sessionId) ?? [];
     this.sessions.set(sessionId, turns);
-    const lastSeq = turns.length === 0 ? 0 : turns[turns.length - 1]!.seq;
-    if (turn.seq !== undefined && turn.seq <= lastSeq) return { appended: 0, skipped: 1, lastSeq, seqs: [] };
-    const seq = turn.seq ?? lastSeq + 1;
-    turns.push({
-      seq,
-      role: turn.role,
-      content: turn.content,
-      timestamp: turn.timestamp ?? Date.now() / 1000,
-      metadata: { ...(turn.metadata ?? {}) },
-      ...(turn.embedding === undefined ? {} : { embedding: Float32Array.from(turn.embedding) }),
-    });
-    return { appended: 1, skipped: 0, lastSeq: seq, seqs: [seq] };
+    let lastSeq = turns.length === 0 ? 0 : turns[turns.length - 1]!.seq;
+    const seqs: number[] = [];
+    let appended = 0;
+    for (const turn of input) {
+      const seq = turn.seq ?? lastSeq + 1;
+      seqs.push(seq);
+      if (seq <= lastSeq) continue;
+      appended++;
+      lastSeq = seq;
+      turns.push({
+        seq,
+        role: turn.role,
+        content: turn.content,
+        timestamp: turn.timestamp ?? Date.now() / 1000,
+        metadata: { ...(turn.metadata ?? {}) },
+        ...(turn.embedding === undefined ? {} : { embedding: Float32Array.from(turn.embedding) }),
+      });
+    }
+    return { appended, skipped: input.length - appended, lastSeq, seqs };
   }
 
-  async loadAll(sessionId: string) {
+  async loadAll(sessionId: string): Promise<ArchivedTurn[]> {
+    this.count('loadAll');
     return [...(this.sessions.get(sessionId) ?? [])];
   }
 
-  async loadRecent(sessionId: string, count: number) {
-    return (this.sessions.get(sessionId) ?? []).slice(-count);
+  async loadRecent(sessionId: string, count: number): Promise<ArchivedTurn[]> {
+    this.count('loadRecent');
+    return count === 0 ? [] : (this.sessions.get(sessionId) ?? []).slice(-count);
   }
 
-  async searchByText(sessionId: string, query: string, topK: number) {
+  async loadAfter(sessionId: string, afterSeq: number, limit?: number): Promise<ArchivedTurn[]> {
+    this.count('loadAfter');
+    const after = (this.sessions.get(sessionId) ?? []).filter((turn) => turn.seq > afterSeq);
+    return limit === undefined ? after : after.slice(0, limit);
+  }
+
+  async searchByText(sessionId: string, query: string, topK = 5): Promise<ScoredTurn[]> {
     const words = new Set(query.toLowerCase().split(/\W+/).filter(Boolean));
     return (this.sessions.get(sessionId) ?? [])
       .map((turn) => ({ turn, score: turn.content.toLowerCase().split(/\W+/).filter((word) => words.has(word)).length / Math.max(1, words.size) }))
@@ -48,7 +74,7 @@ export class MemoryArchive implements SessionArchive {
       .slice(0, topK);
   }
 
-  async searchByEmbedding(sessionId: string, vector: Float32Array | number[], topK: number) {
+  async searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK = 5): Promise<ScoredTurn[]> {
     const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
       let dot = 0;
       let na = 0;
@@ -67,15 +93,41 @@ export class MemoryArchive implements SessionArchive {
       .slice(0, topK);
   }
 
-  async deleteSession(sessionId: string) {
+  async deleteSession(sessionId: string): Promise<boolean> {
     return this.sessions.delete(sessionId);
   }
 
-  async getMetadata(sessionId: string) {
+  async sessionExists(sessionId: string): Promise<boolean> {
+    return this.sessions.has(sessionId);
+  }
+
+  async getMetadata(sessionId: string): Promise<SessionMetadata | null> {
+    this.count('getMetadata');
     const turns = this.sessions.get(sessionId);
     if (turns === undefined) return null;
-    return { turnCount: turns.length, sizeBytes: turns.reduce((sum, turn) => sum + turn.content.length, 0), lastSeq: turns.length === 0 ? 0 : turns[turns.length - 1]!.seq };
+    return {
+      sessionId,
+      createdAt: turns[0]?.timestamp ?? 0,
+      updatedAt: turns[turns.length - 1]?.timestamp ?? 0,
+      turnCount: turns.length,
+      sizeBytes: turns.reduce((sum, turn) => sum + turn.content.length, 0),
+      lastSeq: turns.length === 0 ? 0 : turns[turns.length - 1]!.seq,
+      format: 'memory',
+    };
   }
+
+  async *listSessions(): AsyncIterable<SessionMetadata> {
+    for (const sessionId of this.sessions.keys()) {
+      const meta = await this.getMetadata(sessionId);
+      if (meta !== null) yield meta;
+    }
+  }
+
+  async cleanupExpired(): Promise<number> {
+    return 0;
+  }
+
+  async close(): Promise<void> {}
 }
 
 /** Calls per driver method, counted by {@link countingDriver}. */
@@ -147,4 +199,52 @@ export function switchableDriver(driver: KVDriver): { driver: KVDriver; setDown(
     },
   });
   return { driver: wrapped, setDown: (value) => void (down = value) };
+}
+
+/**
+ * Wraps a real archive: counts every method call (`calls`), and can hold the appends of
+ * one session until released (`hold`), to prove what waits on what.
+ */
+export function instrumentedArchive(archive: ArchiveStore): {
+  archive: ArchiveStore;
+  calls: Map<string, number>;
+  reset(): void;
+  hold(sessionId: string): { release(): void; reached: Promise<void> };
+} {
+  const calls = new Map<string, number>();
+  const holds = new Map<string, { gate: Promise<void>; arrived(): void }>();
+  const wrapped = new Proxy(archive, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return async (...args: unknown[]) => {
+        calls.set(property, (calls.get(property) ?? 0) + 1);
+        const held = property === 'appendTurns' ? holds.get(args[0] as string) : undefined;
+        if (held !== undefined) {
+          held.arrived();
+          await held.gate;
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return {
+    archive: wrapped,
+    calls,
+    reset: () => calls.clear(),
+    hold(sessionId) {
+      let release!: () => void;
+      let arrived!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const reached = new Promise<void>((resolve) => (arrived = resolve));
+      holds.set(sessionId, { gate, arrived });
+      return {
+        reached,
+        release: () => {
+          holds.delete(sessionId);
+          release();
+        },
+      };
+    },
+  };
 }

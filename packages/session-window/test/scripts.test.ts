@@ -15,7 +15,8 @@ describeEachDriver('session-window scripts', (target) => {
     const k = sessionKeys(uniquePrefix('sws'), 'session');
     keys = [k.hot, k.activity];
   });
-  const append = (seq: number, n = 4) => driver.eval(appendScript, keys, [record(seq), n, 60_000, 1000 + seq]);
+  const append = (seq: number, n = 4) => driver.eval(appendScript, keys, [n, 60_000, 1000 + seq, record(seq)]);
+  const appendGroup = (seqs: number[], n = 4) => driver.eval(appendScript, keys, [n, 60_000, 2000, ...seqs.map(record)]);
   const window = async () => (await driver.lrange(keys[0]!, 0, -1)).map(recordSeq);
 
   it('appends in order, trims to the window and reports a complete window', async () => {
@@ -65,13 +66,33 @@ describeEachDriver('session-window scripts', (target) => {
   });
 
   it('reads the window and refreshes its TTL in one call', async () => {
-    expect(await driver.eval(readScript, keys, [60_000, 1])).toEqual([]);
+    expect(await driver.eval(readScript, keys, [60_000, 1, 0])).toEqual([]);
     expect(await driver.exists(keys[1]!)).toBe(false);
     await append(1);
     await driver.pexpire(keys[0]!, 5000);
-    const read = await driver.eval(readScript, keys, [90_000, 77]);
+    const read = await driver.eval(readScript, keys, [90_000, 2001, 1000]);
     expect((read as Uint8Array[]).map(recordSeq)).toEqual([1]);
     expect(await driver.pttl(keys[0]!)).toBeGreaterThan(80_000);
+  });
+
+  it('pushes a group commit in one call: in order, trimmed, duplicates skipped, gaps reported', async () => {
+    expect(await appendGroup([1, 2, 3])).toBe(APPEND_OK);
+    expect(await appendGroup([4, 5, 6, 7, 8])).toBe(APPEND_OK);
+    expect(await window()).toEqual([5, 6, 7, 8]);
+    expect(await appendGroup([7, 8])).toBe(APPEND_DUPLICATE);
+    expect(await appendGroup([10, 11])).toBe(APPEND_REBUILD);
+    expect(await window()).toEqual([7, 8, 10, 11]);
+    // A late group lands in place and closes the gap.
+    expect(await appendGroup([8, 9])).toBe(APPEND_OK);
+    expect(await window()).toEqual([8, 9, 10, 11]);
+  });
+
+  it('refreshes activity on a read only when it is older than the resolution', async () => {
+    await append(1); // activity 1001
+    await driver.eval(readScript, keys, [60_000, 1500, 1000]);
+    expect(new TextDecoder().decode((await driver.get(keys[1]!))!)).toBe('1001');
+    await driver.eval(readScript, keys, [60_000, 2001, 1000]);
+    expect(new TextDecoder().decode((await driver.get(keys[1]!))!)).toBe('2001');
   });
 
   it('evicts without the archive check when no last seq is given', async () => {

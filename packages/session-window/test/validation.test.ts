@@ -103,6 +103,54 @@ describe('options are validated with INVALID_OPTION / INVALID_SESSION_ID', () =>
     [{ clock: {} }, 'INVALID_OPTION'],
   ])('rejects %o with %s', (options, code) => expectCode(make(options), code));
 
+  it.each([
+    [{ hotWindowSize: 10n }, 'INVALID_OPTION'],
+    [{ sessionTtlMs: Object.create(null) }, 'INVALID_OPTION'],
+    [{ verifyIntervalMs: -1 }, 'INVALID_OPTION'],
+    [{ verifyIntervalMs: 1.5 }, 'INVALID_OPTION'],
+    [{ sessionId: 5n }, 'INVALID_SESSION_ID'],
+    [{ sessionId: 'a\uD800' }, 'INVALID_SESSION_ID'],
+    [{ driver: Object.create(null) }, 'INVALID_OPTION'],
+    [{ archive: { appendTurns: () => undefined } }, 'INVALID_OPTION'],
+  ])('rejects hostile option values %#', (options, code) => expectCode(make(options), code));
+
+  it('names unknown option keys instead of ignoring them', () => {
+    let caught: unknown;
+    try {
+      make({ hotWindowsize: 5, extra: 1 })();
+    } catch (error) {
+      caught = error;
+    }
+    expect(isSessionWindowError(caught, 'INVALID_OPTION')).toBe(true);
+    expect((caught as Error).message).toContain('"hotWindowsize", "extra"');
+    expectCode(() => new IdleEvictor({ driver, intervalMs: 100, interval: 5 } as never), 'INVALID_OPTION');
+  });
+
+  it('rejects circular, bigint and unreadable options objects and arguments with typed errors', async () => {
+    const circular: Record<string, unknown> = { sessionId: 's', driver, archive };
+    circular.self = circular;
+    expectCode(() => new HybridConversationCache(circular as never), 'INVALID_OPTION');
+    const trap = new Proxy({}, { ownKeys: () => { throw new Error('trap'); } });
+    expectCode(() => new HybridConversationCache(trap as never), 'INVALID_OPTION');
+    expectCode(() => new HybridConversationCache(7n as never), 'INVALID_OPTION');
+    expectCode(() => new IdleEvictor(null as never), 'INVALID_OPTION');
+    const session = new HybridConversationCache({ sessionId: 'hostile', driver, archive });
+    const getterThrows = Object.defineProperty({}, 'a', { enumerable: true, get: () => { throw new Error('getter'); } });
+    await rejectsWith(session.addMessage('user', 'x', getterThrows as never), 'INVALID_ARGUMENT');
+    await rejectsWith(session.getFormattedContext(3n as never), 'INVALID_ARGUMENT');
+    await rejectsWith(session.smartContext('q', null, 1n as never), 'INVALID_ARGUMENT');
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    await rejectsWith(session.addMessage('user', 'x', { cycle } as never), 'INVALID_METADATA');
+    await rejectsWith(session.addMessage('user', 'x', {}, [1n] as never), 'INVALID_EMBEDDING');
+  });
+
+  it('rejects a token counter that throws with INVALID_OPTION when it is used', async () => {
+    const session = new HybridConversationCache({ sessionId: 'counter', driver, archive, keyPrefix: 'tc', sessionMaxTokens: 5, countTokens: () => { throw new Error('tokenizer down'); } });
+    await session.addMessage('user', 'x');
+    await rejectsWith(session.getContext(), 'INVALID_OPTION');
+  });
+
   it('rejects a bad evictor interval', () => {
     expectCode(() => new IdleEvictor({ driver, archive, intervalMs: 0 }), 'INVALID_OPTION');
   });
