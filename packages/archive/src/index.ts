@@ -9,3 +9,4 @@ export type { ArchiveCodec } from './codecs.js';
 export { ArchiveError, isArchiveError, type ArchiveErrorCode } from './errors.js';
 export { sessionFileStem, sessionIdFromStem } from './session-file-name.js';
 export type { ArchiveStore, AppendResult, SessionMetadata } from './store.js';
+export { copySessions, openStore, type CopyResult, type CopyProgress } from './store-copy.js';
