@@ -88,6 +88,11 @@ CREATE TABLE IF NOT EXISTS ${n.blocks} (
 -- Blocks are compressed already: skip PostgreSQL's own (pglz) attempt and store them out of line.
 ALTER TABLE ${n.blocks} ALTER COLUMN data SET STORAGE EXTERNAL;
 ALTER TABLE ${n.turns} ALTER COLUMN data SET STORAGE EXTERNAL;
+-- Tail rows are inserted and deleted all the time and session rows updated on every
+-- append: have autovacuum reclaim them early, so the space is reused, not grown.
+ALTER TABLE ${n.turns} SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, fillfactor = 100);
+ALTER TABLE ${n.blocks} SET (autovacuum_vacuum_scale_factor = 0.05);
+ALTER TABLE ${n.sessions} SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.05);
 
 -- The append: one round trip, seqs assigned under the session row's lock.
 CREATE OR REPLACE FUNCTION ${n.append}(p_key bytea, p_now double precision, p_seqs bigint[], p_data bytea[])
@@ -105,6 +110,24 @@ DECLARE
   v_tail_count integer;
   v_tail_bytes bigint;
 BEGIN
+  IF v_n > 0 AND p_seqs = array_fill(0::bigint, ARRAY[v_n]) THEN
+    -- The common case, auto seqs only: lock, count and assign in one UPDATE.
+    FOR i IN 1 .. v_n LOOP
+      v_bytes := v_bytes + octet_length(p_data[i]);
+    END LOOP;
+    LOOP
+      UPDATE ${n.sessions}
+         SET last_seq = last_seq + v_n, updated_at = p_now, turn_count = turn_count + v_n,
+             size_bytes = size_bytes + v_bytes, tail_count = tail_count + v_n, tail_bytes = tail_bytes + v_bytes
+       WHERE session_key = p_key
+       RETURNING id, last_seq, tail_count, tail_bytes INTO v_sid, v_last, v_tail_count, v_tail_bytes;
+      EXIT WHEN FOUND;
+      INSERT INTO ${n.sessions} (session_key, created_at, updated_at) VALUES (p_key, p_now, p_now) ON CONFLICT (session_key) DO NOTHING;
+    END LOOP;
+    INSERT INTO ${n.turns} (sid, seq, data) SELECT v_sid, v_last - v_n + f.i, p_data[f.i] FROM generate_series(1, v_n) AS f(i);
+    RETURN QUERY SELECT v_sid, v_last, ARRAY(SELECT v_last - v_n + g FROM generate_series(1, v_n) AS g), v_n, v_tail_count, v_tail_bytes;
+    RETURN;
+  END IF;
   LOOP
     SELECT id, last_seq INTO v_sid, v_last FROM ${n.sessions} WHERE session_key = p_key FOR UPDATE;
     EXIT WHEN FOUND;

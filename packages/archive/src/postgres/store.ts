@@ -37,7 +37,7 @@ export interface PostgresArchiveStoreOptions {
   compactAfterTurns?: number;
   /** Tail bytes after which a session's tail is compacted into a block (default 8 KiB). */
   compactAfterBytes?: number;
-  /** A block stops absorbing newer turns once it holds this many raw bytes (default 64 KiB). */
+  /** A block stops absorbing newer turns once it holds this many raw bytes (default 16 KiB). */
   maxBlockBytes?: number;
   logger?: ArchiveLogger;
   /** Time source in milliseconds (default `Date.now`). */
@@ -174,7 +174,7 @@ export class PostgresArchiveStore implements ArchiveStore {
     this.codec = codec;
     this.compactAfterTurns = positiveInteger('compactAfterTurns', options.compactAfterTurns, 8);
     this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 8 * 1024);
-    this.maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 64 * 1024);
+    this.maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 16 * 1024);
     this.logger = options.logger;
     this.clock = options.clock ?? { now: () => Date.now() };
     const maxConnections = positiveInteger('maxConnections', options.maxConnections, 10);
