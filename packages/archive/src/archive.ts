@@ -24,6 +24,7 @@ import { parseLegacyHeader, readLegacyTurns } from './legacy.js';
 import { checkKey, seal, unseal } from './sealing.js';
 import { legacyFileName, sessionFileStem, sessionIdFromStem } from './session-file-name.js';
 import { SessionLocks } from './session-lock.js';
+import { checkCount, checkOptionKeys, toQueryVector, toTurnArray } from './validate.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from './text-search.js';
 import type { AppendResult, ArchiveStore, SessionMetadata } from './store.js';
 import { decodeTurns, encodeTurns, normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from './turn-records.js';
@@ -54,10 +55,30 @@ export interface ConversationArchiveOptions {
   compactAfterAppends?: number;
   /** How long a writer waits for another process's lock on the same session (default 10 s). */
   lockTimeoutMs?: number;
+  /**
+   * A lock whose lease was not renewed for this long is taken over (default 3 s): how long a
+   * writer killed while holding the lock can block its session. Keep it above the longest
+   * pause (GC, swap) a live writer may have.
+   */
+  lockStaleMs?: number;
   logger?: ArchiveLogger;
   /** Time source in milliseconds (default `Date.now`). */
   clock?: { now(): number };
 }
+
+const OPTION_KEYS: readonly (keyof ConversationArchiveOptions)[] = [
+  'dir',
+  'ttlDays',
+  'codec',
+  'encryptionKey',
+  'fsync',
+  'compactAfterBytes',
+  'compactAfterAppends',
+  'lockTimeoutMs',
+  'lockStaleMs',
+  'logger',
+  'clock',
+];
 
 /** Blocks stop absorbing the tail once they hold this much raw data. */
 const MAX_BLOCK_RAW = 256 * 1024;
@@ -91,7 +112,8 @@ export class ConversationArchive implements ArchiveStore {
   private closed = false;
 
   constructor(options: ConversationArchiveOptions) {
-    if (!options || typeof options.dir !== 'string' || options.dir === '') {
+    checkOptionKeys('ConversationArchive', options, OPTION_KEYS);
+    if (typeof options.dir !== 'string' || options.dir === '') {
       throw new ArchiveError('INVALID_ARGUMENT', 'ConversationArchive needs options.dir, the archive folder');
     }
     const codec = options.codec ?? 'brotli';
@@ -105,7 +127,7 @@ export class ConversationArchive implements ArchiveStore {
     this.fsync = options.fsync ?? false;
     this.compactAfterBytes = options.compactAfterBytes ?? 8 * 1024;
     this.compactAfterAppends = options.compactAfterAppends ?? 8;
-    this.locks = new SessionLocks(options.lockTimeoutMs ?? 10_000);
+    this.locks = new SessionLocks(options.lockTimeoutMs ?? 10_000, options.lockStaleMs ?? 3_000);
     this.logger = options.logger;
     this.clock = options.clock ?? { now: () => Date.now() };
     mkdirSync(this.dir, { recursive: true });
@@ -136,17 +158,13 @@ export class ConversationArchive implements ArchiveStore {
    * skipped (already stored, so retries are idempotent); with a larger `seq` it is stored
    * and becomes lastSeq. Resolves once the bytes are written (and fsynced with `fsync`).
    */
-  async appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[]): Promise<AppendResult> {
+  async appendTurns(sessionId: string, input: Iterable<ArchiveTurnInput>): Promise<AppendResult> {
     this.checkOpen();
     const paths = this.paths(sessionId);
-    if (!Array.isArray(turns)) throw new ArchiveError('INVALID_ARGUMENT', 'turns must be an array');
+    const turns = toTurnArray<ArchiveTurnInput>(input);
     const now = this.nowSeconds();
-    for (const turn of turns) {
-      const seq = (turn as ArchiveTurnInput | undefined)?.seq;
-      if (seq !== undefined && !(Number.isSafeInteger(seq) && seq > 0)) throw new ArchiveError('INVALID_TURN', 'turn.seq must be a positive safe integer');
-      normalizeTurn(turn, 1, now);
-    }
-    return this.locks.withLock(paths.lock, async () => {
+    for (const turn of turns) normalizeTurn(turn, 1, now);
+    return this.locks.withLock(paths.lock, async (lease) => {
       if (paths.legacy && !existsSync(paths.file) && existsSync(paths.legacy)) await this.migrateLocked(sessionId, paths.file, paths.legacy);
       const state = await this.readStateLocked(paths.file);
       let lastSeq = state?.lastSeq ?? 0;
@@ -174,6 +192,7 @@ export class ConversationArchive implements ArchiveStore {
       const parts: Uint8Array[] = [];
       if (!state) parts.push(fileHeader(encrypted));
       parts.push(this.turnsFrame(FrameKind.Turns, fresh, raw), frame(metaPayload(meta)));
+      lease.assertHeld();
       await this.writeAppend(paths.file, Buffer.concat(parts));
       if (meta.tailRawBytes >= this.compactAfterBytes || meta.tailFrames >= this.compactAfterAppends) {
         await this.compactLocked(paths.file);
@@ -356,21 +375,24 @@ export class ConversationArchive implements ArchiveStore {
 
   /** The last `n` turns, oldest first. */
   async loadRecent(sessionId: string, n: number): Promise<ArchivedTurn[]> {
-    if (!Number.isInteger(n) || n < 0) throw new ArchiveError('INVALID_ARGUMENT', 'n must be a non-negative integer');
+    this.checkOpen();
+    checkCount('n', n);
     const all = await this.loadAll(sessionId);
     return n === 0 ? [] : all.slice(-n);
   }
 
   /** Turns with `seq > afterSeq`, oldest first, at most `limit` of them. */
   async loadAfter(sessionId: string, afterSeq: number, limit?: number): Promise<ArchivedTurn[]> {
-    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new ArchiveError('INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
-    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new ArchiveError('INVALID_ARGUMENT', 'limit must be a non-negative integer');
+    this.checkOpen();
+    checkCount('afterSeq', afterSeq);
+    if (limit !== undefined) checkCount('limit', limit);
     const after = (await this.loadAll(sessionId)).filter((turn) => turn.seq > afterSeq);
     return limit === undefined ? after : after.slice(0, limit);
   }
 
   /** Turns ranked by BM25 against `query` (better than the original's token overlap). */
   async searchByText(sessionId: string, query: string, topK = 5): Promise<ScoredTurn[]> {
+    this.checkOpen();
     if (typeof query !== 'string') throw new ArchiveError('INVALID_ARGUMENT', 'query must be a string');
     checkTopK(topK);
     return rankByBm25(await this.loadAll(sessionId), query, topK);
@@ -378,9 +400,9 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Turns ranked by cosine similarity of their embeddings to `vector`. */
   async searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK = 5): Promise<ScoredTurn[]> {
+    this.checkOpen();
     checkTopK(topK);
-    const query = vector instanceof Float32Array ? vector : Array.isArray(vector) && vector.every((x) => Number.isFinite(x)) ? Float32Array.from(vector) : undefined;
-    if (!query) throw new ArchiveError('INVALID_ARGUMENT', 'vector must be a Float32Array or an array of finite numbers');
+    const query = toQueryVector(vector);
     return rankByCosine(await this.loadAll(sessionId), query, topK);
   }
 
@@ -517,6 +539,7 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Deletes sessions not updated within `ttlDays`; resolves with how many were removed. */
   async cleanupExpired(): Promise<number> {
+    this.checkOpen();
     const cutoff = this.nowSeconds() - this.ttlDays * 86_400;
     const expired: string[] = [];
     for await (const meta of this.listSessions()) if (meta.updatedAt < cutoff) expired.push(meta.sessionId);
@@ -571,8 +594,8 @@ function writeAll(fd: number, bytes: Buffer): void {
   while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
 }
 
-function checkTopK(topK: number): void {
-  if (!Number.isInteger(topK) || topK < 0) throw new ArchiveError('INVALID_ARGUMENT', 'topK must be a non-negative integer');
+function checkTopK(topK: unknown): void {
+  checkCount('topK', topK);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -11,7 +11,8 @@
  *   prefix could be recovered.
  * - `UNSUPPORTED_VERSION`: a format version this release does not know.
  * - `LEGACY_FORMAT_ERROR`: a legacy `.huff` file that does not follow CAv1/HCv1.
- * - `LOCK_TIMEOUT`: another process held the session's lock for too long.
+ * - `LOCK_TIMEOUT`: another writer held and kept renewing the session's lock for too long.
+ * - `LOCK_LOST`: this writer stalled past its lease and another took the lock over; nothing was written.
  * - `CLOSED`: the archive was closed.
  * - `IO_ERROR`: the file system refused an operation (kept as `cause`).
  */
@@ -25,6 +26,7 @@ export type ArchiveErrorCode =
   | 'UNSUPPORTED_VERSION'
   | 'LEGACY_FORMAT_ERROR'
   | 'LOCK_TIMEOUT'
+  | 'LOCK_LOST'
   | 'CLOSED'
   | 'IO_ERROR';
 

@@ -1,43 +1,50 @@
-import { ArchiveError } from './errors.js';
+import { createHash } from 'node:crypto';
+import { assertValidSessionId } from './session-id.js';
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const MAX_ENCODED_LENGTH = 240;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Longest escaped stem kept as the file name; longer ids get a hashed name. */
+const MAX_ESCAPED_STEM = 240;
+/** Readable part kept in front of the hash of a hashed name. */
+const HASHED_PREFIX_LENGTH = 48;
 
 function isKept(byte: number): boolean {
   return (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d;
 }
 
-/**
- * Maps a session id to the stem of its file name. Only `[a-z0-9-]` survive as they are;
- * every other UTF-8 byte (uppercase letters, `_`, `.`, separators, NUL) becomes `_xx`.
- * The mapping is injective and its output is all lowercase, so `Abc` and `abc` stay two
- * files even on a case-insensitive file system, and no id can name `..` or a path.
- * The `s-` prefix keeps Windows device names (`con`, `nul`, …) out of reach.
- */
-export function sessionFileStem(sessionId: unknown): string {
-  if (typeof sessionId !== 'string' || sessionId.length === 0) {
-    throw new ArchiveError('INVALID_SESSION_ID', `session id must be a non-empty string, got ${describe(sessionId)}`);
-  }
-  if (LONE_SURROGATE.test(sessionId)) {
-    // TextEncoder would turn a lone surrogate into U+FFFD, so two ids would share a file.
-    throw new ArchiveError('INVALID_SESSION_ID', 'session id contains a lone UTF-16 surrogate');
-  }
-  if (sessionId.length > MAX_ENCODED_LENGTH) {
-    throw new ArchiveError('INVALID_SESSION_ID', `session id is ${sessionId.length} characters; at most ${MAX_ENCODED_LENGTH / 3} to 240 fit in a file name`);
-  }
-  let stem = 's-';
-  for (const byte of utf8.encode(sessionId)) {
-    stem += isKept(byte) ? String.fromCharCode(byte) : `_${byte.toString(16).padStart(2, '0')}`;
-  }
-  if (stem.length > MAX_ENCODED_LENGTH + 2) {
-    throw new ArchiveError('INVALID_SESSION_ID', `session id encodes to ${stem.length} characters, over the ${MAX_ENCODED_LENGTH} a file name allows`);
-  }
-  return stem;
+function escapeId(sessionId: string): string {
+  let out = '';
+  for (const byte of utf8.encode(sessionId)) out += isKept(byte) ? String.fromCharCode(byte) : `_${byte.toString(16).padStart(2, '0')}`;
+  return out;
 }
 
-/** Inverse of {@link sessionFileStem}; `undefined` for names this archive did not write. */
+/**
+ * Maps a session id to the stem of its file name.
+ *
+ * - `s-<escaped>` when the escaped id fits in 240 characters: only `[a-z0-9-]` survive as
+ *   they are, every other UTF-8 byte becomes `_xx`. Injective and all lowercase, so `Abc`
+ *   and `abc` stay two files even on a case-insensitive file system, and no id can name
+ *   `..`, a path or a Windows device (`con`, `nul`: the `s-` prefix keeps them out of reach).
+ * - `h-<first 48 escaped characters>-<SHA-256 of the id's UTF-8, hex>` otherwise. The file
+ *   stores the full id and a reader checks it, so even a hash collision cannot mix sessions.
+ */
+export function sessionFileStem(sessionId: unknown): string {
+  assertValidSessionId(sessionId);
+  const escaped = escapeId(sessionId);
+  if (escaped.length <= MAX_ESCAPED_STEM) return `s-${escaped}`;
+  let prefix = escaped.slice(0, HASHED_PREFIX_LENGTH);
+  // Never cut an `_xx` escape in half: the prefix is for humans, keep it well-formed.
+  const cut = prefix.lastIndexOf('_');
+  if (cut >= 0 && cut > prefix.length - 3) prefix = prefix.slice(0, cut);
+  return `h-${prefix}-${createHash('sha256').update(sessionId, 'utf8').digest('hex')}`;
+}
+
+/** True for a stem whose id must be read from the file (a hashed name). */
+export function isHashedStem(stem: string): boolean {
+  return /^h-[a-z0-9_-]*-[0-9a-f]{64}$/.test(stem);
+}
+
+/** Inverse of {@link sessionFileStem} for `s-` names; `undefined` for names this archive did not write or hashed ones. */
 export function sessionIdFromStem(stem: string): string | undefined {
   if (!stem.startsWith('s-')) return undefined;
   const bytes: number[] = [];
@@ -65,9 +72,4 @@ export function sessionIdFromStem(stem: string): string | undefined {
 export function legacyFileName(sessionId: string): string | undefined {
   if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/.test(sessionId)) return undefined;
   return `${sessionId}.huff`;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return 'an empty string';
-  return value === null ? 'null' : typeof value;
 }

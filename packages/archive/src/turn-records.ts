@@ -1,5 +1,8 @@
 import { pack, unpack } from 'msgpackr';
 import { ArchiveError } from './errors.js';
+import { checkMetadata, isPlainObject } from './validate.js';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A turn as callers hand it to the archive. */
 export interface ArchiveTurnInput {
@@ -32,22 +35,24 @@ interface TurnRecord {
   e?: Uint8Array;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 /** Checks a caller's turn and turns it into a stored turn with the given seq. */
 export function normalizeTurn(input: unknown, seq: number, nowSeconds: number): ArchivedTurn {
   if (!isPlainObject(input)) throw new ArchiveError('INVALID_TURN', 'a turn must be a plain object');
-  const { role, content, timestamp, metadata, embedding } = input as Partial<ArchiveTurnInput>;
+  const { role, content, timestamp, metadata, embedding, seq: wanted } = input as Partial<ArchiveTurnInput>;
+  if (wanted !== undefined && !(typeof wanted === 'number' && Number.isSafeInteger(wanted) && wanted > 0)) {
+    throw new ArchiveError('INVALID_TURN', 'turn.seq must be a positive safe integer');
+  }
   if (typeof role !== 'string' || role.length === 0) throw new ArchiveError('INVALID_TURN', 'turn.role must be a non-empty string');
   if (typeof content !== 'string') throw new ArchiveError('INVALID_TURN', 'turn.content must be a string');
+  if (LONE_SURROGATE.test(role) || LONE_SURROGATE.test(content)) {
+    // UTF-8 storage would silently turn a lone surrogate into U+FFFD.
+    throw new ArchiveError('INVALID_TURN', 'turn.role and turn.content must be well-formed Unicode (no lone surrogate)');
+  }
   if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp))) {
     throw new ArchiveError('INVALID_TURN', 'turn.timestamp must be a finite number of unix seconds');
   }
-  if (metadata !== undefined && !isPlainObject(metadata)) throw new ArchiveError('INVALID_TURN', 'turn.metadata must be a plain object');
+  if (metadata !== undefined) checkMetadata(metadata);
   const turn: ArchivedTurn = { seq, role, content, timestamp: timestamp ?? nowSeconds, metadata: metadata ?? {} };
   if (embedding !== undefined) turn.embedding = toFloat32(embedding);
   return turn;
