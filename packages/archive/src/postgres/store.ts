@@ -2,6 +2,7 @@ import type { Pool, PoolClient, QueryConfig } from 'pg';
 import type { ArchiveLogger } from '../archive.js';
 import { codecIds, type ArchiveCodec } from '../codecs.js';
 import { ArchiveError } from '../errors.js';
+import { assertValidSessionId } from '../session-id.js';
 import type { AppendResult, ArchiveStore, SessionMetadata } from '../store.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from '../text-search.js';
 import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from '../turn-records.js';
@@ -51,9 +52,6 @@ const OPTION_KEYS = new Set<string>([
   'compactAfterTurns', 'compactAfterBytes', 'maxBlockBytes', 'logger', 'clock', 'lib',
 ]);
 
-/** The longest session id any layer accepts (the session window's limit). */
-const MAX_SESSION_ID_LENGTH = 512;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Sessions per page of `listSessions`. */
 const LIST_PAGE = 200;
 /** Tail rows one compaction moves at most. */
@@ -81,12 +79,7 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 }
 
 function sessionKey(sessionId: unknown): Buffer {
-  if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > MAX_SESSION_ID_LENGTH) {
-    const shown = typeof sessionId === 'string' ? `a string of ${sessionId.length} characters` : typeof sessionId;
-    throw new ArchiveError('INVALID_SESSION_ID', `session id must be a non-empty string of at most ${MAX_SESSION_ID_LENGTH} characters, got ${shown}`);
-  }
-  // UTF-8 would turn a lone surrogate into U+FFFD, so two ids would share a row.
-  if (LONE_SURROGATE.test(sessionId)) throw new ArchiveError('INVALID_SESSION_ID', 'session id contains a lone UTF-16 surrogate');
+  assertValidSessionId(sessionId);
   // Stored as bytes: PostgreSQL text cannot hold NUL, and ids may contain anything.
   return Buffer.from(sessionId, 'utf8');
 }
@@ -323,22 +316,24 @@ export class PostgresArchiveStore implements ArchiveStore {
     const row = rows[0]!;
     const appended = row.o_appended;
     if (appended > 0 && (row.o_tail_count >= this.compactAfterTurns || Number(row.o_tail_bytes) >= this.compactAfterBytes)) {
-      this.scheduleCompaction(Number(row.o_sid));
+      await this.compactQuietly(Number(row.o_sid));
     }
     return { appended, skipped: seqs.length - appended, lastSeq: Number(row.o_last_seq), seqs: row.o_seqs.map(Number) };
   }
 
   /**
-   * Compaction runs after the append that triggered it has been acknowledged, one at a
-   * time per session in this process; a failure is logged, never thrown (the turns are
-   * safe in the tail and the next append tries again).
+   * Compaction runs after the append that triggered it has committed and before it
+   * resolves, so metadata is settled when the caller goes on; one at a time per session in
+   * this process (a concurrent trigger skips it). A failure is logged, never thrown: the
+   * turns are safe in the tail and the next append tries again.
    */
-  private scheduleCompaction(sid: number): void {
+  private async compactQuietly(sid: number): Promise<void> {
     if (this.closed || this.compactions.has(sid)) return;
     const job = this.compactSid(sid)
       .catch((error: unknown) => this.logger?.warn?.('archive/postgres: compaction failed; the tail stays as it is', { error: String(error) }))
       .finally(() => this.compactions.delete(sid));
     this.compactions.set(sid, job);
+    await job;
   }
 
   /** Compacts a session's tail into a block now (normally automatic). */
