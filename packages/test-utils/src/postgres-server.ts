@@ -32,15 +32,16 @@ function isExecutable(path: string): boolean {
  * `/usr/lib/postgresql/<version>/bin` (Debian's layout, where they are not on PATH), else
  * the folder of an `initdb` on PATH. Throws {@link PostgresServerMissingError} otherwise.
  */
-export function findPostgresBinDir(): string {
+export function findPostgresBinDir(search: { libDir?: string; path?: string } = {}): string {
+  const libDir = search.libDir ?? '/usr/lib/postgresql';
   const candidates: string[] = [];
   try {
-    const versions = readdirSync('/usr/lib/postgresql').filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
-    for (const version of versions) candidates.push(join('/usr/lib/postgresql', version, 'bin'));
+    const versions = readdirSync(libDir).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+    for (const version of versions) candidates.push(join(libDir, version, 'bin'));
   } catch {
     // not Debian's layout
   }
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+  for (const dir of (search.path ?? process.env.PATH ?? '').split(delimiter)) {
     if (!dir || !isExecutable(join(dir, 'initdb'))) continue;
     // Debian links initdb into /usr/local/bin; pg_ctl and postgres live beside the real file.
     candidates.push(dirname(realpathSync(join(dir, 'initdb'))));
