@@ -492,14 +492,13 @@ export class PostgresArchiveStore implements ArchiveStore {
     await this.ready();
     let after: Buffer | null = null;
     for (;;) {
+      // Two statements rather than `$1 IS NULL OR …`, so each page is an index range scan.
+      const columns = `SELECT session_key, created_at, updated_at, turn_count, size_bytes, last_seq FROM ${this.names.sessions}`;
       const rows: MetaRow[] = await this.run<MetaRow>(
         'listSessions',
-        this.statement(
-          'list',
-          `SELECT session_key, created_at, updated_at, turn_count, size_bytes, last_seq FROM ${this.names.sessions}
-           WHERE $1::bytea IS NULL OR session_key > $1 ORDER BY session_key LIMIT ${LIST_PAGE}`,
-          [after],
-        ),
+        after === null
+          ? this.statement('list_first', `${columns} ORDER BY session_key LIMIT ${LIST_PAGE}`, [])
+          : this.statement('list_next', `${columns} WHERE session_key > $1 ORDER BY session_key LIMIT ${LIST_PAGE}`, [after]),
       );
       for (const row of rows) yield metadataOf(row);
       if (rows.length < LIST_PAGE) return;
