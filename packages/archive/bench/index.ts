@@ -1,74 +1,129 @@
-// Archive benchmark: append cost at turn 10 vs 1000, a 140-turn session written turn by
-// turn, loadAll of it, and bytes on disk versus raw JSON for the whole corpus, per codec.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+// Archive benchmark (pnpm --filter @lix/archive bench). Every figure is printed next to a
+// reference measured in the same run, because the machine is shared: raw appendFileSync of
+// the turn's JSON line for appends, JSON.parse of a JSON-lines file for loads, and
+// node:zlib brotli of each whole session for size.
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { brotliCompressSync, constants } from 'node:zlib';
 import { loadCorpus } from '@lix/test-utils';
 import { ConversationArchive, type ArchiveCodec } from '@lix/archive';
 
 const corpus = loadCorpus();
 const allTurns = corpus.flatMap((c) => c.turns);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)]!;
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const p99 = (xs: number[]) => sorted(xs)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
+const fmt = (n: number, d = 3) => n.toFixed(d);
+const codec: ArchiveCodec = (process.env.LIX_BENCH_CODEC as ArchiveCodec | undefined) ?? 'brotli';
+const root = mkdtempSync(join(tmpdir(), 'lix-archive-bench-'));
 
-async function measure(codec: ArchiveCodec) {
-  const dir = mkdtempSync(join(tmpdir(), `lix-archive-bench-${codec}-`));
-  try {
-    const archive = new ConversationArchive({ dir, codec });
-    // Append cost by position: a 1000-turn session, timing each append.
-    const times: number[] = [];
-    for (let i = 0; i < 1000; i++) {
-      const started = performance.now();
-      await archive.appendTurn('long', allTurns[i % allTurns.length]!);
-      times.push(performance.now() - started);
-    }
-    const at10 = median(times.slice(5, 15));
-    const at1000 = median(times.slice(990, 1000));
-    // 140-turn session, one turn at a time, and loadAll of it (medians of 5).
-    const session = allTurns.slice(0, 140);
-    const writeRuns: number[] = [];
-    const loadRuns: number[] = [];
-    for (let run = 0; run < 5; run++) {
-      const started = performance.now();
-      for (const turn of session) await archive.appendTurn(`s140-${run}`, turn);
-      writeRuns.push(performance.now() - started);
-    }
-    for (let run = 0; run < 20; run++) {
-      const started = performance.now();
-      await archive.loadAll(`s140-${run % 5}`);
-      loadRuns.push(performance.now() - started);
-    }
-    // Whole corpus, one turn at a time: bytes on disk vs raw JSON of the same turns.
-    const corpusDir = join(dir, 'corpus');
-    const corpusArchive = new ConversationArchive({ dir: corpusDir, codec });
-    let rawBytes = 0;
-    for (const conversation of corpus) {
-      for (const turn of conversation.turns) {
-        rawBytes += Buffer.byteLength(JSON.stringify(turn));
-        await corpusArchive.appendTurn(conversation.id, turn);
-      }
-    }
-    const diskBytes = readdirSync(corpusDir).reduce((sum, f) => sum + statSync(join(corpusDir, f)).size, 0);
-    for (const conversation of corpus) await corpusArchive.compact(conversation.id);
-    const compactedBytes = readdirSync(corpusDir).reduce((sum, f) => sum + statSync(join(corpusDir, f)).size, 0);
-    return { codec, at10, at1000, p99All: p99(times), write140: median(writeRuns), load140: median(loadRuns), ratio: diskBytes / rawBytes, compactedRatio: compactedBytes / rawBytes };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+interface Row {
+  figure: string;
+  target: string;
+  value: string;
+  reference: string;
+  ratio: string;
+  verdict: string;
+}
+const rows: Row[] = [];
+const row = (figure: string, target: string, value: string, reference = '', ratio = '', verdict = '') => rows.push({ figure, target, value, reference, ratio, verdict });
+
+try {
+  // 1. A 4,000-turn session, one turn at a time: cost of each append by position, compactions included.
+  const longDir = join(root, 'long');
+  const archive = new ConversationArchive({ dir: longDir, codec });
+  const refFile = join(root, 'reference.jsonl');
+  const times: number[] = [];
+  const refTimes: number[] = [];
+  for (let i = 0; i < 4000; i++) {
+    const turn = allTurns[i % allTurns.length]!;
+    let started = performance.now();
+    await archive.appendTurn('long', turn);
+    times.push(performance.now() - started);
+    started = performance.now();
+    appendFileSync(refFile, `${JSON.stringify(turn)}\n`);
+    refTimes.push(performance.now() - started);
   }
+  const early = times.slice(0, 500);
+  const late = times.slice(3500, 4000);
+  const growth = mean(late) / mean(early);
+  row('mean append, turns 0–500 (ms)', '', fmt(mean(early)), fmt(mean(refTimes.slice(0, 500))), fmt(mean(early) / mean(refTimes.slice(0, 500)), 1) + '×');
+  row('mean append, turns 3,500–4,000 (ms)', '', fmt(mean(late)), fmt(mean(refTimes.slice(3500))), fmt(mean(late) / mean(refTimes.slice(3500)), 1) + '×');
+  row('mean(3,500–4,000) / mean(0–500)', '≤ 1.2×', fmt(growth, 2) + '×', '', '', growth <= 1.2 ? 'met' : 'missed');
+  row('median append, turns 0–500 / 3,500–4,000 (ms)', '', `${fmt(median(early))} / ${fmt(median(late))}`, `${fmt(median(refTimes.slice(0, 500)))} / ${fmt(median(refTimes.slice(3500)))}`);
+  row('p99 append, turns 0–500 / 3,500–4,000 (ms)', '', `${fmt(p99(early))} / ${fmt(p99(late))}`, `${fmt(p99(refTimes.slice(0, 500)))} / ${fmt(p99(refTimes.slice(3500)))}`);
+
+  // 2. loadRecent(20) against loadAll of the same 4,000-turn session (medians of 15).
+  const recentRuns: number[] = [];
+  const allRuns: number[] = [];
+  const refLoadRuns: number[] = [];
+  for (let run = 0; run < 15; run++) {
+    let started = performance.now();
+    await archive.loadAll('long');
+    allRuns.push(performance.now() - started);
+    started = performance.now();
+    await archive.loadRecent('long', 20);
+    recentRuns.push(performance.now() - started);
+    started = performance.now();
+    readFileSync(refFile, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as unknown);
+    refLoadRuns.push(performance.now() - started);
+  }
+  const recentRatio = median(recentRuns) / median(allRuns);
+  row('loadAll, 4,000 turns (ms, median)', '', fmt(median(allRuns)), fmt(median(refLoadRuns)), fmt(median(allRuns) / median(refLoadRuns), 2) + '×');
+  row('loadRecent(20), 4,000 turns (ms, median)', '', fmt(median(recentRuns)));
+  row('loadRecent(20) / loadAll', '≤ 0.1×', fmt(recentRatio, 3) + '×', '', '', recentRatio <= 0.1 ? 'met' : 'missed');
+
+  // 3. A 140-turn session written one turn at a time (median of 9 sessions).
+  const session = allTurns.slice(0, 140);
+  const writeRuns: number[] = [];
+  const writeCpu: number[] = [];
+  const refWriteRuns: number[] = [];
+  for (let run = 0; run < 9; run++) {
+    const cpuBefore = process.cpuUsage();
+    let started = performance.now();
+    for (const turn of session) await archive.appendTurn(`s140-${run}`, turn);
+    writeRuns.push(performance.now() - started);
+    const cpu = process.cpuUsage(cpuBefore);
+    writeCpu.push((cpu.user + cpu.system) / 1000);
+    const ref = join(root, `s140-${run}.jsonl`);
+    started = performance.now();
+    for (const turn of session) appendFileSync(ref, `${JSON.stringify(turn)}\n`);
+    refWriteRuns.push(performance.now() - started);
+  }
+  row('140-turn session, one turn at a time (ms, median of 9)', '≤ 30', fmt(median(writeRuns), 1), fmt(median(refWriteRuns), 1), fmt(median(writeRuns) / median(refWriteRuns), 1) + '×', median(writeRuns) <= 30 ? 'met' : 'missed');
+  row('140-turn session, mean / p99 of the 9 (ms)', '', `${fmt(mean(writeRuns), 1)} / ${fmt(p99(writeRuns), 1)}`);
+  row('140-turn session, CPU time of the process (ms, median; load-independent)', '', fmt(median(writeCpu), 1));
+
+  // 4. The whole corpus, one turn at a time: bytes on disk (compactions included, no final compact) vs raw JSON.
+  const corpusDir = join(root, 'corpus');
+  const corpusArchive = new ConversationArchive({ dir: corpusDir, codec });
+  let rawBytes = 0;
+  let idealBytes = 0;
+  const corpusTimes: number[] = [];
+  for (const conversation of corpus) {
+    for (const turn of conversation.turns) {
+      rawBytes += Buffer.byteLength(JSON.stringify(turn));
+      const started = performance.now();
+      await corpusArchive.appendTurn(conversation.id, turn);
+      corpusTimes.push(performance.now() - started);
+    }
+    idealBytes += brotliCompressSync(Buffer.from(JSON.stringify(conversation.turns)), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).byteLength;
+  }
+  const diskBytes = readdirSync(corpusDir).reduce((sum, f) => sum + statSync(join(corpusDir, f)).size, 0);
+  const ratio = diskBytes / rawBytes;
+  row('corpus bytes on disk / raw JSON, as appended', '≤ 0.40', fmt(ratio), fmt(idealBytes / rawBytes), fmt(ratio / (idealBytes / rawBytes), 2) + '×', ratio <= 0.4 ? 'met' : 'missed');
+  row('corpus append, mean / median / p99 (ms)', '', `${fmt(mean(corpusTimes))} / ${fmt(median(corpusTimes))} / ${fmt(p99(corpusTimes))}`);
+  const loaded = (await corpusArchive.loadAll(corpus[0]!.id)).length;
+  if (loaded !== corpus[0]!.turns.length) throw new Error(`benchmark sanity check failed: ${loaded} turns read back`);
+} finally {
+  rmSync(root, { recursive: true, force: true });
 }
 
-console.log(`machine: ${cpus().length} cores, Node ${process.version}; corpus ${corpus.length} conversations, ${allTurns.length} turns`);
-const rows = [];
-for (const codec of ['brotli', 'deflate', 'huffman', 'none'] as const) rows.push(await measure(codec));
-const fmt = (n: number, d = 3) => n.toFixed(d);
-console.log('| figure | target | ' + rows.map((r) => r.codec).join(' | ') + ' |');
-console.log('|---|---|' + rows.map(() => '---:').join('|') + '|');
-console.log(`| append turn 10, median (ms) | | ${rows.map((r) => fmt(r.at10)).join(' | ')} |`);
-console.log(`| append turn 1000, median (ms) | | ${rows.map((r) => fmt(r.at1000)).join(' | ')} |`);
-console.log(`| turn 1000 / turn 10 | ≤ 2× | ${rows.map((r) => fmt(r.at1000 / r.at10, 2) + '×').join(' | ')} |`);
-console.log(`| p99 append over 1000 turns (ms) | | ${rows.map((r) => fmt(r.p99All)).join(' | ')} |`);
-console.log(`| 140-turn session, one turn at a time (ms) | ≤ 50 | ${rows.map((r) => fmt(r.write140, 1)).join(' | ')} |`);
-console.log(`| loadAll of 140 turns (ms) | ≤ 2 | ${rows.map((r) => fmt(r.load140)).join(' | ')} |`);
-console.log(`| corpus bytes on disk / raw JSON, as appended | ≤ 0.40 | ${rows.map((r) => fmt(r.ratio)).join(' | ')} |`);
-console.log(`| same after compact() of every session | | ${rows.map((r) => fmt(r.compactedRatio)).join(' | ')} |`);
+console.log(`${new Date().toISOString().slice(0, 10)}, ${cpus().length} shared cores, load average ${loadavg()[0]!.toFixed(1)}, Node ${process.version}, codec ${codec}; corpus ${corpus.length} conversations, ${allTurns.length} turns`);
+console.log('references: raw appendFileSync of the JSON line (appends); JSON.parse of a JSON-lines file (loads); brotli q11 of each whole session (size)');
+console.log('| figure | target | lix | reference | ratio | |');
+console.log('|---|---|---:|---:|---:|---|');
+for (const r of rows) console.log(`| ${r.figure} | ${r.target} | ${r.value} | ${r.reference} | ${r.ratio} | ${r.verdict} |`);

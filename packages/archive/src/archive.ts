@@ -1,33 +1,36 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { open, opendir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { open, opendir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { codecFromId, codecIds, compress, decompress, type ArchiveCodec } from './codecs.js';
+import { turnsFrame, type BlockCodec } from './block-codec.js';
+import { codecIds, type ArchiveCodec } from './codecs.js';
+import { MAX_BLOCK_RAW, compactTail, readExactly, writeAt, type OpenSession } from './compaction.js';
 import { ArchiveError } from './errors.js';
 import {
   FILE_HEADER_SIZE,
   FrameKind,
   META_FRAME_SIZE,
-  TURNS_HEAD_SIZE,
   fileHeader,
   frame,
-  metaFromTail,
+  frameAt,
+  frameEndingAt,
   metaPayload,
   parseFileHeader,
-  parseMetaPayload,
+  parseSessionPayload,
   parseTurnsHead,
-  scanFrames,
-  turnsHead,
-  type ScannedFrame,
+  sessionPayload,
+  type DamagedRange,
   type SessionMeta,
 } from './frame.js';
+import { V1_META_FRAME, v1MetaFromTail } from './frame-v1.js';
 import { parseLegacyHeader, readLegacyTurns } from './legacy.js';
-import { checkKey, seal, unseal } from './sealing.js';
-import { legacyFileName, sessionFileStem, sessionIdFromStem } from './session-file-name.js';
-import { SessionLocks } from './session-lock.js';
-import { checkCount, checkOptionKeys, toQueryVector, toTurnArray } from './validate.js';
-import { rankByBm25, rankByCosine, type ScoredTurn } from './text-search.js';
+import { checkKey } from './sealing.js';
+import { isHashedStem, legacyFileName, sessionFileStem, sessionIdFromStem } from './session-file-name.js';
+import { SessionLocks, type LeaseHandle } from './session-lock.js';
+import { readMetaAtEnd, readNewest, readStoredId, readWhole, type WholeRead } from './session-reader.js';
 import type { AppendResult, ArchiveStore, SessionMetadata } from './store.js';
-import { decodeTurns, encodeTurns, normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from './turn-records.js';
+import { rankByBm25, rankByCosine, type ScoredTurn } from './text-search.js';
+import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from './turn-records.js';
+import { checkCount, checkOptionKeys, isPlainObject, toQueryVector, toTurnArray } from './validate.js';
 
 /** Where the archive sends diagnostics; every method is optional. */
 export interface ArchiveLogger {
@@ -51,20 +54,23 @@ export interface ConversationArchiveOptions {
   fsync?: boolean;
   /** Appended raw bytes after which the tail is compacted into a block (default 8 KiB). */
   compactAfterBytes?: number;
-  /** Appended batches after which the tail is compacted into a block (default 8). */
+  /** Appended batches after which the tail is compacted into a block (default 4, chosen by the benchmark). */
   compactAfterAppends?: number;
-  /** How long a writer waits for another process's lock on the same session (default 10 s). */
+  /** How long a writer waits for another writer's lock on the same session (default 10 s). */
   lockTimeoutMs?: number;
   /**
    * A lock whose lease was not renewed for this long is taken over (default 3 s): how long a
    * writer killed while holding the lock can block its session. Keep it above the longest
-   * pause (GC, swap) a live writer may have.
+   * pause (GC, swap) a live writer may have, and below `lockTimeoutMs`.
    */
   lockStaleMs?: number;
   logger?: ArchiveLogger;
-  /** Time source in milliseconds (default `Date.now`). */
+  /** Time source in milliseconds (default `Date.now`); gives `createdAt`, `updatedAt` and default timestamps. */
   clock?: { now(): number };
 }
+
+/** Lock folders live apart from the session files, so a listing of the archive shows sessions only. */
+export const LOCK_FOLDER = '.lix-locks';
 
 const OPTION_KEYS: readonly (keyof ConversationArchiveOptions)[] = [
   'dir',
@@ -80,28 +86,58 @@ const OPTION_KEYS: readonly (keyof ConversationArchiveOptions)[] = [
   'clock',
 ];
 
-/** Blocks stop absorbing the tail once they hold this much raw data. */
-const MAX_BLOCK_RAW = 256 * 1024;
+/** What `verifySession` found in one session's file. */
+export interface SessionVerifyReport {
+  sessionId: string;
+  /** `'lix'` (with its format version), `'legacy-huff'`, or `'missing'`. */
+  format: string;
+  formatVersion: number | undefined;
+  /** Turns readable now. */
+  readableTurns: number;
+  /** Turns the metadata counts (acknowledged); more than `readableTurns` when damage cost some. */
+  acknowledgedTurns: number;
+  /** Byte ranges skipped because they hold no valid frame. */
+  damaged: DamagedRange[];
+  /** A cut-short last append (not acknowledged; removed by the next append). */
+  tornTail: DamagedRange | undefined;
+  ok: boolean;
+}
 
-interface LoadedFile {
-  meta: SessionMeta;
-  turns: ArchivedTurn[];
-  /** Frames as found, for compaction. */
-  frames: ScannedFrame[];
-  encrypted: boolean;
-  /** False when a damaged frame stops the scan before the end of the file. */
-  intact: boolean;
+interface SessionCache {
+  session: OpenSession;
+  dispose(): void;
+}
+
+interface Paths {
+  file: string;
+  lock: string;
+  legacy: string | undefined;
+  hashed: boolean;
+}
+
+function positiveNumber(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new ArchiveError('INVALID_ARGUMENT', `${name} must be a positive finite number`);
+  return value;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ArchiveError('INVALID_ARGUMENT', `${name} must be a positive integer`);
+  return value;
 }
 
 /**
- * The cold tier: one append-only, checksummed file per session. Appends cost the same at
- * turn 10 and turn 10 000; a crash leaves every acknowledged turn readable; legacy
- * `.huff` files from the Python original load transparently.
+ * The file store: one append-only, checksummed file per session. Appends cost the same at
+ * turn 10 and turn 10,000; a crash, a killed writer or a damaged byte never costs an
+ * acknowledged turn beyond the damaged frame; writers in other processes, containers or
+ * hosts sharing the folder are serialised by a lease lock; legacy `.huff` files from the
+ * Python original and format-1 files load transparently.
  */
 export class ConversationArchive implements ArchiveStore {
   readonly dir: string;
   private readonly ttlDays: number;
-  private readonly codec: ArchiveCodec;
+  private readonly codec: BlockCodec;
   private readonly key: Uint8Array | undefined;
   private readonly fsync: boolean;
   private readonly compactAfterBytes: number;
@@ -117,26 +153,38 @@ export class ConversationArchive implements ArchiveStore {
       throw new ArchiveError('INVALID_ARGUMENT', 'ConversationArchive needs options.dir, the archive folder');
     }
     const codec = options.codec ?? 'brotli';
-    if (!(codec in codecIds)) throw new ArchiveError('INVALID_ARGUMENT', `unknown codec ${String(codec)}`);
-    const ttlDays = options.ttlDays ?? 14;
-    if (!(ttlDays > 0)) throw new ArchiveError('INVALID_ARGUMENT', 'ttlDays must be a positive number');
+    if (typeof codec !== 'string' || !Object.hasOwn(codecIds, codec)) throw new ArchiveError('INVALID_ARGUMENT', `unknown codec ${String(codec)}; use brotli, deflate, huffman or none`);
+    if (options.fsync !== undefined && typeof options.fsync !== 'boolean') throw new ArchiveError('INVALID_ARGUMENT', 'fsync must be a boolean');
+    if (options.logger !== undefined && !(isPlainObject(options.logger) || typeof options.logger === 'object')) throw new ArchiveError('INVALID_ARGUMENT', 'logger must be an object');
+    if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new ArchiveError('INVALID_ARGUMENT', 'clock must have a now() method');
     this.dir = options.dir;
-    this.ttlDays = ttlDays;
-    this.codec = codec;
+    this.ttlDays = positiveNumber('ttlDays', options.ttlDays, 14);
     this.key = checkKey(options.encryptionKey);
+    this.codec = { codec, key: this.key };
     this.fsync = options.fsync ?? false;
-    this.compactAfterBytes = options.compactAfterBytes ?? 8 * 1024;
-    this.compactAfterAppends = options.compactAfterAppends ?? 8;
-    this.locks = new SessionLocks(options.lockTimeoutMs ?? 10_000, options.lockStaleMs ?? 3_000);
+    this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 8 * 1024);
+    this.compactAfterAppends = positiveInteger('compactAfterAppends', options.compactAfterAppends, 4);
+    const lockTimeoutMs = positiveNumber('lockTimeoutMs', options.lockTimeoutMs, 10_000);
+    const lockStaleMs = positiveNumber('lockStaleMs', options.lockStaleMs, 3_000);
+    this.locks = new SessionLocks(lockTimeoutMs, lockStaleMs);
     this.logger = options.logger;
     this.clock = options.clock ?? { now: () => Date.now() };
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(join(this.dir, LOCK_FOLDER), { recursive: true });
+    } catch (error) {
+      throw new ArchiveError('IO_ERROR', `cannot create the archive folder ${this.dir}`, { cause: error });
+    }
   }
 
-  private paths(sessionId: string): { file: string; lock: string; legacy: string | undefined } {
+  private paths(sessionId: unknown): Paths {
     const stem = sessionFileStem(sessionId);
-    const legacy = legacyFileName(sessionId);
-    return { file: join(this.dir, `${stem}.lix`), lock: join(this.dir, `${stem}.lock`), legacy: legacy ? join(this.dir, legacy) : undefined };
+    const legacy = legacyFileName(sessionId as string);
+    return {
+      file: join(this.dir, `${stem}.lix`),
+      lock: join(this.dir, LOCK_FOLDER, stem),
+      legacy: legacy ? join(this.dir, legacy) : undefined,
+      hashed: isHashedStem(stem),
+    };
   }
 
   private checkOpen(): void {
@@ -149,12 +197,13 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Appends one turn; see {@link appendTurns}. */
   async appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult> {
+    this.checkOpen();
     return this.appendTurns(sessionId, [turn]);
   }
 
   /**
    * Appends turns atomically with respect to every other writer of the session, in any
-   * process. Per turn: without `seq` it gets lastSeq + 1; with `seq` ≤ lastSeq it is
+   * process or host. Per turn: without `seq` it gets lastSeq + 1; with `seq` ≤ lastSeq it is
    * skipped (already stored, so retries are idempotent); with a larger `seq` it is stored
    * and becomes lastSeq. Resolves once the bytes are written (and fsynced with `fsync`).
    */
@@ -165,207 +214,286 @@ export class ConversationArchive implements ArchiveStore {
     const now = this.nowSeconds();
     for (const turn of turns) normalizeTurn(turn, 1, now);
     return this.locks.withLock(paths.lock, async (lease) => {
-      if (paths.legacy && !existsSync(paths.file) && existsSync(paths.legacy)) await this.migrateLocked(sessionId, paths.file, paths.legacy);
-      const state = await this.readStateLocked(paths.file);
-      let lastSeq = state?.lastSeq ?? 0;
+      const kept = (lease.cache as SessionCache | undefined)?.session.file === paths.file;
+      if (!kept && paths.legacy && !existsSync(paths.file) && existsSync(paths.legacy)) await this.migrateLegacyLocked(sessionId, paths, paths.legacy);
+      let current = this.sessionOf(lease, sessionId, paths);
+      let lastSeq = current?.meta.lastSeq ?? 0;
       const seqs: number[] = [];
       const fresh: ArchivedTurn[] = [];
-      for (const input of turns) {
-        const wanted = input.seq ?? lastSeq + 1;
+      for (const turn of turns) {
+        const wanted = turn.seq ?? lastSeq + 1;
         seqs.push(wanted);
         if (wanted <= lastSeq) continue;
-        fresh.push(normalizeTurn(input, wanted, now));
+        fresh.push(normalizeTurn(turn, wanted, now));
         lastSeq = wanted;
       }
       if (fresh.length === 0) return { appended: 0, skipped: turns.length, lastSeq, seqs };
-      const encrypted = state ? state.encrypted : this.key !== undefined;
-      if (encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
-      const raw = encodeTurns(fresh);
+      current ??= this.keep(lease, this.createSession(sessionId, paths.file, now));
+      // A small TURNS frame lives only until the next compaction (a few appends): compressing it
+      // would cost more CPU than the bytes it saves for that short while.
+      const turnsBytes = turnsFrame(FrameKind.Turns, fresh, this.codec, current.encrypted, this.compactAfterBytes);
+      const rawBytes = parseTurnsHead(turnsBytes.subarray(12)).rawLength;
       const meta: SessionMeta = {
-        createdAt: state?.createdAt ?? now,
+        createdAt: current.meta.createdAt,
         updatedAt: now,
-        turnCount: (state?.turnCount ?? 0) + fresh.length,
+        turnCount: current.meta.turnCount + fresh.length,
         lastSeq,
-        tailRawBytes: (state?.tailRawBytes ?? 0) + raw.byteLength,
-        tailFrames: (state?.tailFrames ?? 0) + 1,
+        tailStart: current.meta.tailFrames === 0 ? current.size : current.meta.tailStart,
+        tailRawBytes: current.meta.tailRawBytes + rawBytes,
+        tailFrames: current.meta.tailFrames + 1,
       };
-      const parts: Uint8Array[] = [];
-      if (!state) parts.push(fileHeader(encrypted));
-      parts.push(this.turnsFrame(FrameKind.Turns, fresh, raw), frame(metaPayload(meta)));
-      lease.assertHeld();
-      await this.writeAppend(paths.file, Buffer.concat(parts));
-      if (meta.tailRawBytes >= this.compactAfterBytes || meta.tailFrames >= this.compactAfterAppends) {
-        await this.compactLocked(paths.file);
+      const bytes = Buffer.concat([turnsBytes, frame(metaPayload(meta))]);
+      try {
+        lease.assertHeld();
+        // One write under the lock: a crash tears at most this append, which was not yet acknowledged.
+        writeAt(current.fd, bytes, current.size);
+        if (this.fsync) fsyncSync(current.fd);
+      } catch (error) {
+        if (error instanceof ArchiveError) throw error;
+        throw new ArchiveError('IO_ERROR', `cannot append to ${paths.file}`, { cause: error });
       }
+      current = { ...current, size: current.size + bytes.byteLength, meta };
+      if (meta.tailRawBytes >= this.compactAfterBytes || meta.tailFrames >= this.compactAfterAppends) {
+        current = this.compactOpen(current, lease);
+      }
+      this.keep(lease, current);
       return { appended: fresh.length, skipped: turns.length - fresh.length, lastSeq, seqs };
     });
   }
 
-  private turnsFrame(kind: FrameKind.Turns | FrameKind.Block, turns: ArchivedTurn[], raw: Uint8Array): Buffer {
-    const head = turnsHead({
-      kind,
-      codec: codecIds[this.codec],
-      count: turns.length,
-      firstSeq: turns[0]!.seq,
-      lastSeq: turns[turns.length - 1]!.seq,
-      rawLength: raw.byteLength,
-    });
-    const packed = compress(this.codec, raw);
-    const body = this.key ? seal(this.key, packed, head) : packed;
-    return frame(Buffer.concat([head, body]));
+  /**
+   * The open session file kept with the lease: while a writer holds the lock nobody else
+   * changes the file, so its size and metadata stay valid until the lease ends.
+   */
+  private sessionOf(lease: LeaseHandle, sessionId: string, paths: Paths): OpenSession | undefined {
+    const cached = lease.cache as SessionCache | undefined;
+    if (cached?.session.file === paths.file) return cached.session;
+    return this.keep(lease, this.openForWrite(sessionId, paths, lease));
   }
 
-  private async writeAppend(file: string, bytes: Buffer): Promise<void> {
-    let fd: number | undefined;
-    try {
-      // Synchronous and in one write call: short syscalls under the lock, and a crash
-      // tears at most this append, which was not yet acknowledged.
-      fd = openSync(file, 'a');
-      writeAll(fd, bytes);
-      if (this.fsync) fsyncSync(fd);
-    } catch (error) {
-      throw new ArchiveError('IO_ERROR', `cannot append to ${file}`, { cause: error });
-    } finally {
-      if (fd !== undefined) closeSync(fd);
+  private keep<T extends OpenSession | undefined>(lease: LeaseHandle, session: T): T {
+    const cached = lease.cache as SessionCache | undefined;
+    if (cached && (!session || cached.session.fd !== session.fd)) {
+      lease.cache = undefined;
+      cached.dispose();
     }
+    if (!session) return session;
+    if (lease.cache) {
+      (lease.cache as SessionCache).session = session;
+      return session;
+    }
+    const entry: SessionCache = { session, dispose: () => closeSync(entry.session.fd) };
+    lease.cache = entry;
+    return session;
   }
 
-  /** The session's state for a writer, repairing a torn tail (the caller holds the lock). */
-  private async readStateLocked(file: string): Promise<(SessionMeta & { encrypted: boolean }) | undefined> {
+  /** Compacts a session's appended tail into a block now (normally automatic). */
+  async compact(sessionId: string): Promise<void> {
+    this.checkOpen();
+    const paths = this.paths(sessionId);
+    await this.locks.withLock(paths.lock, async (lease) => {
+      const session = this.sessionOf(lease, sessionId, paths);
+      if (session) this.keep(lease, this.compactOpen(session, lease));
+    });
+  }
+
+  private compactOpen(session: OpenSession, lease: LeaseHandle): OpenSession {
+    return compactTail(session, {
+      codec: this.codec,
+      fsync: this.fsync,
+      lease,
+      onDamage: (ranges) => this.logger?.warn?.('archive: compaction skipped damaged bytes (their turns were already unreadable)', { file: session.file, ranges }),
+    });
+  }
+
+  /** Opens the session file for a writer (who holds the lock): repairs a torn end, upgrades format 1. */
+  private openForWrite(sessionId: string, paths: Paths, lease: LeaseHandle): OpenSession | undefined {
     let fd: number;
     try {
-      fd = openSync(file, 'r+');
+      fd = openSync(paths.file, 'r+');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new ArchiveError('IO_ERROR', `cannot open ${file}`, { cause: error });
+      throw new ArchiveError('IO_ERROR', `cannot open ${paths.file}`, { cause: error });
     }
     try {
       const size = fstatSync(fd).size;
       if (size < FILE_HEADER_SIZE) {
         // A crash while creating the file: nothing in it was ever acknowledged.
         closeSync(fd);
-        fd = -1;
-        unlinkSync(file);
+        unlinkSync(paths.file);
         return undefined;
       }
-      const header = Buffer.alloc(FILE_HEADER_SIZE);
-      readSync(fd, header, 0, FILE_HEADER_SIZE, 0);
-      const { encrypted } = parseFileHeader(header);
-      const tailSize = Math.min(size - FILE_HEADER_SIZE, META_FRAME_SIZE);
-      const tail = Buffer.alloc(tailSize);
-      readSync(fd, tail, 0, tailSize, size - tailSize);
-      const meta = metaFromTail(tail);
-      if (meta) return { ...meta, encrypted };
-      const whole = Buffer.alloc(size);
-      readSync(fd, whole, 0, size, 0);
-      const { frames, validEnd } = scanFrames(whole);
-      this.logger?.warn?.('archive: dropping a torn tail', { file, droppedBytes: whole.byteLength - validEnd });
-      ftruncateSync(fd, validEnd);
-      const recovered = metaFromFrames(frames, this.nowSeconds());
-      if (!recovered) return undefined;
-      // Re-seal the metadata so the next reader finds it at the end again.
-      const sealed = frame(metaPayload(recovered));
-      writeSync(fd, sealed, 0, sealed.byteLength, validEnd);
-      return { ...recovered, encrypted };
-    } finally {
-      if (fd >= 0) closeSync(fd);
-    }
-  }
-
-  private async readFileState(file: string): Promise<LoadedFile | undefined> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
+      const header = parseFileHeader(readExactly(fd, 0, FILE_HEADER_SIZE));
+      if (header.encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
+      if (header.version === 1) {
+        closeSync(fd);
+        this.upgradeV1Locked(sessionId, paths.file, lease);
+        return this.openForWrite(sessionId, paths, lease);
+      }
+      if (paths.hashed) this.checkStoredId(sessionId, paths.file, readExactly(fd, 0, Math.min(size, 4096)));
+      const tailLength = Math.min(size, META_FRAME_SIZE);
+      const end = frameEndingAt(readExactly(fd, size - tailLength, tailLength), size, size - tailLength);
+      if (end?.kind === FrameKind.Meta) {
+        const meta = { ...parseMeta(end.payload) };
+        if (meta.tailStart <= size) return { fd, file: paths.file, size, meta, encrypted: header.encrypted };
+      }
+      return this.repairLocked(fd, paths.file, size, header.encrypted);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new ArchiveError('IO_ERROR', `cannot read ${file}`, { cause: error });
-    }
-    if (bytes.byteLength < FILE_HEADER_SIZE) return undefined;
-    const { encrypted } = parseFileHeader(bytes);
-    if (encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
-    const { frames, validEnd } = scanFrames(bytes);
-    const turns: ArchivedTurn[] = [];
-    let lastSeq = 0;
-    for (const scanned of frames) {
-      if (scanned.kind === FrameKind.Meta) continue;
-      for (const turn of this.decodeFrame(scanned.payload, encrypted)) {
-        // Seqs only grow in a file; anything else would be a duplicate from a crash mid-compaction.
-        if (turn.seq <= lastSeq) continue;
-        turns.push(turn);
-        lastSeq = turn.seq;
-      }
-    }
-    const meta = metaFromFrames(frames, this.nowSeconds()) ?? emptyMeta(this.nowSeconds());
-    return { meta: { ...meta, turnCount: turns.length, lastSeq }, turns, frames, encrypted, intact: validEnd === bytes.byteLength };
-  }
-
-  private decodeFrame(payload: Buffer, encrypted: boolean): ArchivedTurn[] {
-    const head = parseTurnsHead(payload);
-    const codec = codecFromId(head.codec);
-    let body: Uint8Array = payload.subarray(TURNS_HEAD_SIZE);
-    if (encrypted) {
-      if (!this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
-      body = unseal(this.key, body, payload.subarray(0, TURNS_HEAD_SIZE));
-    }
-    return decodeTurns(decompress(codec, body, head.rawLength), head.count);
-  }
-
-  /** Rewrites the tail into a block via a temporary file and an atomic rename. */
-  private async compactLocked(file: string): Promise<void> {
-    const loaded = await this.readFileState(file);
-    if (!loaded) return;
-    if (!loaded.intact) {
-      // Damage inside the file (not a torn tail, which the writer already cut): rewriting
-      // from the readable prefix would drop the intact records after it, so leave it be.
-      this.logger?.warn?.('archive: not compacting a file with a damaged frame', { file });
-      return;
-    }
-    const blocks = loaded.frames.filter((f) => f.kind === FrameKind.Block);
-    const keep: Buffer[] = [];
-    let merged: ArchivedTurn[] = [];
-    const lastBlock = blocks[blocks.length - 1];
-    for (const block of blocks) {
-      const head = parseTurnsHead(block.payload);
-      if (block === lastBlock && head.rawLength < MAX_BLOCK_RAW) {
-        merged = this.decodeFrame(block.payload, loaded.encrypted);
-      } else {
-        keep.push(frameBytes(block));
-      }
-    }
-    const mergedLast = merged.length > 0 ? merged[merged.length - 1]!.seq : keep.length > 0 ? parseTurnsHead(blocks[keep.length - 1]!.payload).lastSeq : 0;
-    for (const turn of loaded.turns) if (turn.seq > mergedLast) merged.push(turn);
-    const parts: Uint8Array[] = [fileHeader(loaded.encrypted), ...keep];
-    if (merged.length > 0) parts.push(this.turnsFrame(FrameKind.Block, merged, encodeTurns(merged)));
-    parts.push(frame(metaPayload({ ...loaded.meta, tailRawBytes: 0, tailFrames: 0 })));
-    const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    try {
-      const handle = await open(temp, 'w');
       try {
-        await handle.write(Buffer.concat(parts));
-        if (this.fsync) await handle.sync();
-      } finally {
-        await handle.close();
+        closeSync(fd);
+      } catch {
+        // already closed
       }
-      await rename(temp, file);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw new ArchiveError('IO_ERROR', `cannot compact ${file}`, { cause: error });
+      throw error;
     }
   }
 
-  /** Compacts a session's appended tail into a compressed block now (normally automatic). */
-  async compact(sessionId: string): Promise<void> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
-    await this.locks.withLock(paths.lock, () => this.compactLocked(paths.file));
+  /** The end of the file is not a META frame: cut what follows the last valid frame and seal the metadata again. */
+  private repairLocked(fd: number, file: string, size: number, encrypted: boolean): OpenSession {
+    const read = readWhole(readExactly(fd, 0, size), this.key);
+    if (read.damaged.length > 0) this.logger?.warn?.('archive: skipped damaged bytes in a session file', { file, ranges: read.damaged });
+    const validEnd = read.tornTail ? read.tornTail.start : size;
+    if (read.tornTail) this.logger?.warn?.('archive: dropping a torn last append (never acknowledged)', { file, droppedBytes: size - validEnd });
+    // The tail restarts after the last block, so turns appended since are compacted again.
+    let tailStart = validEnd;
+    let tailFrames = 0;
+    let tailRawBytes = 0;
+    for (let i = read.frames.length - 1; i >= 0; i--) {
+      const found = read.frames[i]!;
+      if (found.kind === FrameKind.Block || found.kind === FrameKind.Session) break;
+      if (found.kind === FrameKind.Turns) {
+        tailStart = found.offset;
+        tailFrames++;
+        tailRawBytes += parseTurnsHead(found.payload).rawLength;
+      }
+    }
+    const now = this.nowSeconds();
+    const last = read.turns[read.turns.length - 1];
+    const meta: SessionMeta = {
+      createdAt: read.meta?.createdAt ?? now,
+      updatedAt: read.meta?.updatedAt ?? now,
+      turnCount: read.turns.length,
+      lastSeq: Math.max(last?.seq ?? 0, read.meta?.lastSeq ?? 0),
+      tailStart,
+      tailRawBytes,
+      tailFrames,
+    };
+    try {
+      ftruncateSync(fd, validEnd);
+      const sealed = frame(metaPayload(meta));
+      writeAt(fd, sealed, validEnd);
+      if (this.fsync) fsyncSync(fd);
+      return { fd, file, size: validEnd + sealed.byteLength, meta, encrypted };
+    } catch (error) {
+      throw new ArchiveError('IO_ERROR', `cannot repair ${file}`, { cause: error });
+    }
+  }
+
+  private createSession(sessionId: string, file: string, now: number): OpenSession {
+    const encrypted = this.key !== undefined;
+    const start = Buffer.concat([fileHeader(encrypted), frame(sessionPayload(sessionId, now))]);
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx+');
+      writeAt(fd, start, 0);
+    } catch (error) {
+      throw new ArchiveError('IO_ERROR', `cannot create ${file}`, { cause: error });
+    }
+    return { fd, file, size: start.byteLength, meta: { createdAt: now, updatedAt: now, turnCount: 0, lastSeq: 0, tailStart: start.byteLength, tailRawBytes: 0, tailFrames: 0 }, encrypted };
+  }
+
+  private checkStoredId(sessionId: string, file: string, head: Buffer): void {
+    const found = frameAt(head, FILE_HEADER_SIZE);
+    const storedId = found?.kind === FrameKind.Session ? parseSessionPayload(found.payload).sessionId : undefined;
+    if (storedId !== undefined && storedId !== sessionId) {
+      throw new ArchiveError('CORRUPT_FILE', `${file} holds another session than the one asked for (hash collision or a renamed file)`);
+    }
+  }
+
+  /** Rewrites a format-1 file as format 2 (once; via a temporary file and an atomic rename). */
+  private upgradeV1Locked(sessionId: string, file: string, lease: LeaseHandle): void {
+    const read = readWhole(readFileSyncSafe(file), this.key);
+    if (read.damaged.length > 0) this.logger?.warn?.('archive: skipped damaged bytes while upgrading a format-1 file', { file, ranges: read.damaged });
+    const now = this.nowSeconds();
+    const createdAt = read.v1Meta?.createdAt ?? now;
+    const meta = { createdAt, updatedAt: read.v1Meta?.updatedAt ?? now, turnCount: read.turns.length, lastSeq: read.turns[read.turns.length - 1]?.seq ?? 0 };
+    lease.assertHeld();
+    this.writeFreshFile(sessionId, file, read.turns, meta, read.encrypted);
+    this.logger?.info?.('archive: upgraded a session file to format 2', { file, turns: read.turns.length });
+  }
+
+  private writeFreshFile(sessionId: string, file: string, turns: ArchivedTurn[], meta: Pick<SessionMeta, 'createdAt' | 'updatedAt' | 'turnCount' | 'lastSeq'>, encrypted: boolean): void {
+    const parts: Buffer[] = [fileHeader(encrypted), frame(sessionPayload(sessionId, meta.createdAt))];
+    let chunk: ArchivedTurn[] = [];
+    let chunkBytes = 0;
+    const flush = () => {
+      if (chunk.length > 0) parts.push(turnsFrame(FrameKind.Block, chunk, this.codec, encrypted));
+      chunk = [];
+      chunkBytes = 0;
+    };
+    for (const turn of turns) {
+      chunk.push(turn);
+      chunkBytes += turn.content.length + 64;
+      if (chunkBytes >= MAX_BLOCK_RAW) flush();
+    }
+    flush();
+    const size = parts.reduce((sum, part) => sum + part.byteLength, 0);
+    parts.push(frame(metaPayload({ ...meta, tailStart: size + META_FRAME_SIZE, tailRawBytes: 0, tailFrames: 0 })));
+    const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    let fd: number | undefined;
+    try {
+      fd = openSync(temp, 'w');
+      writeAt(fd, Buffer.concat(parts), 0);
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(temp, file);
+    } catch (error) {
+      if (fd !== undefined) closeSync(fd);
+      try {
+        unlinkSync(temp);
+      } catch {
+        // never created
+      }
+      throw new ArchiveError('IO_ERROR', `cannot write ${file}`, { cause: error });
+    }
+  }
+
+  /** Full read of a session file; `undefined` when it does not exist. Retries once when the file changed under the read. */
+  private async readSessionFile(sessionId: string, paths: Paths): Promise<WholeRead | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      let bytes: Buffer;
+      let before: { size: number; mtimeMs: number };
+      try {
+        before = await stat(paths.file);
+        bytes = await readFile(paths.file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new ArchiveError('IO_ERROR', `cannot read ${paths.file}`, { cause: error });
+      }
+      if (bytes.byteLength < FILE_HEADER_SIZE) return undefined;
+      const read = readWhole(bytes, this.key);
+      if (paths.hashed && read.storedId !== undefined && read.storedId !== sessionId) {
+        throw new ArchiveError('CORRUPT_FILE', `${paths.file} holds another session than the one asked for`);
+      }
+      if (read.damaged.length === 0) return read;
+      // A compaction may have moved bytes while we read: read again before calling it damage.
+      const after = await stat(paths.file).catch(() => undefined);
+      if (attempt < 2 && (after?.size !== before.size || after.mtimeMs !== before.mtimeMs || bytes.byteLength !== before.size)) continue;
+      this.logger?.warn?.('archive: skipped damaged bytes in a session file; the turns in them are lost, all others are returned', {
+        file: paths.file,
+        ranges: read.damaged,
+      });
+      return read;
+    }
   }
 
   /** Every stored turn, oldest first; `[]` for an unknown session. */
   async loadAll(sessionId: string): Promise<ArchivedTurn[]> {
     this.checkOpen();
     const paths = this.paths(sessionId);
-    const loaded = await this.readFileState(paths.file);
-    if (loaded) return loaded.turns;
+    const read = await this.readSessionFile(sessionId, paths);
+    if (read) return read.turns;
     if (paths.legacy) {
       const legacy = await readFile(paths.legacy).catch(() => undefined);
       if (legacy) return readLegacyTurns(legacy).turns;
@@ -373,20 +501,54 @@ export class ConversationArchive implements ArchiveStore {
     return [];
   }
 
-  /** The last `n` turns, oldest first. */
-  async loadRecent(sessionId: string, n: number): Promise<ArchivedTurn[]> {
-    this.checkOpen();
-    checkCount('n', n);
-    const all = await this.loadAll(sessionId);
-    return n === 0 ? [] : all.slice(-n);
+  /** Reads from the end of the file backwards until `enough`; falls back to a full read. */
+  private async readFromEnd(sessionId: string, paths: Paths, enough: (collected: number, frameFirstSeq: number) => boolean): Promise<ArchivedTurn[] | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(paths.file, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new ArchiveError('IO_ERROR', `cannot open ${paths.file}`, { cause: error });
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (size < FILE_HEADER_SIZE) return undefined;
+      const headerBytes = Buffer.alloc(FILE_HEADER_SIZE);
+      await handle.read(headerBytes, 0, FILE_HEADER_SIZE, 0);
+      const header = parseFileHeader(headerBytes);
+      if (header.encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
+      if (header.version !== 2) return undefined;
+      if (paths.hashed) {
+        const stored = await readStoredId(handle, size);
+        if (stored !== undefined && stored !== sessionId) throw new ArchiveError('CORRUPT_FILE', `${paths.file} holds another session than the one asked for`);
+      }
+      return await readNewest(handle, size, header.encrypted, this.key, enough);
+    } finally {
+      await handle.close();
+    }
   }
 
-  /** Turns with `seq > afterSeq`, oldest first, at most `limit` of them. */
+  /** The last `count` turns, oldest first, read from the end of the file: O(count). */
+  async loadRecent(sessionId: string, count: number): Promise<ArchivedTurn[]> {
+    this.checkOpen();
+    checkCount('count', count);
+    const paths = this.paths(sessionId);
+    if (count === 0) return [];
+    const recent = await this.readFromEnd(sessionId, paths, (collected) => collected >= count);
+    if (recent) return recent.slice(-count);
+    return (await this.loadAll(sessionId)).slice(-count);
+  }
+
+  /** Turns with `seq > afterSeq`, oldest first, at most `limit` of them; reads from the end of the file. */
   async loadAfter(sessionId: string, afterSeq: number, limit?: number): Promise<ArchivedTurn[]> {
     this.checkOpen();
     checkCount('afterSeq', afterSeq);
     if (limit !== undefined) checkCount('limit', limit);
-    const after = (await this.loadAll(sessionId)).filter((turn) => turn.seq > afterSeq);
+    const paths = this.paths(sessionId);
+    if (limit === 0) return [];
+    const newest = await this.readFromEnd(sessionId, paths, (_, firstSeq) => firstSeq <= afterSeq + 1);
+    const source = newest ?? (await this.loadAll(sessionId));
+    const after = source.filter((turn) => turn.seq > afterSeq);
     return limit === undefined ? after : after.slice(0, limit);
   }
 
@@ -394,14 +556,14 @@ export class ConversationArchive implements ArchiveStore {
   async searchByText(sessionId: string, query: string, topK = 5): Promise<ScoredTurn[]> {
     this.checkOpen();
     if (typeof query !== 'string') throw new ArchiveError('INVALID_ARGUMENT', 'query must be a string');
-    checkTopK(topK);
+    checkCount('topK', topK);
     return rankByBm25(await this.loadAll(sessionId), query, topK);
   }
 
   /** Turns ranked by cosine similarity of their embeddings to `vector`. */
   async searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK = 5): Promise<ScoredTurn[]> {
     this.checkOpen();
-    checkTopK(topK);
+    checkCount('topK', topK);
     const query = toQueryVector(vector);
     return rankByCosine(await this.loadAll(sessionId), query, topK);
   }
@@ -410,7 +572,8 @@ export class ConversationArchive implements ArchiveStore {
   async deleteSession(sessionId: string): Promise<boolean> {
     this.checkOpen();
     const paths = this.paths(sessionId);
-    return this.locks.withLock(paths.lock, async () => {
+    return this.locks.withLock(paths.lock, async (lease) => {
+      this.keep(lease, undefined);
       let removed = false;
       for (const path of [paths.file, paths.legacy]) {
         if (!path) continue;
@@ -435,13 +598,13 @@ export class ConversationArchive implements ArchiveStore {
   async getMetadata(sessionId: string): Promise<SessionMetadata | null> {
     this.checkOpen();
     const paths = this.paths(sessionId);
-    const meta = await this.metadataOf(paths.file, sessionId);
+    const meta = await this.metadataOf(paths.file, sessionId, paths);
     if (meta) return meta;
     if (paths.legacy) return this.legacyMetadata(paths.legacy, sessionId);
     return null;
   }
 
-  private async metadataOf(file: string, sessionId: string): Promise<SessionMetadata | null> {
+  private async metadataOf(file: string, sessionId: string, paths: Paths): Promise<SessionMetadata | null> {
     let handle: FileHandle;
     try {
       handle = await open(file, 'r');
@@ -449,20 +612,46 @@ export class ConversationArchive implements ArchiveStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new ArchiveError('IO_ERROR', `cannot open ${file}`, { cause: error });
     }
+    let closed = false;
     try {
       const size = (await handle.stat()).size;
-      if (size < FILE_HEADER_SIZE + META_FRAME_SIZE) return null;
-      const tail = Buffer.alloc(META_FRAME_SIZE);
-      await handle.read(tail, 0, META_FRAME_SIZE, size - META_FRAME_SIZE);
-      let meta = metaFromTail(tail);
-      if (!meta) {
-        // Torn tail (a writer died mid-append): fall back to a scan of the intact frames.
-        meta = metaFromFrames(scanFrames(await handle.readFile()).frames, this.nowSeconds());
+      if (size < FILE_HEADER_SIZE) return null;
+      const headerBytes = Buffer.alloc(FILE_HEADER_SIZE);
+      await handle.read(headerBytes, 0, FILE_HEADER_SIZE, 0);
+      const header = parseFileHeader(headerBytes);
+      const result = (m: { createdAt: number; updatedAt: number; turnCount: number; lastSeq: number }, sizeBytes = size): SessionMetadata => ({
+        sessionId,
+        createdAt: m.createdAt,
+        updatedAt: m.updatedAt,
+        turnCount: m.turnCount,
+        sizeBytes,
+        lastSeq: m.lastSeq,
+        format: 'lix',
+      });
+      if (header.version === 1) {
+        const tail = Buffer.alloc(Math.min(size, V1_META_FRAME));
+        await handle.read(tail, 0, tail.byteLength, size - tail.byteLength);
+        const meta = v1MetaFromTail(tail);
+        if (meta) return result(meta);
+      } else {
+        if (paths.hashed) {
+          const stored = await readStoredId(handle, size);
+          if (stored !== undefined && stored !== sessionId) throw new ArchiveError('CORRUPT_FILE', `${file} holds another session than the one asked for`);
+        }
+        const meta = await readMetaAtEnd(handle, size);
+        if (meta) return result(meta);
       }
-      if (!meta) return null;
-      return { sessionId, createdAt: meta.createdAt, updatedAt: meta.updatedAt, turnCount: meta.turnCount, sizeBytes: size, lastSeq: meta.lastSeq, format: 'lix' };
-    } finally {
       await handle.close();
+      closed = true;
+      // Torn or damaged end (a writer died mid-append): compute it from the readable frames.
+      const read = await this.readSessionFile(sessionId, paths);
+      if (!read) return null;
+      const last = read.turns[read.turns.length - 1];
+      const base = read.meta ?? read.v1Meta;
+      const now = this.nowSeconds();
+      return result({ createdAt: base?.createdAt ?? now, updatedAt: base?.updatedAt ?? now, turnCount: read.turns.length, lastSeq: last?.seq ?? 0 }, read.size);
+    } finally {
+      if (!closed) await handle.close();
     }
   }
 
@@ -484,6 +673,34 @@ export class ConversationArchive implements ArchiveStore {
     }
   }
 
+  /**
+   * Reads a session fully and reports what it found: readable and acknowledged turn counts,
+   * damaged byte ranges, a torn last append. Never modifies the file.
+   */
+  async verifySession(sessionId: string): Promise<SessionVerifyReport> {
+    this.checkOpen();
+    const paths = this.paths(sessionId);
+    const read = await this.readSessionFile(sessionId, paths);
+    if (!read) {
+      if (paths.legacy && (await exists(paths.legacy))) {
+        const turns = readLegacyTurns(await readFile(paths.legacy)).turns;
+        return { sessionId, format: 'legacy-huff', formatVersion: undefined, readableTurns: turns.length, acknowledgedTurns: turns.length, damaged: [], tornTail: undefined, ok: true };
+      }
+      return { sessionId, format: 'missing', formatVersion: undefined, readableTurns: 0, acknowledgedTurns: 0, damaged: [], tornTail: undefined, ok: false };
+    }
+    const acknowledged = Math.max(read.meta?.turnCount ?? read.v1Meta?.turnCount ?? 0, read.turns.length);
+    return {
+      sessionId,
+      format: 'lix',
+      formatVersion: read.version,
+      readableTurns: read.turns.length,
+      acknowledgedTurns: acknowledged,
+      damaged: read.damaged,
+      tornTail: read.tornTail,
+      ok: read.damaged.length === 0 && acknowledged === read.turns.length,
+    };
+  }
+
   /** Rewrites a legacy `.huff` session in this format (same turns, created/updated kept). */
   async migrateLegacy(sessionId: string): Promise<boolean> {
     this.checkOpen();
@@ -492,26 +709,15 @@ export class ConversationArchive implements ArchiveStore {
     const legacy = paths.legacy;
     return this.locks.withLock(paths.lock, async () => {
       if ((await exists(paths.file)) || !(await exists(legacy))) return false;
-      await this.migrateLocked(sessionId, paths.file, legacy);
+      await this.migrateLegacyLocked(sessionId, paths, legacy);
       return true;
     });
   }
 
-  private async migrateLocked(sessionId: string, file: string, legacyPath: string): Promise<void> {
+  private async migrateLegacyLocked(sessionId: string, paths: Paths, legacyPath: string): Promise<void> {
     const { header, turns } = readLegacyTurns(await readFile(legacyPath));
-    const parts: Uint8Array[] = [fileHeader(this.key !== undefined)];
-    if (turns.length > 0) parts.push(this.turnsFrame(FrameKind.Block, turns, encodeTurns(turns)));
-    parts.push(frame(metaPayload({ createdAt: header.createdAt, updatedAt: header.updatedAt, turnCount: turns.length, lastSeq: turns.length, tailRawBytes: 0, tailFrames: 0 })));
-    const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const handle = await open(temp, 'w');
-    try {
-      await handle.write(Buffer.concat(parts));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     // The new file is complete before the old one goes: a crash in between leaves both, and the new one wins.
-    await rename(temp, file);
+    this.writeFreshFile(sessionId, paths.file, turns, { createdAt: header.createdAt, updatedAt: header.updatedAt, turnCount: turns.length, lastSeq: turns.length }, this.key !== undefined);
     await unlink(legacyPath);
     this.logger?.info?.('archive: migrated legacy session', { sessionId, turns: turns.length });
   }
@@ -523,9 +729,21 @@ export class ConversationArchive implements ArchiveStore {
     for await (const entry of dir) {
       if (!entry.isFile()) continue;
       if (entry.name.endsWith('.lix')) {
-        const sessionId = sessionIdFromStem(entry.name.slice(0, -4));
+        const stem = entry.name.slice(0, -4);
+        const path = join(this.dir, entry.name);
+        const sessionId = isHashedStem(stem) ? await storedIdOf(path) : sessionIdFromStem(stem);
         if (sessionId === undefined) continue;
-        const meta = await this.metadataOf(join(this.dir, entry.name), sessionId).catch(() => null);
+        let paths: Paths;
+        try {
+          paths = this.paths(sessionId);
+        } catch {
+          continue;
+        }
+        if (paths.file !== path) continue;
+        const meta = await this.metadataOf(path, sessionId, paths).catch((error: unknown) => {
+          this.logger?.warn?.('archive: cannot read a session while listing', { file: path, error: String(error) });
+          return null;
+        });
         if (meta) yield meta;
       } else if (entry.name.endsWith('.huff')) {
         const sessionId = entry.name.slice(0, -5);
@@ -548,54 +766,44 @@ export class ConversationArchive implements ArchiveStore {
     return removed;
   }
 
-  /** Marks the archive closed; later calls reject with `CLOSED`. Holds no open handles. */
+  /** Marks the archive closed; later calls reject with `CLOSED`. Holds no open handles between calls. */
   async close(): Promise<void> {
     this.closed = true;
+    this.locks.releaseAll();
   }
 }
 
-function frameBytes(scanned: ScannedFrame): Buffer {
-  // Re-framing the verified payload gives the same bytes without pinning the file buffer.
-  return frame(Buffer.from(scanned.payload));
-}
-
-function metaFromFrames(frames: ScannedFrame[], now: number): SessionMeta | undefined {
-  let meta: SessionMeta | undefined;
-  let turnCount = 0;
-  let lastSeq = 0;
-  for (const scanned of frames) {
-    if (scanned.kind === FrameKind.Meta) {
-      meta = parseMetaPayload(scanned.payload);
-    } else {
-      const head = parseTurnsHead(scanned.payload);
-      if (head.lastSeq > lastSeq) {
-        turnCount += head.count;
-        lastSeq = head.lastSeq;
-      }
-    }
-  }
-  if (!meta && turnCount === 0) return undefined;
+function parseMeta(payload: Buffer): SessionMeta {
   return {
-    createdAt: meta?.createdAt ?? now,
-    updatedAt: meta?.updatedAt ?? now,
-    turnCount,
-    lastSeq,
-    tailRawBytes: meta?.tailRawBytes ?? 0,
-    tailFrames: meta?.tailFrames ?? 0,
+    createdAt: payload.readDoubleLE(2),
+    updatedAt: payload.readDoubleLE(10),
+    turnCount: payload.readUInt32LE(18),
+    lastSeq: payload.readDoubleLE(22),
+    tailStart: payload.readDoubleLE(30),
+    tailRawBytes: payload.readUInt32LE(38),
+    tailFrames: payload.readUInt16LE(42),
   };
 }
 
-function emptyMeta(now: number): SessionMeta {
-  return { createdAt: now, updatedAt: now, turnCount: 0, lastSeq: 0, tailRawBytes: 0, tailFrames: 0 };
+function readFileSyncSafe(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    return readExactly(fd, 0, fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
 }
 
-function writeAll(fd: number, bytes: Buffer): void {
-  let offset = 0;
-  while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
-}
-
-function checkTopK(topK: unknown): void {
-  checkCount('topK', topK);
+async function storedIdOf(path: string): Promise<string | undefined> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'r');
+    return await readStoredId(handle, (await handle.stat()).size);
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -606,4 +814,3 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-

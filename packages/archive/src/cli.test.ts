@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,5 +36,22 @@ describe('lix-archive CLI', () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown command');
   }, 60_000);
-});
 
+  it('verify reports the damaged byte ranges of a session and exits 1', async () => {
+    const archive = new ConversationArchive({ dir, compactAfterAppends: 100 });
+    for (let i = 0; i < 6; i++) await archive.appendTurn('hurt', { role: 'user', content: `message number ${i} `.repeat(20) });
+    await archive.close();
+    const file = join(dir, readdirSync(dir).find((f) => f.startsWith('s-hurt'))!);
+    const bytes = readFileSync(file);
+    bytes[300] = bytes[300]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const verify = run('verify', '--json');
+    expect(verify.status).toBe(1);
+    const report = JSON.parse(verify.stdout) as { damaged: { sessionId: string; readableTurns: number; acknowledgedTurns: number; damaged: { start: number; end: number }[] }[] };
+    expect(report.damaged).toHaveLength(1);
+    expect(report.damaged[0]).toMatchObject({ sessionId: 'hurt', readableTurns: 5, acknowledgedTurns: 6 });
+    expect(report.damaged[0]!.damaged[0]!.start).toBeLessThanOrEqual(300);
+    expect(report.damaged[0]!.damaged[0]!.end).toBeGreaterThan(300);
+    expect(run('verify').stdout).toContain('hurt: 5 of 6 turns readable; damaged bytes');
+  }, 60_000);
+});

@@ -116,18 +116,30 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'verify': {
-      const results: { sessionId: string; ok: boolean; turns?: number; error?: string }[] = [];
+      // Reads every session fully; reports the byte ranges skipped as damaged and any torn last append.
+      const results: { sessionId: string; ok: boolean; readableTurns?: number; acknowledgedTurns?: number; damaged?: { start: number; end: number }[]; tornTail?: { start: number; end: number }; error?: string }[] = [];
       for (const meta of await collect(archive)) {
         try {
-          const turns = await archive.loadAll(meta.sessionId);
-          const ok = turns.length === meta.turnCount;
-          results.push({ sessionId: meta.sessionId, ok, turns: turns.length, ...(ok ? {} : { error: `metadata says ${meta.turnCount} turns, ${turns.length} readable` }) });
+          const report = await archive.verifySession(meta.sessionId);
+          results.push({
+            sessionId: report.sessionId,
+            ok: report.ok,
+            readableTurns: report.readableTurns,
+            acknowledgedTurns: report.acknowledgedTurns,
+            damaged: report.damaged,
+            ...(report.tornTail ? { tornTail: report.tornTail } : {}),
+          });
         } catch (error) {
           results.push({ sessionId: meta.sessionId, ok: false, error: error instanceof ArchiveError ? `${error.code}: ${error.message}` : String(error) });
         }
       }
       const bad = results.filter((r) => !r.ok);
-      print({ checked: results.length, damaged: bad }, () => [`checked ${results.length} session(s), ${bad.length} damaged`, ...bad.map((r) => `  ${r.sessionId}: ${r.error}`)].join('\n'));
+      const describeResult = (r: (typeof results)[number]) => {
+        if (r.error) return `  ${r.sessionId}: ${r.error}`;
+        const ranges = (r.damaged ?? []).map((d) => `bytes ${d.start}-${d.end}`).join(', ');
+        return `  ${r.sessionId}: ${r.readableTurns} of ${r.acknowledgedTurns} turns readable; damaged ${ranges || 'nowhere'}${r.tornTail ? `; torn last append at ${r.tornTail.start}` : ''}`;
+      };
+      print({ checked: results.length, damaged: bad }, () => [`checked ${results.length} session(s), ${bad.length} damaged`, ...bad.map(describeResult)].join('\n'));
       return bad.length === 0 ? 0 : 1;
     }
     default:

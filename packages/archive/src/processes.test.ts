@@ -72,12 +72,12 @@ describe('several processes', () => {
 });
 
 describe('SIGKILL at random points', () => {
-  it('every acknowledged append survives, exactly once and in order (24 trials)', async () => {
+  it('every acknowledged append survives, exactly once and in order (12 trials, lock holders killed)', async () => {
     const dir = tempDir();
     let seed = 99;
     const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
     const acked: { seq: number; content: string }[] = [];
-    for (let trial = 0; trial < 24; trial++) {
+    for (let trial = 0; trial < 12; trial++) {
       const killAfter = 1 + Math.floor(random() * 25);
       const child = startChild([dir, 'crashy', `t${trial}`, '1000', 'auto'], (count) => {
         if (count === killAfter) setTimeout(() => child.proc.kill('SIGKILL'), Math.floor(random() * 3));
@@ -90,6 +90,6 @@ describe('SIGKILL at random points', () => {
     expect(new Set(turns.map((t) => t.seq)).size).toBe(turns.length);
     expect(turns.map((t) => t.seq)).toEqual([...turns.map((t) => t.seq)].sort((a, b) => a - b));
     for (const ack of acked) expect(bySeq.get(ack.seq)).toBe(ack.content);
-    expect(acked.length).toBeGreaterThanOrEqual(24);
+    expect(acked.length).toBeGreaterThanOrEqual(12);
   }, 120_000);
 });

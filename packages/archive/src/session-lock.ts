@@ -1,237 +1,323 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ArchiveError } from './errors.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const OWNER_PREFIX = 'owner-';
-/** Fixed width, so a renewal rewrites the same bytes and never leaves a longer old value behind. */
+/** Fixed width, so a renewal rewrites the same bytes. */
 const COUNTER_WIDTH = 16;
+const RELEASED = 'D';
+const GENERATION = /^g(\d{1,15})$/;
+/** A writer keeps its lease this long after an append, so a writer appending turn after turn pays for the lock once. */
+const LINGER_MS = 4;
+/** …but never holds it longer than this in one go: then it releases and stays out briefly, so other writers get their turn. */
+const MAX_HOLD_MS = 40;
+const YIELD_MS = 6;
+/** Waiters poll at most this far apart. */
+const MAX_POLL_MS = 4;
 
-/** A held lease: renewed by a timer and before every write; see {@link SessionLocks}. */
+/** A held lease; see {@link SessionLocks}. */
 export interface LeaseHandle {
-  /** Renews the lease now and throws `LOCK_LOST` when another writer took it over. */
+  /** Renews the lease and throws `LOCK_LOST` when another writer took it over. Call before every write. */
   assertHeld(): void;
+  /** Per-lease state of the caller (e.g. an open file), dropped with `dispose` when the lease ends. */
+  cache: { dispose(): void } | undefined;
+}
+
+class Lease implements LeaseHandle {
+  cache: { dispose(): void } | undefined;
+  released = false;
+  readonly heldSince = performance.now();
+  private counter = 0;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    readonly dir: string,
+    readonly generation: number,
+    private readonly fd: number,
+    staleMs: number,
+  ) {
+    this.heartbeat = setInterval(() => this.renew(), Math.max(10, Math.floor(staleMs / 4)));
+    this.heartbeat.unref();
+  }
+
+  renew(): void {
+    if (this.released) return;
+    this.counter++;
+    try {
+      writeSync(this.fd, String(this.counter).padStart(COUNTER_WIDTH, '0'), 0);
+    } catch {
+      // shows up at the next assertHeld
+    }
+  }
+
+  assertHeld(): void {
+    if (this.released) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was already released`);
+    this.renew();
+    // Only a writer that found this lease stale can create the next generation.
+    let superseded: boolean;
+    try {
+      superseded = statSync(join(this.dir, `g${this.generation + 1}`), { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      superseded = false; // cannot tell (EACCES…): the next write will fail loudly if it must
+    }
+    if (superseded) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was taken over (this writer stalled past its lease); nothing was written`);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    clearInterval(this.heartbeat);
+    const cache = this.cache;
+    this.cache = undefined;
+    try {
+      cache?.dispose();
+    } finally {
+      try {
+        writeSync(this.fd, RELEASED, 0);
+      } catch {
+        // the waiters will find the lease stale instead
+      }
+      closeSync(this.fd);
+    }
+  }
+}
+
+/** Leases kept after their append, released on process exit so a clean exit never leaves a session blocked. */
+const lingering = new Set<Lease>();
+let exitHookInstalled = false;
+function trackLingering(lease: Lease): void {
+  lingering.add(lease);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const held of lingering) held.release();
+      lingering.clear();
+    });
+  }
 }
 
 /**
  * Serialises writers of one session: an in-process queue (a process never contends with
- * itself) and, across processes, PID namespaces and hosts sharing the folder, a lease lock.
- * No decision rests on whether a pid is alive.
+ * itself) and, across processes, PID namespaces and hosts sharing the folder, a lease lock
+ * made of generation files. No decision rests on whether a pid is alive.
  *
- * The lock is the directory `<stem>.lock` holding exactly one file `owner-<token>`:
+ * The lock of a session is the folder `.lix-locks/<stem>/` holding files `g1`, `g2`, …; the
+ * writer that created the highest generation `gN` holds the lock until it writes `D` (done)
+ * into it.
  *
- * - **Acquire.** A writer prepares `<stem>.lock.<token>.tmp/owner-<token>` and renames the
- *   directory to `<stem>.lock`. `rename` succeeds only when the target is missing or an
- *   empty directory, so at most one writer's owner file is ever in the lock.
- * - **Lease.** The holder rewrites a counter in its owner file every `staleMs / 4` and
- *   before each write. A waiter watches the owner file's name and content with its own
- *   monotonic clock, so clock skew between hosts does not matter.
- * - **Break.** A waiter that saw the same owner and counter for `staleMs` unlinks that owner
- *   file by its unique name. Only one waiter can unlink it; only that one then removes the
- *   empty directory (and a writer that renamed its own directory in first makes that `rmdir`
- *   fail harmlessly). Two waiters therefore never both enter after a dead owner.
- * - **Release.** The holder unlinks its owner file, then removes the directory.
+ * - **Acquire.** Read the folder; when `gN` is done (or missing), create `g(N+1)` with
+ *   `O_EXCL`: of all writers that try, exactly one succeeds. It then lists the folder again
+ *   and backs off if a higher generation exists (it raced with a pruned name), and removes
+ *   `g(N-1)`, so the folder holds two or three files.
+ * - **Lease.** The holder rewrites a counter in its file every `staleMs / 4` and before each
+ *   write. Waiters watch the counter with their own monotonic clock, so clock skew between
+ *   hosts does not matter.
+ * - **Break.** A waiter that saw the same counter in `gN` for `staleMs` creates `g(N+1)`,
+ *   again with `O_EXCL`: two waiters can never both enter after a dead owner.
+ * - **Stall.** A holder that finds `g(N+1)` (it stalled past its lease) throws `LOCK_LOST`
+ *   before writing anything.
  *
- * A holder that finds its owner file gone (it stalled longer than `staleMs`) throws
- * `LOCK_LOST` before writing instead of writing without the lock.
+ * A writer keeps its lease for a few milliseconds after an append (and its open file with
+ * it), since creating a file costs more than an append; it releases after 40 ms of holding
+ * and then waits a moment, so writers in other processes get their turn.
  */
 export class SessionLocks {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly idle = new Map<string, { lease: Lease; timer: NodeJS.Timeout }>();
+  private readonly cooldown = new Map<string, number>();
+  private closed = false;
 
   constructor(
     private readonly timeoutMs: number,
     private readonly staleMs: number,
   ) {}
 
-  async withLock<T>(lockPath: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
-    const previous = this.queues.get(lockPath) ?? Promise.resolve();
+  async withLock<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
+    const previous = this.queues.get(lockDir) ?? Promise.resolve();
     const run = previous.then(
-      () => this.holdFileLock(lockPath, body),
-      () => this.holdFileLock(lockPath, body),
+      () => this.hold(lockDir, body),
+      () => this.hold(lockDir, body),
     );
     const settled = run.catch(() => undefined);
-    this.queues.set(lockPath, settled);
+    this.queues.set(lockDir, settled);
     void settled.then(() => {
-      if (this.queues.get(lockPath) === settled) this.queues.delete(lockPath);
+      if (this.queues.get(lockDir) === settled) this.queues.delete(lockDir);
     });
     return run;
   }
 
-  private async holdFileLock<T>(lockPath: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
-    const lease = await this.acquire(lockPath);
-    const timer = setInterval(() => lease.renew(), Math.max(10, Math.floor(this.staleMs / 4)));
-    timer.unref();
-    try {
-      return await body(lease);
-    } finally {
-      clearInterval(timer);
+  /** Releases every lease this instance keeps (on `close`). */
+  releaseAll(): void {
+    this.closed = true;
+    for (const [lockDir, { lease, timer }] of this.idle) {
+      clearTimeout(timer);
+      this.idle.delete(lockDir);
+      lingering.delete(lease);
       lease.release();
     }
   }
 
-  private async acquire(lockPath: string): Promise<Lease> {
-    const token = randomBytes(12).toString('hex');
-    const staging = `${lockPath}.${token}.tmp`;
-    const ownerName = `${OWNER_PREFIX}${token}`;
-    let fd: number;
+  private takeIdle(lockDir: string): Lease | undefined {
+    const kept = this.idle.get(lockDir);
+    if (!kept) return undefined;
+    clearTimeout(kept.timer);
+    this.idle.delete(lockDir);
+    lingering.delete(kept.lease);
     try {
-      mkdirSync(staging);
-      fd = openSync(join(staging, ownerName), 'wx');
-      writeSync(fd, `${'0'.padStart(COUNTER_WIDTH, '0')}\n${hostname()} ${process.pid}\n`, 0);
+      kept.lease.assertHeld();
+      return kept.lease;
+    } catch {
+      kept.lease.release();
+      return undefined;
+    }
+  }
+
+  private async hold<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
+    const lease = this.takeIdle(lockDir) ?? (await this.acquire(lockDir));
+    let failed = false;
+    try {
+      return await body(lease);
     } catch (error) {
-      removeQuietly(staging);
-      throw new ArchiveError('IO_ERROR', `cannot prepare lock ${lockPath}`, { cause: error });
+      failed = true;
+      throw error;
+    } finally {
+      const heldFor = performance.now() - lease.heldSince;
+      if (failed || this.closed || heldFor >= MAX_HOLD_MS) {
+        lease.release();
+        if (heldFor >= MAX_HOLD_MS) this.cooldown.set(lockDir, performance.now() + YIELD_MS);
+      } else {
+        const timer = setTimeout(() => {
+          if (this.idle.get(lockDir)?.lease !== lease) return;
+          this.idle.delete(lockDir);
+          lingering.delete(lease);
+          lease.release();
+        }, LINGER_MS);
+        timer.unref();
+        this.idle.set(lockDir, { lease, timer });
+        trackLingering(lease);
+      }
+    }
+  }
+
+  private async acquire(lockDir: string): Promise<Lease> {
+    const until = this.cooldown.get(lockDir);
+    if (until !== undefined) {
+      this.cooldown.delete(lockDir);
+      const wait = until - performance.now();
+      if (wait > 0) await sleep(wait);
     }
     const started = performance.now();
     let observed = '';
     let observedSince = started;
     let wait = 1;
-    try {
-      for (;;) {
-        try {
-          renameSync(staging, lockPath);
-          return new Lease(lockPath, ownerName, fd);
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'EACCES') {
-            throw new ArchiveError('IO_ERROR', `cannot take lock ${lockPath}`, { cause: error });
-          }
-        }
-        const now = performance.now();
-        const state = observeLock(lockPath);
+    for (;;) {
+      const state = readLock(lockDir);
+      const now = performance.now();
+      let free = state.top === 0 || state.released;
+      if (!free) {
         if (state.key !== observed) {
           observed = state.key;
           observedSince = now;
-        } else if (now - observedSince >= this.staleMs && state.key !== '') {
-          breakStale(lockPath, state);
-          observed = '';
-          continue;
+        } else if (now - observedSince >= this.staleMs) {
+          free = true; // the lease was not renewed for staleMs: its holder is gone
         }
-        if (now - started > this.timeoutMs) {
-          throw new ArchiveError('LOCK_TIMEOUT', `session lock ${lockPath} is held and renewed by another writer for over ${this.timeoutMs} ms`);
-        }
-        await sleep(wait);
-        wait = Math.min(wait * 2, 16);
       }
+      if (free) {
+        const lease = this.tryCreate(lockDir, state.top + 1);
+        if (lease) return lease;
+        observed = '';
+        continue;
+      }
+      if (now - started > this.timeoutMs) {
+        throw new ArchiveError('LOCK_TIMEOUT', `session lock ${lockDir} is held and renewed by another writer for over ${this.timeoutMs} ms`);
+      }
+      await sleep(wait);
+      wait = Math.min(wait * 2, MAX_POLL_MS);
+    }
+  }
+
+  private tryCreate(lockDir: string, generation: number): Lease | undefined {
+    const name = join(lockDir, `g${generation}`);
+    let fd: number;
+    try {
+      fd = openSync(name, 'wx');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return undefined;
+      throw new ArchiveError('IO_ERROR', `cannot take lock ${lockDir}`, { cause: error });
+    }
+    try {
+      writeSync(fd, `${'0'.padStart(COUNTER_WIDTH, '0')}\n${hostname()} ${process.pid}\n`, 0);
+      const after = readLock(lockDir);
+      if (after.top > generation) {
+        // Our name had been pruned and reused: a higher generation holds the lock.
+        closeSync(fd);
+        unlinkQuietly(name);
+        return undefined;
+      }
+      for (const old of after.generations) if (old < generation - 1) unlinkQuietly(join(lockDir, `g${old}`));
+      return new Lease(lockDir, generation, fd, this.staleMs);
     } catch (error) {
       closeSync(fd);
-      removeQuietly(staging);
-      throw error;
-    }
-  }
-}
-
-class Lease implements LeaseHandle {
-  private counter = 0;
-  private released = false;
-
-  constructor(
-    private readonly lockPath: string,
-    private readonly ownerName: string,
-    private readonly fd: number,
-  ) {}
-
-  renew(): void {
-    if (this.released) return;
-    this.counter++;
-    try {
-      // Through the descriptor: the inode is the one inside the lock, whatever its path.
-      writeSync(this.fd, String(this.counter).padStart(COUNTER_WIDTH, '0'), 0);
-    } catch {
-      // A failed renewal shows up at the next assertHeld.
-    }
-  }
-
-  assertHeld(): void {
-    this.renew();
-    try {
-      statSync(join(this.lockPath, this.ownerName));
-    } catch {
-      throw new ArchiveError('LOCK_LOST', `session lock ${this.lockPath} was taken over (this writer stalled past its lease); nothing was written`);
-    }
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    closeSync(this.fd);
-    try {
-      unlinkSync(join(this.lockPath, this.ownerName));
-    } catch {
-      return; // taken over already: the directory is someone else's now
-    }
-    try {
-      rmdirSync(this.lockPath);
-    } catch {
-      // ENOTEMPTY: the next writer renamed its directory in between; it owns it now.
+      unlinkQuietly(name);
+      throw error instanceof ArchiveError ? error : new ArchiveError('IO_ERROR', `cannot take lock ${lockDir}`, { cause: error });
     }
   }
 }
 
 interface LockState {
-  /** Changes whenever the owner or its lease counter changes; '' when there is nothing to break. */
+  top: number;
+  generations: number[];
+  released: boolean;
+  /** Changes whenever the holder or its counter changes. */
   key: string;
-  owner?: string;
-  legacyFile?: boolean;
 }
 
-function observeLock(lockPath: string): LockState {
-  let entries: string[];
+function readLock(lockDir: string): LockState {
+  let names: string[];
   try {
-    entries = readdirSync(lockPath);
+    names = readdirSync(lockDir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') {
-      // A lock file left by a release before format 2: stale once its mtime stops moving.
+    if (code === 'ENOENT') {
       try {
-        return { key: `file:${statSync(lockPath).mtimeMs}`, legacyFile: true };
-      } catch {
-        return { key: '' };
+        mkdirSync(lockDir);
+      } catch (mkdirError) {
+        if ((mkdirError as NodeJS.ErrnoException).code !== 'EEXIST') throw new ArchiveError('IO_ERROR', `cannot create lock folder ${lockDir}`, { cause: mkdirError });
       }
+      return readLock(lockDir);
     }
-    return { key: '' };
+    throw new ArchiveError('IO_ERROR', `cannot read lock folder ${lockDir}`, { cause: error });
   }
-  const owner = entries.find((name) => name.startsWith(OWNER_PREFIX));
-  if (!owner) return { key: '' };
-  let counter = '';
+  const generations: number[] = [];
+  for (const name of names) {
+    const match = GENERATION.exec(name);
+    if (match) generations.push(Number(match[1]));
+  }
+  if (generations.length === 0) return { top: 0, generations, released: true, key: '' };
+  const top = Math.max(...generations);
+  let content = '';
   try {
-    counter = readFileSync(join(lockPath, owner), 'latin1').slice(0, COUNTER_WIDTH);
-  } catch {
-    return { key: '' };
-  }
-  return { key: `${owner}:${counter}`, owner };
-}
-
-function breakStale(lockPath: string, state: LockState): void {
-  if (state.legacyFile) {
-    // unlink never removes a directory, so this cannot break a lock taken meanwhile.
+    const fd = openSync(join(lockDir, `g${top}`), 'r');
     try {
-      unlinkSync(lockPath);
-    } catch {
-      // gone, or replaced by a lock directory
+      const buf = Buffer.alloc(COUNTER_WIDTH);
+      content = buf.toString('latin1', 0, readSync(fd, buf, 0, COUNTER_WIDTH, 0));
+    } finally {
+      closeSync(fd);
     }
-    return;
-  }
-  try {
-    unlinkSync(join(lockPath, state.owner!));
   } catch {
-    return; // another waiter broke it first, or the owner released it
+    // pruned between the listing and the read: a newer generation exists; look again
+    return readLock(lockDir);
   }
-  try {
-    rmdirSync(lockPath);
-  } catch {
-    // ENOTEMPTY: a writer already renamed its directory over the empty one
-  }
+  return { top, generations, released: content.startsWith(RELEASED), key: `${top}:${content}` };
 }
 
-function removeQuietly(staging: string): void {
+function unlinkQuietly(path: string): void {
   try {
-    for (const name of readdirSync(staging)) unlinkSync(join(staging, name));
-    rmdirSync(staging);
+    unlinkSync(path);
   } catch {
-    // nothing to clean
+    // already gone
   }
 }

@@ -64,7 +64,7 @@ function toFloat32(embedding: unknown): Float32Array {
   throw new ArchiveError('INVALID_TURN', 'turn.embedding must be a Float32Array or an array of finite numbers');
 }
 
-export function encodeTurns(turns: ArchivedTurn[]): Uint8Array {
+export function encodeTurns(turns: readonly ArchivedTurn[]): Uint8Array {
   const records: TurnRecord[] = turns.map((turn) => {
     const record: TurnRecord = { s: turn.seq, r: turn.role, c: turn.content, t: turn.timestamp, m: turn.metadata };
     // Embeddings go to disk as raw float32 bytes, a quarter of their JSON text.

@@ -3,7 +3,7 @@
 import { ConversationArchive } from '@lix/archive';
 
 const [dir, sessionId, label, countText, mode] = process.argv.slice(2);
-const archive = new ConversationArchive({ dir: dir!, compactAfterAppends: 5 });
+const archive = new ConversationArchive({ dir: dir!, compactAfterAppends: 5, lockStaleMs: 1000 });
 const count = Number(countText);
 for (let i = 0; i < count; i++) {
   const content = `${label}-${i}`;
