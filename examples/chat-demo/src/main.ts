@@ -7,11 +7,13 @@
  *   5. the stats of every layer, with hit rates.
  * No Redis needed: without REDIS_URL it runs on the in-memory driver.
  * With REDIS_URL=redis://host:port it runs against that server.
+ * With ARCHIVE_URL=postgres://user@host:port/db the archive lives in PostgreSQL (tables
+ * created by migrateArchive), otherwise in a temporary folder.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CacheConfig, createCacheRuntime } from '@lix/coordinator';
+import { CacheConfig, createCacheRuntime, migrateArchive } from '@lix/coordinator';
 import { DEMO_EMBEDDER_ID, cosine, demoEmbed } from './demo-embedder.js';
 
 /** A clock the demo can move forward, so "two hours idle" takes no time. */
@@ -46,28 +48,34 @@ function line(text = ''): void {
 
 async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL;
+  const archiveUrl = process.env.ARCHIVE_URL || undefined;
+  const runId = `${process.pid}-${Date.now().toString(36)}`;
   const archiveDir = mkdtempSync(join(tmpdir(), 'lix-chat-demo-'));
   const clock = new DemoClock();
   const config = new CacheConfig({
     ...(redisUrl ? { redisUrl } : { driver: 'memory' }),
     // A unique prefix keeps reruns against a shared Redis apart.
-    redisKeyPrefix: `chatdemo-${process.pid}-${Date.now().toString(36)}`,
+    redisKeyPrefix: `chatdemo-${runId}`,
     hotWindowSize: 4,
     archiveDir,
+    ...(archiveUrl ? { archiveUrl } : {}),
     evictAfterMinutes: 120,
     embeddingModelId: DEMO_EMBEDDER_ID,
   });
+  await migrateArchive(config);
   const runtime = createCacheRuntime<{ answer: string; sources: string[] }>({ config, clock });
   const llm = new FakeLlm();
   let embeddingsComputed = 0;
 
   line(`lix-cache chat demo — driver: ${config.driver}${redisUrl ? ` (${new URL(redisUrl).host})` : ' (in-memory, no Redis needed; set REDIS_URL to use a server)'}`);
   line(`embedder: ${DEMO_EMBEDDER_ID} (DEMO EMBEDDER: hashed words and character trigrams, not a language model)`);
-  line(`archive: ${archiveDir}`);
+  line(`archive: ${archiveUrl ? `PostgreSQL (${new URL(archiveUrl).host})` : archiveDir}`);
   line();
 
   try {
-    const chat = runtime.forSession('demo-user-1');
+    // A shared database outlives the run: give each run its own session there.
+    const sessionId = archiveUrl ? `demo-user-1-${runId}` : 'demo-user-1';
+    const chat = runtime.forSession(sessionId);
 
     async function ask(question: string, url: string): Promise<void> {
       const pageEmbedding = await chat.getOrComputeUrlEmbedding(url, () => {
@@ -120,7 +128,7 @@ async function main(): Promise<void> {
     stats = await chat.getStats();
     const evicted = stats.sessionWindow as { hotMessages: number; archivedMessages: number };
     line(`evicted ${pass?.evicted ?? 0} idle session(s): ${evicted.hotMessages} messages left hot, ${evicted.archivedMessages} safe in the archive`);
-    const later = runtime.forSession('demo-user-1');
+    const later = runtime.forSession(sessionId);
     const rehydrated = await later.getContextMessages();
     line(`re-hydrated ${rehydrated.length} messages from the archive on the next read:`);
     line(await later.getFormattedContext(rehydrated.length).then((text: string) => text.replace(/^/gm, '  | ')));

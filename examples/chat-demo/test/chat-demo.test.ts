@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRedisServer, type RedisServerHandle } from '@lix/test-utils';
+import { startPostgresServer, startRedisServer, type PostgresServerHandle, type RedisServerHandle } from '@lix/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const exampleDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -10,6 +10,7 @@ const exampleDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 function runDemo(env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
   const childEnv = { ...process.env, ...env };
   if (env.REDIS_URL === undefined) delete childEnv.REDIS_URL;
+  if (env.ARCHIVE_URL === undefined) delete childEnv.ARCHIVE_URL;
   return new Promise((done) => {
     execFile(
       process.execPath,
@@ -60,6 +61,33 @@ describe('chat-demo', () => {
       for (const db of ['0', '1', '2']) expect(Number((await server.cli('-n', db, 'dbsize')).trim()), `db ${db}`).toBeGreaterThan(0);
       const clients = (await server.cli('client', 'list')).split('\n').filter((l) => l.includes('addr='));
       expect(clients).toHaveLength(1);
+    });
+  });
+
+  describe('with the archive in PostgreSQL (ARCHIVE_URL)', () => {
+    let server: PostgresServerHandle;
+    beforeAll(async () => {
+      server = await startPostgresServer();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('runs the same story with every archived message in PostgreSQL', async () => {
+      const { code, stdout, stderr } = await runDemo({ REDIS_URL: undefined, ARCHIVE_URL: server.url });
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`archive: PostgreSQL (127.0.0.1:${server.port})`);
+      expectTheWholeStory(stdout);
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        const sessions = await client.query('SELECT turn_count::int AS turns FROM lix_archive_sessions');
+        expect(sessions.rows).toEqual([{ turns: 8 }]);
+      } finally {
+        await client.end();
+      }
     });
   });
 });

@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { ConversationArchive } from './archive.js';
 import { ArchiveError } from './errors.js';
 import type { SessionMetadata } from './store.js';
+import { runStoreMigration } from './cli-migrate.js';
 
 const USAGE = `usage: lix-archive <command> [--dir DIR] [--json] [--ttl-days N]
 commands:
@@ -12,6 +13,9 @@ commands:
   stats           totals for the folder
   cleanup         delete sessions older than --ttl-days (default 14)
   migrate         rewrite legacy .huff sessions in the current format
+  migrate --from <dir|url> --to <dir|url> [--schema NAME]
+                  copy every session between stores (folders or postgres:// URLs),
+                  idempotently: a re-run copies nothing twice
   verify          read every session fully and report damaged ones
 --dir defaults to $LIX_ARCHIVE_DIR or the current folder.`;
 
@@ -21,14 +25,20 @@ interface Args {
   dir: string;
   json: boolean;
   ttlDays: number;
+  from: string | undefined;
+  to: string | undefined;
+  schema: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: undefined, positional: [], dir: process.env.LIX_ARCHIVE_DIR ?? process.cwd(), json: false, ttlDays: 14 };
+  const args: Args = { command: undefined, positional: [], dir: process.env.LIX_ARCHIVE_DIR ?? process.cwd(), json: false, ttlDays: 14, from: undefined, to: undefined, schema: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--json') args.json = true;
     else if (arg === '--dir') args.dir = argv[++i] ?? fail('--dir needs a folder');
+    else if (arg === '--from') args.from = argv[++i] ?? fail('--from needs a folder or a postgres:// URL');
+    else if (arg === '--to') args.to = argv[++i] ?? fail('--to needs a folder or a postgres:// URL');
+    else if (arg === '--schema') args.schema = argv[++i] ?? fail('--schema needs a schema name');
     else if (arg === '--ttl-days') {
       args.ttlDays = Number(argv[++i]);
       if (!(args.ttlDays > 0)) fail('--ttl-days needs a positive number');
@@ -57,6 +67,10 @@ async function collect(archive: ConversationArchive): Promise<SessionMetadata[]>
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.command === 'migrate' && (args.from !== undefined || args.to !== undefined)) {
+    if (args.from === undefined || args.to === undefined) fail('migrate needs both --from and --to');
+    return runStoreMigration({ from: args.from, to: args.to, schema: args.schema, json: args.json });
+  }
   const archive = new ConversationArchive({ dir: args.dir, ttlDays: args.ttlDays });
   const print = (value: unknown, text: () => string) => console.log(args.json ? JSON.stringify(value, null, 2) : text());
   switch (args.command) {

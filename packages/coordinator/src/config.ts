@@ -64,6 +64,11 @@ export interface CacheConfigOptions {
 
   /** Directory of the on-disk archive (cold tier). */
   archiveDir: string;
+  /**
+   * `postgres://user:password@host:5432/db`: keep the archive in PostgreSQL instead of
+   * `archiveDir`, shared by every host (needs the `pg` package). Unset: the folder.
+   */
+  archiveUrl: string | undefined;
   /** Archived sessions untouched for this many days are purged. */
   diskTtlDays: number;
   /** Codec of newly written archive files. */
@@ -82,6 +87,7 @@ type Kind =
   | 'nonEmptyString'
   | 'optionalString'
   | 'url'
+  | 'archiveUrl'
   | 'port'
   | 'db'
   | 'positiveInt'
@@ -127,6 +133,7 @@ const FIELDS: { readonly [K in keyof CacheConfigOptions]: FieldSpec } = {
   urlCacheTtlSeconds: { env: 'URL_CACHE_TTL_SECONDS', kind: 'positiveInt' },
   urlCacheBatchSize: { env: 'URL_CACHE_BATCH_SIZE', kind: 'positiveInt' },
   archiveDir: { env: 'ARCHIVE_DIR', kind: 'nonEmptyString' },
+  archiveUrl: { env: 'ARCHIVE_URL', kind: 'archiveUrl' },
   diskTtlDays: { env: 'DISK_TTL_DAYS', kind: 'positiveInt' },
   archiveCodec: { env: 'ARCHIVE_CODEC', kind: 'codec' },
   evictAfterMinutes: { env: 'EVICT_AFTER_MINUTES', kind: 'positiveInt' },
@@ -169,6 +176,7 @@ export const CONFIG_DEFAULTS: Readonly<Omit<CacheConfigOptions, 'driver'>> = Obj
   urlCacheTtlSeconds: 86_400,
   urlCacheBatchSize: 100,
   archiveDir: './data/conversations',
+  archiveUrl: undefined,
   diskTtlDays: 14,
   archiveCodec: 'brotli',
   evictAfterMinutes: 120,
@@ -259,6 +267,20 @@ function parseField(kind: Kind, variable: string, raw: unknown): unknown {
       if (path !== '' && !/^\d+$/.test(path)) throw invalid(variable, raw, `${expected} whose path, if any, is a database number`);
       return raw;
     }
+    case 'archiveUrl': {
+      if (raw === undefined || raw === '') return undefined;
+      const expected = 'a postgres:// or postgresql:// URL such as "postgres://app@db.internal:5432/chat"';
+      if (typeof raw !== 'string') throw invalid(variable, raw, expected);
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch (cause) {
+        throw new ConfigError('INVALID_VALUE', `${variable}=${JSON.stringify(raw)} is not valid: expected ${expected}.`, { variable, value: raw, cause });
+      }
+      if ((url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || url.hostname === '') throw invalid(variable, raw, expected);
+      if (url.port !== '') parsePort(variable, url.port);
+      return raw;
+    }
     case 'port':
       return parsePort(variable, raw);
     case 'db':
@@ -330,6 +352,7 @@ export class CacheConfig implements Readonly<CacheConfigOptions> {
   readonly urlCacheTtlSeconds!: number;
   readonly urlCacheBatchSize!: number;
   readonly archiveDir!: string;
+  readonly archiveUrl!: string | undefined;
   readonly diskTtlDays!: number;
   readonly archiveCodec!: string;
   readonly evictAfterMinutes!: number;
@@ -427,6 +450,11 @@ export class CacheConfig implements Readonly<CacheConfigOptions> {
       const url = new URL(this.redisUrl);
       if (url.password) url.password = '***';
       out.redisUrl = url.toString();
+    }
+    if (this.archiveUrl !== undefined) {
+      const url = new URL(this.archiveUrl);
+      if (url.password) url.password = '***';
+      out.archiveUrl = url.toString();
     }
     return out;
   }

@@ -28,6 +28,9 @@ export {
   standardSessionWindow,
   standardSemanticCache,
   standardUrlEmbeddingCache,
+  createArchiveStore,
+  migrateArchive,
   type CreateCacheRuntimeOptions,
   type SemanticResponse,
 } from './standard.js';
+export { DeferredArchiveStore } from './deferred-archive.js';

@@ -1,8 +1,9 @@
-import { ConversationArchive, type ArchiveCodec } from '@lix/archive';
+import { ConversationArchive, type ArchiveCodec, type ArchiveStore } from '@lix/archive';
 import type { Clock, Logger } from '@lix/redis-pool';
 import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
 import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
 import { ARCHIVE_CODECS, CacheConfig, isArchiveCodec, type CacheConfigOptions } from './config.js';
+import { DeferredArchiveStore } from './deferred-archive.js';
 import { ConfigError } from './errors.js';
 import type { SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
 import { CacheRuntime, type CacheRuntimeOptions, type SemanticCacheFactory, type SessionWindowFactory, type UrlEmbeddingFactory } from './runtime.js';
@@ -67,16 +68,42 @@ function archiveCodecOf(value: string): ArchiveCodec {
   throw new ConfigError('INVALID_VALUE', `archiveCodec=${JSON.stringify(value)} is not valid: expected one of ${ARCHIVE_CODECS.join(', ')}.`, { variable: 'archiveCodec', value });
 }
 
+/**
+ * The archive the config asks for: PostgreSQL when `archiveUrl` is set (imported on first
+ * use, so a file-only install never loads `pg`), else the folder `archiveDir`.
+ */
+export function createArchiveStore(config: CacheConfig, logger?: Logger): ArchiveStore {
+  const common = { ttlDays: config.diskTtlDays, codec: archiveCodecOf(config.archiveCodec), ...(logger ? { logger } : {}) };
+  const url = config.archiveUrl;
+  if (url !== undefined) {
+    return new DeferredArchiveStore(async () => {
+      const { PostgresArchiveStore } = await import('@lix/archive/postgres');
+      return new PostgresArchiveStore({ connectionString: url, ...common });
+    });
+  }
+  return new ConversationArchive({ dir: config.archiveDir, ...common });
+}
+
+/**
+ * Creates or upgrades the archive's tables when `archiveUrl` is set (idempotent, safe
+ * from several hosts at once); a folder archive needs nothing. Call it at deploy time or
+ * startup, before the first session writes.
+ */
+export async function migrateArchive(config: CacheConfig): Promise<void> {
+  if (config.archiveUrl === undefined) return;
+  const store = createArchiveStore(config) as DeferredArchiveStore;
+  try {
+    await store.migrate();
+  } finally {
+    await store.close();
+  }
+}
+
 function sharedResources(options: { idleEviction: boolean; evictionIntervalMs: number | undefined }) {
   return ({ config, sessionDriver, logger, clock }: { config: CacheConfig; sessionDriver: unknown; logger: Logger | undefined; clock: Clock }) => {
     // Only session windows write to the archive: without one there is nothing to open.
     if (sessionDriver === undefined) return {};
-    const archive = new ConversationArchive({
-      dir: config.archiveDir,
-      ttlDays: config.diskTtlDays,
-      codec: archiveCodecOf(config.archiveCodec),
-      ...(logger ? { logger } : {}),
-    });
+    const archive = createArchiveStore(config, logger);
     if (!options.idleEviction) return { archive };
     const evictor = new IdleEvictor({
       driver: sessionDriver as ConstructorParameters<typeof IdleEvictor>[0]['driver'],

@@ -6,12 +6,17 @@ import type { WorkerPool } from './worker-pool.js';
 export interface FaultSchedule {
   workerKills: { atMs: number; slot: number; downMs: number }[];
   redisFaults: number[];
+  /** SIGKILLs of the PostgreSQL server (postmaster and backends), each restarted after `downMs`. */
+  postgresKills: { atMs: number; downMs: number }[];
 }
 
 /** Spreads the faults over the first 5–65 % of the phase, so the system runs on after the last one. */
-export function planFaults(rng: Rng, durationMs: number, workerCount: number, workerKills: number, redisFaults: number): FaultSchedule {
+export function planFaults(rng: Rng, durationMs: number, workerCount: number, workerKills: number, redisFaults: number, postgresKills = 0): FaultSchedule {
   const at = () => Math.round(durationMs * (0.05 + 0.6 * rng.next()));
+  // Drawn from a fork, so adding PostgreSQL kills leaves the other faults of a seed as they were.
+  const pgRng = rng.fork('postgres');
   return {
+    postgresKills: Array.from({ length: postgresKills }, () => ({ atMs: Math.round(durationMs * (0.05 + 0.6 * pgRng.next())), downMs: pgRng.int(200, 1500) })).sort((a, b) => a.atMs - b.atMs),
     workerKills: Array.from({ length: workerKills }, () => ({ atMs: at(), slot: rng.int(0, workerCount - 1), downMs: rng.int(50, 600) })).sort(
       (a, b) => a.atMs - b.atMs,
     ),
@@ -33,7 +38,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Runs the schedule: worker kills on one timeline and Redis faults on another (one at a
  * time: a failover must finish before the next master dies). Resolves when all are done.
  */
-export async function injectFaults(schedule: FaultSchedule, startedAt: number, pool: WorkerPool, topology: Topology, rng: Rng, log: FaultLog): Promise<void> {
+export async function injectFaults(
+  schedule: FaultSchedule,
+  startedAt: number,
+  pool: WorkerPool,
+  topology: Topology,
+  rng: Rng,
+  log: FaultLog,
+  postgres?: { kill(): Promise<void>; restart(): Promise<void> },
+): Promise<void> {
   const waitUntil = async (atMs: number) => {
     const delay = startedAt + atMs - Date.now();
     if (delay > 0) await sleep(delay);
@@ -61,10 +74,24 @@ export async function injectFaults(schedule: FaultSchedule, startedAt: number, p
       }
     }
   })();
-  await Promise.all([workerLine, redisLine]);
+  const postgresLine = (async () => {
+    if (!postgres) return;
+    for (const kill of schedule.postgresKills) {
+      await waitUntil(kill.atMs);
+      try {
+        await postgres.kill();
+        await sleep(kill.downMs);
+        await postgres.restart();
+        log.counts.postgresKill++;
+      } catch (error) {
+        log.failures.push(`PostgreSQL kill/restart: ${(error as Error).message}`);
+      }
+    }
+  })();
+  await Promise.all([workerLine, redisLine, postgresLine]);
 }
 
 /** An empty log. */
 export function emptyFaultLog(): FaultLog {
-  return { counts: { workerKill: 0, redisRestart: 0, masterFailover: 0 }, redisFaults: [], failures: [] };
+  return { counts: { workerKill: 0, redisRestart: 0, masterFailover: 0, postgresKill: 0 }, redisFaults: [], failures: [] };
 }

@@ -3,7 +3,12 @@
  *
  *   pnpm stress [--workers 8] [--sessions 500] [--messages-per-session 60] [--duration 150]
  *               [--seed N] [--topology single|cluster|both] [--worker-kills 8] [--redis-faults 3]
- *               [--sweep-rounds 40] [--json] [--keep]
+ *               [--sweep-rounds 40] [--archive file|postgres] [--multi-host] [--postgres-faults 2]
+ *               [--json] [--keep]
+ *
+ * --multi-host runs every worker as its own "host" (own PID namespace via unshare, own
+ * temporary folder); --archive postgres puts the archive on a throwaway PostgreSQL server
+ * that is SIGKILLed --postgres-faults times per topology.
  *
  * Exits with 1 when a target is missed (any message lost, duplicated or out of order, a
  * cross-session hit, a crash or a hang).
@@ -36,6 +41,9 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     'evict-after-ms': { type: 'string' },
     'sweep-rounds': { type: 'string' },
+    archive: { type: 'string' },
+    'multi-host': { type: 'boolean', default: false },
+    'postgres-faults': { type: 'string' },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -46,7 +54,8 @@ if (values.help) {
   process.stdout.write(
     'pnpm stress [--workers N] [--sessions N] [--messages-per-session N] [--duration SECONDS] [--seed N]\n' +
       '            [--topology single|cluster|both] [--worker-kills N] [--redis-faults N] [--concurrency N]\n' +
-      '            [--evict-after-ms N] [--sweep-rounds N (0: no sweep)] [--json] [--keep]\n',
+      '            [--evict-after-ms N] [--sweep-rounds N (0: no sweep)] [--archive file|postgres] [--multi-host]\n' +
+      '            [--postgres-faults N] [--json] [--keep]\n',
   );
   process.exit(0);
 }
@@ -57,7 +66,16 @@ if (topology !== 'single' && topology !== 'cluster' && topology !== 'both') {
   process.exit(2);
 }
 
+const archive = values.archive ?? DEFAULT_OPTIONS.archive;
+if (archive !== 'file' && archive !== 'postgres') {
+  process.stderr.write(`--archive must be file or postgres, got ${JSON.stringify(archive)}\n`);
+  process.exit(2);
+}
+
 const options: Partial<StressOptions> = {
+  archive,
+  multiHost: values['multi-host'],
+  postgresFaults: positive('postgres-faults', values['postgres-faults'], DEFAULT_OPTIONS.postgresFaults, true),
   workers: positive('workers', values.workers, DEFAULT_OPTIONS.workers),
   sessions: positive('sessions', values.sessions, DEFAULT_OPTIONS.sessions),
   messagesPerSession: positive('messages-per-session', values['messages-per-session'], DEFAULT_OPTIONS.messagesPerSession),

@@ -1,4 +1,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import pg from 'pg';
+import { startPostgresServer, type PostgresServerHandle } from '@lix/test-utils';
+import { PostgresArchiveStore } from '@lix/archive/postgres';
 import { join } from 'node:path';
 import { emptyFaultLog, injectFaults, planFaults, type FaultLog } from './faults.js';
 import { allLedgerFiles, readLedgers } from './ledger.js';
@@ -29,6 +32,12 @@ export interface PhaseOptions {
   evictAfterMs: number;
   idleChance: number;
   clusterNodeTimeoutMs: number;
+  /** Where the archive lives: a folder every worker shares, or a throwaway PostgreSQL server. */
+  archive: 'file' | 'postgres';
+  /** Each worker in its own PID namespace with a private temporary folder (see `WorkerPool`). */
+  multiHost: boolean;
+  /** SIGKILLs of the PostgreSQL server (with `archive: 'postgres'`), each followed by a restart. */
+  postgresFaults: number;
   /** Scratch directory of this phase (archive and ledgers). */
   workDir: string;
   progress?: (line: string) => void;
@@ -51,8 +60,11 @@ export interface PhaseResult {
   getContextP99Ms: number;
   redisUsedMemoryBytes: number;
   redisKeys: number;
+  /** Folder bytes, or `pg_total_relation_size` of the store's tables with PostgreSQL. */
   archiveBytes: number;
   rawJsonBytes: number;
+  archive: 'file' | 'postgres';
+  multiHost: boolean;
   /**
    * The end-of-run isolation probe: every session asks every question (including those only
    * other sessions asked); a response owned by another session is a cross-session hit.
@@ -93,8 +105,22 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const runTag = `${options.topology}-${options.seed.toString(36)}`;
   const keyPrefix = 'stress';
 
+  let postgres: PostgresServerHandle | undefined;
+  let archiveUrl: string | undefined;
+  if (options.archive === 'postgres') {
+    progress(`[${options.topology}] starting PostgreSQL`);
+    // Each process has a pool of up to 10 connections; leave room for restarts and verifiers.
+    postgres = await startPostgresServer({ settings: { max_connections: String(Math.max(100, options.workers * 24 + 40)) } });
+    archiveUrl = postgres.url;
+    const setup = new PostgresArchiveStore({ connectionString: archiveUrl });
+    await setup.migrate();
+    await setup.close();
+  }
   progress(`[${options.topology}] starting Redis`);
-  const topology: Topology = options.topology === 'single' ? await startSingle() : await startCluster(options.clusterNodeTimeoutMs);
+  const topology: Topology = await (options.topology === 'single' ? startSingle() : startCluster(options.clusterNodeTimeoutMs)).catch(async (error: unknown) => {
+    await postgres?.stop();
+    throw error;
+  });
   try {
     // Half the workers on each client library, against the same keys and archive.
     const driverOf = (slot: number): DriverKind => (slot % 2 === 0 ? 'ioredis' : 'node-redis');
@@ -108,6 +134,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       driverKind: driverOf(slot),
       redis: topology.target,
       archiveDir,
+      archiveUrl,
       ledgerDir,
       keyPrefix,
       seed: options.seed,
@@ -120,16 +147,17 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       // Two messages per turn; the writes are meant to end at about 70 % of the phase.
       turnIntervalMs: Math.floor((options.durationMs * 0.7) / Math.max(1, Math.ceil(options.messagesPerSession / 2))),
     });
-    const pool = new WorkerPool(configFor);
+    const pool = new WorkerPool(configFor, options.multiHost ? { hostsDir: join(options.workDir, 'hosts') } : {});
     progress(`[${options.topology}] starting ${options.workers} workers`);
     await pool.start(options.workers);
 
-    const schedule = planFaults(rng.fork('faults'), options.durationMs, options.workers, options.workerKills, options.redisFaults);
+    const postgresKills = postgres ? options.postgresFaults : 0;
+    const schedule = planFaults(rng.fork('faults'), options.durationMs, options.workers, options.workerKills, options.redisFaults, postgresKills);
     const faults = emptyFaultLog();
     const startedAt = Date.now();
-    progress(`[${options.topology}] workload running; ${options.workerKills} worker kills and ${options.redisFaults} Redis faults scheduled`);
+    progress(`[${options.topology}] workload running; ${options.workerKills} worker kills, ${options.redisFaults} Redis faults and ${postgresKills} PostgreSQL kills scheduled`);
     let faultsDone = false;
-    const injector = injectFaults(schedule, startedAt, pool, topology, rng.fork('victims'), faults).finally(() => {
+    const injector = injectFaults(schedule, startedAt, pool, topology, rng.fork('victims'), faults, postgres).finally(() => {
       faultsDone = true;
     });
     let lastNote = startedAt;
@@ -153,6 +181,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
         driverKind,
         redis: topology.target,
         archiveDir,
+        ...(archiveUrl ? { archiveUrl } : {}),
         keyPrefix,
         hotWindowSize: options.hotWindowSize,
         sessionMaxTokens: options.sessionMaxTokens,
@@ -211,8 +240,10 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       getContextP99Ms: percentile(stats.contextLatencyMs, 99),
       redisUsedMemoryBytes: await topology.usedMemoryBytes(),
       redisKeys: await topology.keyCount(),
-      archiveBytes: directoryBytes(archiveDir),
+      archiveBytes: archiveUrl ? await postgresBytes(archiveUrl) : directoryBytes(archiveDir),
       rawJsonBytes,
+      archive: options.archive,
+      multiHost: options.multiHost,
       probe,
       tornLedgerLines: ledgers.tornLines,
       corruptLedgerLines: ledgers.corruptLines,
@@ -224,5 +255,21 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     return result;
   } finally {
     await topology.stop();
+    await postgres?.stop();
+  }
+}
+
+/** `pg_total_relation_size` (indexes and TOAST included) of every table of the archive's schema. */
+async function postgresBytes(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query(
+      `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname LIKE 'lix_archive_%'`,
+    );
+    return Number(result.rows[0].bytes);
+  } finally {
+    await client.end();
   }
 }

@@ -58,6 +58,7 @@ export function reportTable(result: StressResult): string {
     row('faults: worker SIGKILL (restarted)', (p) => p.faults.counts.workerKill),
     row('faults: Redis node SIGKILL + restart', (p) => p.faults.counts.redisRestart),
     row('faults: cluster master SIGKILL + failover', (p) => p.faults.counts.masterFailover),
+    row('faults: PostgreSQL SIGKILL + restart', (p) => p.faults.counts.postgresKill),
     row('longest Redis outage', (p) => Math.max(0, ...p.faults.redisFaults.map((fault) => fault.outageMs)), ms, 'none'),
     row('worker crashes / hangs', (p) => p.workers.crashed + p.workers.hung),
     row('operations (all kinds)', (p) => p.totalOps),
@@ -101,6 +102,10 @@ export function formatReport(result: StressResult): string {
     `lix-cache stress: seed ${result.seed}, ${o.workers} workers (half ioredis, half node-redis), ${o.sessions} sessions, ` +
       `≤ ${o.messagesPerSession} messages/session, ${(o.durationMs / 1000).toFixed(0)} s per topology, hot window ${o.hotWindowSize}, ` +
       `token budget ${o.sessionMaxTokens ?? 'none'}, idle eviction after ${o.evictAfterMs} ms`,
+  );
+  lines.push(
+    `archive: ${o.archive === 'postgres' ? `PostgreSQL (throwaway server, ${o.postgresFaults} SIGKILL + restart per topology)` : 'file store, one shared folder'}` +
+      `${o.multiHost ? '; multi-host: every worker in its own PID namespace with a private temporary folder' : ''}`,
   );
   lines.push(`machine: ${result.machine.cores} cores, Node ${result.machine.node}, ${result.machine.platform}`);
   lines.push('');

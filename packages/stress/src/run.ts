@@ -27,6 +27,12 @@ export interface StressOptions {
   evictAfterMs: number;
   idleChance: number;
   clusterNodeTimeoutMs: number;
+  /** `'file'`: a folder every worker shares; `'postgres'`: a throwaway PostgreSQL server. */
+  archive: 'file' | 'postgres';
+  /** Every worker its own "host": own PID namespace and private temporary folder. */
+  multiHost: boolean;
+  /** PostgreSQL server SIGKILLs + restarts per topology (with `archive: 'postgres'`). */
+  postgresFaults: number;
   /** Inputs per API case in the bad-input sweep (0 skips the sweep). */
   sweepRounds: number;
   /** Per-call limit of the sweep, ms: a call still pending then counts as a hang. */
@@ -53,6 +59,9 @@ export const DEFAULT_OPTIONS: StressOptions = {
   evictAfterMs: 8000,
   idleChance: 0.08,
   clusterNodeTimeoutMs: 1000,
+  archive: 'file',
+  multiHost: false,
+  postgresFaults: 2,
   sweepRounds: 200,
   sweepTimeoutMs: 5000,
   keep: false,
@@ -110,6 +119,9 @@ export function evaluateTargets(phases: readonly PhaseResult[], sweep: SweepResu
       const kind = phase.topology === 'single' ? 'redisRestart' : 'masterFailover';
       targets.push({ name: `${phase.topology}: ${kind === 'redisRestart' ? 'Redis restarts' : 'master failovers'}`, value: phase.faults.counts[kind], ok: phase.faults.counts[kind] >= 1 });
     }
+    if (options.archive === 'postgres' && options.postgresFaults > 0) {
+      targets.push({ name: `${phase.topology}: PostgreSQL kills`, value: phase.faults.counts.postgresKill, ok: phase.faults.counts.postgresKill >= 1 });
+    }
   }
   if (sweep) {
     targets.push(zero('bad-input crashes', sweep.crashes));
@@ -143,6 +155,9 @@ export async function runStress(given: Partial<StressOptions> = {}): Promise<Str
         evictAfterMs: options.evictAfterMs,
         idleChance: options.idleChance,
         clusterNodeTimeoutMs: options.clusterNodeTimeoutMs,
+        archive: options.archive,
+        multiHost: options.multiHost,
+        postgresFaults: options.postgresFaults,
         workDir: join(workDir, topology),
         ...(options.progress ? { progress: options.progress } : {}),
       };

@@ -1,5 +1,5 @@
-import { ConversationArchive, type ArchiveCodec } from '@lix/archive';
-import { CacheRuntime, type CacheConfigOptions, type CacheCoordinator, type SemanticCacheLayer, type SessionWindowLayer, type UrlEmbeddingLayer } from '@lix/coordinator';
+import type { ConversationArchive } from '@lix/archive';
+import { CacheRuntime, createArchiveStore, type CacheConfigOptions, type CacheCoordinator, type SemanticCacheLayer, type SessionWindowLayer, type UrlEmbeddingLayer } from '@lix/coordinator';
 import type { KVDriver, Logger } from '@lix/redis-pool';
 import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
 import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
@@ -28,6 +28,8 @@ export interface WorkerSystemOptions {
   redis: RedisTarget;
   /** The archive directory every worker of a topology shares. */
   archiveDir: string;
+  /** `postgres://…`: use the PostgreSQL archive store instead of `archiveDir`. */
+  archiveUrl?: string;
   keyPrefix: string;
   hotWindowSize: number;
   /** Token budget of the hot window (`undefined`: none). */
@@ -116,7 +118,8 @@ export function createStressRuntime(config: Partial<CacheConfigOptions>, log?: L
     },
     defaults: {
       // One archive per process, shared by every session window; the runtime closes it.
-      shared: ({ config }) => ({ archive: new ConversationArchive({ dir: config.archiveDir, codec: config.archiveCodec as ArchiveCodec, ...logger }) }),
+      // The coordinator's own choice: PostgreSQL when archiveUrl is set, else the folder.
+      shared: ({ config }) => ({ archive: createArchiveStore(config, log) }),
     },
   });
 }
@@ -130,6 +133,7 @@ export function openWorkerSystem(options: WorkerSystemOptions): WorkerSystem {
       ...(redis.kind === 'single' ? { redisHost: redis.host, redisPort: redis.port } : { clusterNodes: redis.nodes }),
       redisKeyPrefix: options.keyPrefix,
       archiveDir: options.archiveDir,
+      ...(options.archiveUrl ? { archiveUrl: options.archiveUrl } : {}),
       hotWindowSize: options.hotWindowSize,
       sessionMaxTokens: options.sessionMaxTokens,
       semanticSimilarityThreshold: options.similarityThreshold,

@@ -6,11 +6,11 @@ import type { RedisTarget } from './system.js';
 export type TopologyKind = 'single' | 'cluster';
 
 /** Kinds of injected faults, as the report names them. */
-export type FaultKind = 'workerKill' | 'redisRestart' | 'masterFailover';
+export type FaultKind = 'workerKill' | 'redisRestart' | 'masterFailover' | 'postgresKill';
 
 /** A Redis fault that was carried out. */
 export interface RedisFault {
-  kind: Exclude<FaultKind, 'workerKill'>;
+  kind: Exclude<FaultKind, 'workerKill' | 'postgresKill'>;
   /** From the SIGKILL until Redis served every slot again. */
   outageMs: number;
   detail: string;

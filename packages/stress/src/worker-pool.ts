@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addStats, emptyStats, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerMessage, type WorkerStats } from './worker-protocol.js';
@@ -41,8 +42,17 @@ export class WorkerPool {
   readonly #configFor: (slot: number, generation: number) => WorkerConfig;
   #stopping = false;
 
-  constructor(configFor: (slot: number, generation: number) => WorkerConfig) {
+  readonly #hostsDir: string | undefined;
+
+  /**
+   * With `hostsDir`, every worker runs as its own "host": in a PID namespace of its own
+   * (`unshare --pid --fork --mount-proc`, so its pids mean nothing to the others) with a
+   * private temporary folder under `hostsDir` as TMPDIR. A SIGKILL of the worker takes the
+   * whole namespace down, as a host dying would (`--kill-child`).
+   */
+  constructor(configFor: (slot: number, generation: number) => WorkerConfig, options: { hostsDir?: string } = {}) {
     this.#configFor = configFor;
+    this.#hostsDir = options.hostsDir;
   }
 
   /** Starts `count` workers and waits until each has opened the system. */
@@ -62,9 +72,18 @@ export class WorkerPool {
 
   #spawn(slotNumber: number, generation: number): Promise<void> {
     const config = this.#configFor(slotNumber, generation);
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@lix/source', workerScript], {
+    const node = [process.execPath, '--import', 'tsx', '--conditions=@lix/source', workerScript];
+    let command = node;
+    const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) };
+    if (this.#hostsDir) {
+      const privateTmp = join(this.#hostsDir, `host-${slotNumber}-g${generation}`);
+      mkdirSync(privateTmp, { recursive: true });
+      env.TMPDIR = privateTmp;
+      command = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', '--', ...node];
+    }
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: packageDir,
-      env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
+      env,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     const slot: Slot = {

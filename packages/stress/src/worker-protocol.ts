@@ -11,6 +11,8 @@ export interface WorkerConfig {
   driverKind: DriverKind;
   redis: RedisTarget;
   archiveDir: string;
+  /** `postgres://…`: the archive is the PostgreSQL store (then `archiveDir` is unused). */
+  archiveUrl: string | undefined;
   ledgerDir: string;
   keyPrefix: string;
   seed: number;

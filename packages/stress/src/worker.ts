@@ -177,6 +177,7 @@ async function main(cfg: WorkerConfig): Promise<void> {
     driverKind: cfg.driverKind,
     redis: cfg.redis,
     archiveDir: cfg.archiveDir,
+    ...(cfg.archiveUrl ? { archiveUrl: cfg.archiveUrl } : {}),
     keyPrefix: cfg.keyPrefix,
     hotWindowSize: cfg.hotWindowSize,
     sessionMaxTokens: cfg.sessionMaxTokens,

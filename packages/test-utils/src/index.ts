@@ -14,3 +14,10 @@ export {
 export { fixturesDir, corpusPath, legacyHuffDir, loadCorpus, type CorpusConversation, type CorpusTurn } from './fixtures.js';
 export { uniquePrefix } from './prefix.js';
 export { runExample, type ExampleRun } from './run-example.js';
+export {
+  PostgresServerMissingError,
+  findPostgresBinDir,
+  startPostgresServer,
+  type PostgresServerHandle,
+  type StartPostgresServerOptions,
+} from './postgres-server.js';

@@ -1,0 +1,577 @@
+import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { ArchiveLogger } from '../archive.js';
+import { codecIds, type ArchiveCodec } from '../codecs.js';
+import { ArchiveError } from '../errors.js';
+import { assertValidSessionId } from '../session-id.js';
+import type { AppendResult, ArchiveStore, SessionMetadata } from '../store.js';
+import { rankByBm25, rankByCosine, type ScoredTurn } from '../text-search.js';
+import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from '../turn-records.js';
+import { packBlock, packTurn, rawLengthOf, unpackBlock, unpackTurn } from './packing.js';
+import { toArchiveError } from './pg-errors.js';
+import { loadPg, type PgModule } from './load-pg.js';
+import { SCHEMA_VERSION, migrations, schemaNames, type SchemaNames } from './schema.js';
+
+/** `format` of the metadata this store reports. */
+export const POSTGRES_FORMAT = 'postgres';
+
+/** Options of {@link PostgresArchiveStore}: give `pool` or `connectionString`. */
+export interface PostgresArchiveStoreOptions {
+  /** Your own `pg.Pool`. The store never ends it unless `closePool` is true. */
+  pool?: Pool;
+  /** `postgres://user:password@host:port/database`; the store then creates and owns a pool. */
+  connectionString?: string;
+  /** Connections of the pool the store creates (default 10). */
+  maxConnections?: number;
+  /** How long the store's own pool waits for a connection before failing (default 10 s). */
+  connectTimeoutMs?: number;
+  /** End an injected `pool` in `close()` (default false). */
+  closePool?: boolean;
+  /** Schema holding the tables (default `'public'`); `migrate()` creates it when missing. */
+  schema?: string;
+  /** Prefix of every table and function name (default `'lix_archive_'`). */
+  tablePrefix?: string;
+  /** Sessions not updated for this many days are removed by `cleanupExpired` (default 14). */
+  ttlDays?: number;
+  /** Codec of stored turns and blocks (default `'brotli'`). */
+  codec?: ArchiveCodec;
+  /** Tail turns after which a session's tail is compacted into a block (default 8). */
+  compactAfterTurns?: number;
+  /** Tail bytes after which a session's tail is compacted into a block (default 8 KiB). */
+  compactAfterBytes?: number;
+  /** A block stops absorbing newer turns once it holds this many raw bytes (default 16 KiB). */
+  maxBlockBytes?: number;
+  logger?: ArchiveLogger;
+  /** Time source in milliseconds (default `Date.now`). */
+  clock?: { now(): number };
+  /** The `pg` module to use instead of `import('pg')`. */
+  lib?: PgModule;
+}
+
+const OPTION_KEYS = new Set<string>([
+  'pool', 'connectionString', 'maxConnections', 'connectTimeoutMs', 'closePool', 'schema', 'tablePrefix', 'ttlDays', 'codec',
+  'compactAfterTurns', 'compactAfterBytes', 'maxBlockBytes', 'logger', 'clock', 'lib',
+]);
+
+/** Sessions per page of `listSessions`. */
+const LIST_PAGE = 200;
+/** Tail rows one compaction moves at most. */
+const COMPACT_MAX_ROWS = 1024;
+
+/** What `migrate()` did. */
+export interface MigrateResult {
+  /** Schema version found before (0: no tables). */
+  from: number;
+  /** Schema version now. */
+  to: number;
+}
+
+interface StoredRow {
+  kind: number;
+  seq: string;
+  turn_count: number;
+  data: Buffer;
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ArchiveError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+function sessionKey(sessionId: unknown): Buffer {
+  assertValidSessionId(sessionId);
+  // Stored as bytes: PostgreSQL text cannot hold NUL, and ids may contain anything.
+  return Buffer.from(sessionId, 'utf8');
+}
+
+function checkConnectionString(value: unknown): string {
+  if (typeof value !== 'string') throw new ArchiveError('INVALID_ARGUMENT', 'connectionString must be a string such as "postgres://user@host:5432/db"');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (cause) {
+    throw new ArchiveError('INVALID_ARGUMENT', 'connectionString is not a URL; expected "postgres://user@host:5432/db"', { cause });
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ArchiveError('INVALID_ARGUMENT', `connectionString must start with postgres:// or postgresql://, got ${url.protocol}//`);
+  }
+  return value;
+}
+
+/** Where a connection string points, without its password, for messages. */
+function describeTarget(connectionString: string | undefined): string {
+  if (!connectionString) return 'the given pool';
+  try {
+    const url = new URL(connectionString);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return 'the configured server';
+  }
+}
+
+/**
+ * The cold tier on PostgreSQL: session history shared by every host that reaches the
+ * database. Seqs are assigned under the session row's lock in one round trip, and the
+ * primary key (session, seq) backs it, so concurrent writers on any number of hosts lose
+ * and duplicate nothing. New turns are rows of a per-session tail; every few appends the
+ * tail is compressed into a block (bounded in size), so storage stays compact and
+ * `loadRecent(n)` reads O(n). Call `migrate()` once (any number of times is fine) before
+ * use. Import from `@lix/archive/postgres`; `pg` is an optional peer dependency.
+ *
+ * @example
+ * const store = new PostgresArchiveStore({ connectionString: process.env.DATABASE_URL });
+ * await store.migrate();
+ * await store.appendTurn('user-42', { role: 'user', content: 'hello' });
+ */
+export class PostgresArchiveStore implements ArchiveStore {
+  private readonly names: SchemaNames;
+  private readonly statementPrefix: string;
+  private readonly ttlDays: number;
+  private readonly codec: ArchiveCodec;
+  private readonly compactAfterTurns: number;
+  private readonly compactAfterBytes: number;
+  private readonly maxBlockBytes: number;
+  private readonly logger: ArchiveLogger | undefined;
+  private readonly clock: { now(): number };
+  private readonly target: string;
+  private readonly ownsPool: boolean;
+  private readonly poolPromise: Promise<Pool>;
+  private readonly onPoolError = (error: Error) => this.logger?.warn?.('archive/postgres: an idle connection failed', { error: error.message });
+  private injectedPool: Pool | undefined;
+  private schemaChecked: Promise<void> | undefined;
+  private readonly compactions = new Map<number, Promise<void>>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: PostgresArchiveStoreOptions) {
+    if (options === null || typeof options !== 'object') throw new ArchiveError('INVALID_ARGUMENT', 'PostgresArchiveStore needs an options object with pool or connectionString');
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) throw new ArchiveError('INVALID_ARGUMENT', `unknown option ${JSON.stringify(key)} of PostgresArchiveStore`);
+    }
+    if ((options.pool === undefined) === (options.connectionString === undefined)) {
+      throw new ArchiveError('INVALID_ARGUMENT', 'PostgresArchiveStore needs exactly one of pool (a pg.Pool) or connectionString');
+    }
+    if (options.pool !== undefined && (options.pool === null || typeof (options.pool as Partial<Pool>).query !== 'function' || typeof (options.pool as Partial<Pool>).connect !== 'function')) {
+      throw new ArchiveError('INVALID_ARGUMENT', 'pool must be a pg.Pool');
+    }
+    const codec = options.codec ?? 'brotli';
+    if (typeof codec !== 'string' || !Object.hasOwn(codecIds, codec)) throw new ArchiveError('INVALID_ARGUMENT', `unknown codec ${String(codec)}`);
+    const ttlDays = options.ttlDays ?? 14;
+    if (typeof ttlDays !== 'number' || !(ttlDays > 0) || !Number.isFinite(ttlDays)) throw new ArchiveError('INVALID_ARGUMENT', 'ttlDays must be a positive number');
+    if (options.logger !== undefined && (options.logger === null || typeof options.logger !== 'object')) throw new ArchiveError('INVALID_ARGUMENT', 'logger must be an object');
+    if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new ArchiveError('INVALID_ARGUMENT', 'clock must have a now() method');
+    this.names = schemaNames(options.schema ?? 'public', options.tablePrefix ?? 'lix_archive_');
+    // Prepared statements are per connection and shared by every store on a pool: name them per table set.
+    this.statementPrefix = `lix_${(options.schema ?? 'public')}_${options.tablePrefix ?? 'lix_archive_'}`;
+    this.ttlDays = ttlDays;
+    this.codec = codec;
+    this.compactAfterTurns = positiveInteger('compactAfterTurns', options.compactAfterTurns, 8);
+    this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 8 * 1024);
+    this.maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 16 * 1024);
+    this.logger = options.logger;
+    this.clock = options.clock ?? { now: () => Date.now() };
+    const maxConnections = positiveInteger('maxConnections', options.maxConnections, 10);
+    const connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000);
+    if (options.pool) {
+      this.ownsPool = options.closePool === true;
+      this.target = describeTarget(undefined);
+      this.injectedPool = options.pool;
+      // Without a listener an idle connection's error (a server restart) would crash the process.
+      options.pool.on('error', this.onPoolError);
+      this.poolPromise = Promise.resolve(options.pool);
+    } else {
+      const connectionString = checkConnectionString(options.connectionString);
+      this.ownsPool = true;
+      this.target = describeTarget(connectionString);
+      this.poolPromise = loadPg(options.lib).then((pg) => {
+        const pool = new pg.Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: connectTimeoutMs });
+        pool.on('error', this.onPoolError);
+        return pool;
+      });
+      // Reported by the first call that needs the pool; never an unhandled rejection.
+      this.poolPromise.catch(() => undefined);
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ArchiveError('CLOSED', 'the archive store was closed');
+  }
+
+  private nowSeconds(): number {
+    return this.clock.now() / 1000;
+  }
+
+  private statement(name: string, text: string, values: unknown[]): QueryConfig {
+    return { name: `${this.statementPrefix}${name}`, text, values };
+  }
+
+  private async run<R>(action: string, query: QueryConfig | string, values?: unknown[]): Promise<R[]> {
+    const pool = await this.poolPromise;
+    try {
+      const result = typeof query === 'string' ? await pool.query(query, values) : await pool.query(query);
+      return result.rows as R[];
+    } catch (error) {
+      throw toArchiveError(error, action, this.target);
+    }
+  }
+
+  /** Every call but `migrate()` first checks, once, that the tables are at this release's version. */
+  private ready(): Promise<void> {
+    this.checkOpen();
+    this.schemaChecked ??= this.checkSchema().catch((error: unknown) => {
+      this.schemaChecked = undefined;
+      throw error;
+    });
+    return this.schemaChecked;
+  }
+
+  private async checkSchema(): Promise<void> {
+    const rows = await this.run<{ version: number | null }>('schema check', `SELECT max(version) AS version FROM ${this.names.migrations}`);
+    const version = rows[0]?.version ?? 0;
+    if (version < SCHEMA_VERSION) {
+      throw new ArchiveError('UNSUPPORTED_VERSION', `the archive tables are at schema version ${version}, this release needs ${SCHEMA_VERSION}: call migrate() (or run lix-archive migrate) first`);
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new ArchiveError('UNSUPPORTED_VERSION', `the archive tables are at schema version ${version}, written by a newer release of @lix/archive (this one knows ${SCHEMA_VERSION}); upgrade it`);
+    }
+  }
+
+  /**
+   * Creates the schema, tables and functions, or upgrades them to this release's version.
+   * Idempotent, and safe to run from several hosts at once (an advisory lock serialises
+   * them). Never deletes data.
+   */
+  async migrate(): Promise<MigrateResult> {
+    this.checkOpen();
+    const pool = await this.poolPromise;
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw toArchiveError(error, 'connect', this.target);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [this.names.lockKey]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.names.migrations} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const found = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${this.names.migrations}`);
+      const from = found.rows[0]?.version ?? 0;
+      if (from > SCHEMA_VERSION) {
+        throw new ArchiveError('UNSUPPORTED_VERSION', `the archive tables are at schema version ${from}, newer than this release's ${SCHEMA_VERSION}; upgrade @lix/archive`);
+      }
+      for (const step of migrations(this.names)) {
+        if (step.version <= from) continue;
+        await client.query(step.sql);
+        await client.query(`INSERT INTO ${this.names.migrations} (version) VALUES ($1)`, [step.version]);
+        this.logger?.info?.('archive/postgres: applied schema migration', { version: step.version });
+      }
+      await client.query('COMMIT');
+      this.schemaChecked = undefined;
+      return { from, to: SCHEMA_VERSION };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw toArchiveError(error, 'migrate', this.target);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Appends one turn; see {@link appendTurns}. */
+  async appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult> {
+    return this.appendTurns(sessionId, [turn]);
+  }
+
+  /**
+   * Appends turns in one transaction (all or none) and one round trip. Per turn: without
+   * `seq` it gets lastSeq + 1; with `seq` ≤ lastSeq it is skipped (so retries with explicit
+   * seqs are idempotent); with a larger `seq` it is stored and becomes lastSeq. Resolves
+   * once PostgreSQL has committed.
+   */
+  async appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[]): Promise<AppendResult> {
+    this.checkOpen();
+    const key = sessionKey(sessionId);
+    if (!Array.isArray(turns)) throw new ArchiveError('INVALID_ARGUMENT', 'turns must be an array');
+    const now = this.nowSeconds();
+    const seqs: number[] = [];
+    const data: Buffer[] = [];
+    for (const turn of turns as unknown[]) {
+      const seq = (turn as ArchiveTurnInput | undefined)?.seq;
+      if (seq !== undefined && !(typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0)) throw new ArchiveError('INVALID_TURN', 'turn.seq must be a positive safe integer');
+      seqs.push(seq ?? 0);
+      data.push(packTurn(this.codec, normalizeTurn(turn, 0, now)));
+    }
+    await this.ready();
+    if (seqs.length === 0) {
+      const meta = await this.getMetadata(sessionId);
+      return { appended: 0, skipped: 0, lastSeq: meta?.lastSeq ?? 0, seqs: [] };
+    }
+    const rows = await this.run<{ o_sid: string; o_last_seq: string; o_seqs: string[]; o_appended: number; o_tail_count: number; o_tail_bytes: string }>(
+      'append',
+      this.statement('append', `SELECT * FROM ${this.names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [key, now, seqs, data]),
+    );
+    const row = rows[0]!;
+    const appended = row.o_appended;
+    if (appended > 0 && (row.o_tail_count >= this.compactAfterTurns || Number(row.o_tail_bytes) >= this.compactAfterBytes)) {
+      await this.compactQuietly(Number(row.o_sid));
+    }
+    return { appended, skipped: seqs.length - appended, lastSeq: Number(row.o_last_seq), seqs: row.o_seqs.map(Number) };
+  }
+
+  /**
+   * Compaction runs after the append that triggered it has committed and before it
+   * resolves, so metadata is settled when the caller goes on; one at a time per session in
+   * this process (a concurrent trigger skips it). A failure is logged, never thrown: the
+   * turns are safe in the tail and the next append tries again.
+   */
+  private async compactQuietly(sid: number): Promise<void> {
+    if (this.closed || this.compactions.has(sid)) return;
+    const job = this.compactSid(sid)
+      .catch((error: unknown) => this.logger?.warn?.('archive/postgres: compaction failed; the tail stays as it is', { error: String(error) }))
+      .finally(() => this.compactions.delete(sid));
+    this.compactions.set(sid, job);
+    await job;
+  }
+
+  /** Compacts a session's tail into a block now (normally automatic). */
+  async compact(sessionId: string): Promise<void> {
+    const key = sessionKey(sessionId);
+    await this.ready();
+    const rows = await this.run<{ id: string }>('compact', this.statement('sid', `SELECT id FROM ${this.names.sessions} WHERE session_key = $1`, [key]));
+    if (rows[0]) await this.compactSid(Number(rows[0].id));
+  }
+
+  private async compactSid(sid: number): Promise<void> {
+    const n = this.names;
+    const rows = await this.run<StoredRow & { first_seq: string | null }>(
+      'compaction read',
+      this.statement(
+        'compact_read',
+        `(SELECT 1 AS kind, seq, 1 AS turn_count, data, NULL::bigint AS first_seq FROM ${n.turns} WHERE sid = $1 ORDER BY seq LIMIT ${COMPACT_MAX_ROWS})
+         UNION ALL
+         (SELECT 0, last_seq, turn_count, data, first_seq FROM ${n.blocks} WHERE sid = $1 ORDER BY last_seq DESC LIMIT 1)`,
+        [sid],
+      ),
+    );
+    const tail = rows.filter((row) => row.kind === 1);
+    if (tail.length === 0) return;
+    const lastBlock = rows.find((row) => row.kind === 0);
+    const tailTurns = tail.map((row) => unpackTurn(row.data, Number(row.seq)));
+    const tailRaw = tail.reduce((sum, row) => sum + rawLengthOf(row.data), 0);
+    let turns = tailTurns;
+    let mergedLast: number | null = null;
+    if (lastBlock && rawLengthOf(lastBlock.data) + tailRaw <= this.maxBlockBytes) {
+      // Small last block: fold the tail into it, so blocks grow towards maxBlockBytes (bounded work).
+      turns = [...unpackBlock(lastBlock.data, lastBlock.turn_count), ...tailTurns];
+      mergedLast = Number(lastBlock.seq);
+    }
+    const block = packBlock(this.codec, turns);
+    await this.run('compaction', this.statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5, $6, $7, $8)`, [
+      sid,
+      tailTurns[0]!.seq,
+      tailTurns[tailTurns.length - 1]!.seq,
+      tail.length,
+      mergedLast,
+      turns[0]!.seq,
+      turns.length,
+      block,
+    ]));
+  }
+
+  private decodeRows(rows: StoredRow[]): ArchivedTurn[] {
+    const turns: ArchivedTurn[] = [];
+    for (const row of rows) {
+      if (row.kind === 1) turns.push(unpackTurn(row.data, Number(row.seq)));
+      else for (const turn of unpackBlock(row.data, row.turn_count)) turns.push(turn);
+    }
+    return turns.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Every stored turn, oldest first; `[]` for an unknown session. One statement, one snapshot. */
+  async loadAll(sessionId: string): Promise<ArchivedTurn[]> {
+    const key = sessionKey(sessionId);
+    await this.ready();
+    const n = this.names;
+    const rows = await this.run<StoredRow>(
+      'loadAll',
+      this.statement(
+        'load_all',
+        `WITH s AS (SELECT id FROM ${n.sessions} WHERE session_key = $1)
+         SELECT 0 AS kind, last_seq AS seq, turn_count, data FROM ${n.blocks} WHERE sid = (SELECT id FROM s)
+         UNION ALL
+         SELECT 1, seq, 1, data FROM ${n.turns} WHERE sid = (SELECT id FROM s)`,
+        [key],
+      ),
+    );
+    return this.decodeRows(rows);
+  }
+
+  /**
+   * The last `count` turns, oldest first. Reads the newest tail rows and only the newest
+   * blocks that cover the rest (by index, newest first), so the cost follows `count`, not
+   * the history's length.
+   */
+  async loadRecent(sessionId: string, count: number): Promise<ArchivedTurn[]> {
+    const key = sessionKey(sessionId);
+    if (!Number.isSafeInteger(count) || count < 0) throw new ArchiveError('INVALID_ARGUMENT', 'count must be a non-negative integer');
+    await this.ready();
+    if (count === 0) return [];
+    const n = this.names;
+    const rows = await this.run<StoredRow>(
+      'loadRecent',
+      this.statement(
+        'load_recent',
+        `WITH s AS (SELECT id FROM ${n.sessions} WHERE session_key = $1),
+         tail AS (SELECT seq, data FROM ${n.turns} WHERE sid = (SELECT id FROM s) ORDER BY seq DESC LIMIT $2),
+         newest AS (SELECT last_seq, turn_count, data FROM ${n.blocks} WHERE sid = (SELECT id FROM s) ORDER BY last_seq DESC LIMIT $2),
+         covered AS (SELECT last_seq, turn_count, data, sum(turn_count) OVER (ORDER BY last_seq DESC) AS upto FROM newest)
+         SELECT 1 AS kind, seq, 1 AS turn_count, data FROM tail
+         UNION ALL
+         SELECT 0, last_seq, turn_count, data FROM covered WHERE upto - turn_count < $2 - (SELECT count(*) FROM tail)`,
+        [key, count],
+      ),
+    );
+    return this.decodeRows(rows).slice(-count);
+  }
+
+  /** Turns with `seq > afterSeq`, oldest first, at most `limit` of them; by index from `afterSeq` on. */
+  async loadAfter(sessionId: string, afterSeq: number, limit?: number): Promise<ArchivedTurn[]> {
+    const key = sessionKey(sessionId);
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new ArchiveError('INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new ArchiveError('INVALID_ARGUMENT', 'limit must be a non-negative integer');
+    await this.ready();
+    if (limit === 0) return [];
+    const n = this.names;
+    // Each block holds at least one turn, so `limit` blocks and `limit` tail rows always suffice.
+    const rows = await this.run<StoredRow>(
+      'loadAfter',
+      this.statement(
+        'load_after',
+        `WITH s AS (SELECT id FROM ${n.sessions} WHERE session_key = $1)
+         (SELECT 0 AS kind, last_seq AS seq, turn_count, data FROM ${n.blocks} WHERE sid = (SELECT id FROM s) AND last_seq > $2 ORDER BY last_seq LIMIT $3)
+         UNION ALL
+         (SELECT 1, seq, 1, data FROM ${n.turns} WHERE sid = (SELECT id FROM s) AND seq > $2 ORDER BY seq LIMIT $3)`,
+        [key, afterSeq, limit ?? null],
+      ),
+    );
+    const after = this.decodeRows(rows).filter((turn) => turn.seq > afterSeq);
+    return limit === undefined ? after : after.slice(0, limit);
+  }
+
+  /** Created/updated times, turn count, stored bytes and last seq, from the session's row. */
+  async getMetadata(sessionId: string): Promise<SessionMetadata | null> {
+    const key = sessionKey(sessionId);
+    await this.ready();
+    const rows = await this.run<MetaRow>(
+      'getMetadata',
+      this.statement('meta', `SELECT session_key, created_at, updated_at, turn_count, size_bytes, last_seq FROM ${this.names.sessions} WHERE session_key = $1`, [key]),
+    );
+    return rows[0] ? metadataOf(rows[0]) : null;
+  }
+
+  async sessionExists(sessionId: string): Promise<boolean> {
+    const key = sessionKey(sessionId);
+    await this.ready();
+    const rows = await this.run('sessionExists', this.statement('exists', `SELECT 1 FROM ${this.names.sessions} WHERE session_key = $1`, [key]));
+    return rows.length > 0;
+  }
+
+  /** Deletes the session's rows; `true` when there was one. */
+  async deleteSession(sessionId: string): Promise<boolean> {
+    const key = sessionKey(sessionId);
+    await this.ready();
+    const rows = await this.run<{ removed: boolean }>('deleteSession', this.statement('delete', `SELECT ${this.names.remove}($1) AS removed`, [key]));
+    return rows[0]?.removed === true;
+  }
+
+  /** Streams every session's metadata in pages of 200, ordered by id bytes. */
+  async *listSessions(): AsyncIterable<SessionMetadata> {
+    await this.ready();
+    let after: Buffer | null = null;
+    for (;;) {
+      // Two statements rather than `$1 IS NULL OR …`, so each page is an index range scan.
+      const columns = `SELECT session_key, created_at, updated_at, turn_count, size_bytes, last_seq FROM ${this.names.sessions}`;
+      const rows: MetaRow[] = await this.run<MetaRow>(
+        'listSessions',
+        after === null
+          ? this.statement('list_first', `${columns} ORDER BY session_key LIMIT ${LIST_PAGE}`, [])
+          : this.statement('list_next', `${columns} WHERE session_key > $1 ORDER BY session_key LIMIT ${LIST_PAGE}`, [after]),
+      );
+      for (const row of rows) yield metadataOf(row);
+      if (rows.length < LIST_PAGE) return;
+      after = rows[rows.length - 1]!.session_key;
+      this.checkOpen();
+    }
+  }
+
+  /** Deletes sessions not updated within `ttlDays`; resolves with how many. */
+  async cleanupExpired(): Promise<number> {
+    await this.ready();
+    const cutoff = this.nowSeconds() - this.ttlDays * 86_400;
+    const rows = await this.run<{ removed: number }>('cleanupExpired', this.statement('cleanup', `SELECT ${this.names.cleanup}($1) AS removed`, [cutoff]));
+    return rows[0]?.removed ?? 0;
+  }
+
+  /** Okapi BM25 over the session's turns' content. */
+  async searchByText(sessionId: string, query: string, topK = 5): Promise<ScoredTurn[]> {
+    sessionKey(sessionId);
+    if (typeof query !== 'string') throw new ArchiveError('INVALID_ARGUMENT', 'query must be a string');
+    checkTopK(topK);
+    return rankByBm25(await this.loadAll(sessionId), query, topK);
+  }
+
+  /** Cosine similarity with the stored embeddings. */
+  async searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK = 5): Promise<ScoredTurn[]> {
+    sessionKey(sessionId);
+    checkTopK(topK);
+    const query = vector instanceof Float32Array ? vector : Array.isArray(vector) && vector.every((x) => typeof x === 'number' && Number.isFinite(x)) ? Float32Array.from(vector) : undefined;
+    if (!query) throw new ArchiveError('INVALID_ARGUMENT', 'vector must be a Float32Array or an array of finite numbers');
+    return rankByCosine(await this.loadAll(sessionId), query, topK);
+  }
+
+  /**
+   * Waits for running compactions, then ends the pool the store created (an injected pool
+   * is left open unless `closePool`). Later calls reject with `CLOSED`. Idempotent.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= (async () => {
+      await Promise.all([...this.compactions.values()]);
+      if (this.injectedPool && !this.ownsPool) {
+        this.injectedPool.off('error', this.onPoolError);
+        return;
+      }
+      const pool = await this.poolPromise.catch(() => undefined);
+      await pool?.end().catch((error: unknown) => this.logger?.warn?.('archive/postgres: ending the pool failed', { error: String(error) }));
+    })();
+    return this.closing;
+  }
+}
+
+interface MetaRow {
+  session_key: Buffer;
+  created_at: number;
+  updated_at: number;
+  turn_count: string;
+  size_bytes: string;
+  last_seq: string;
+}
+
+function metadataOf(row: MetaRow): SessionMetadata {
+  return {
+    sessionId: row.session_key.toString('utf8'),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    turnCount: Number(row.turn_count),
+    sizeBytes: Number(row.size_bytes),
+    lastSeq: Number(row.last_seq),
+    format: POSTGRES_FORMAT,
+  };
+}
+
+function checkTopK(topK: number): void {
+  if (!Number.isInteger(topK) || topK < 0) throw new ArchiveError('INVALID_ARGUMENT', 'topK must be a non-negative integer');
+}
