@@ -63,6 +63,7 @@ function nodeOptions(resolved: ResolvedConnectionOptions): RedisOptions {
 class IoredisTransport implements RespTransport {
   readonly driverName = IOREDIS_DRIVER_NAME;
   readonly isCluster: boolean;
+  readonly commandTimeoutMs: number;
   // A single-node client serialises arguments during the call; a cluster may hold a
   // command until its slot's connection is ready, so it gets copies.
   readonly writesLater: boolean;
@@ -78,6 +79,7 @@ class IoredisTransport implements RespTransport {
   constructor(options: IoredisDriverOptions) {
     this.#options = options;
     this.#resolved = resolveConnectionOptions(options);
+    this.commandTimeoutMs = this.#resolved.commandTimeoutMs;
     this.#ownsClient = options.client === undefined || options.closeClient === true;
     this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
     this.writesLater = this.isCluster;

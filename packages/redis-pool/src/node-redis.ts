@@ -49,6 +49,7 @@ function isClusterClient(client: NodeRedisClient | NodeRedisCluster): client is 
 class NodeRedisTransport implements RespTransport {
   readonly driverName = NODE_REDIS_DRIVER_NAME;
   readonly isCluster: boolean;
+  readonly commandTimeoutMs: number;
   // node-redis serialises queued commands on a later tick.
   readonly writesLater = true;
   readonly #options: NodeRedisDriverOptions;
@@ -68,6 +69,7 @@ class NodeRedisTransport implements RespTransport {
   constructor(options: NodeRedisDriverOptions) {
     this.#options = options;
     this.#resolved = resolveConnectionOptions(options);
+    this.commandTimeoutMs = this.#resolved.commandTimeoutMs;
     this.#ownsClient = options.client === undefined || options.closeClient === true;
     this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
     this.#gate = new ConnectionGate(NODE_REDIS_DRIVER_NAME, this.#resolved.connectTimeoutMs);

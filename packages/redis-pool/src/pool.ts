@@ -81,6 +81,7 @@ class PooledHandle implements PooledDriverHandle {
   readonly poolKey: string;
   readonly driverName: string;
   readonly isCluster: boolean;
+  readonly commandTimeoutMs: number | undefined;
   #entry: PoolEntry | undefined;
   #released: Promise<void> | undefined;
 
@@ -89,6 +90,7 @@ class PooledHandle implements PooledDriverHandle {
     this.#entry = entry;
     this.driverName = entry.driver.driverName;
     this.isCluster = entry.driver.isCluster;
+    this.commandTimeoutMs = entry.driver.commandTimeoutMs;
   }
 
   #driver(): KVDriver {

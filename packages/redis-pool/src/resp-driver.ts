@@ -31,6 +31,8 @@ export interface RespNode {
 export interface RespTransport {
   readonly driverName: string;
   readonly isCluster: boolean;
+  /** The resolved `commandTimeoutMs` of the connection. */
+  readonly commandTimeoutMs: number;
   /**
    * True when the client serialises arguments after the call returns (node-redis writes on
    * a later tick), so caller-owned bytes must be copied to stay as they were at call time.
@@ -276,6 +278,7 @@ interface Queued {
 export class RespDriver implements KVDriver {
   readonly driverName: string;
   readonly isCluster: boolean;
+  readonly commandTimeoutMs: number;
   readonly #transport: RespTransport;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -284,6 +287,7 @@ export class RespDriver implements KVDriver {
     this.#transport = transport;
     this.driverName = transport.driverName;
     this.isCluster = transport.isCluster;
+    this.commandTimeoutMs = transport.commandTimeoutMs;
   }
 
   #closedError(command: string): KVError {

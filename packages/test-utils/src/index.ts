@@ -14,3 +14,4 @@ export {
 export { fixturesDir, corpusPath, legacyHuffDir, loadCorpus, type CorpusConversation, type CorpusTurn } from './fixtures.js';
 export { uniquePrefix } from './prefix.js';
 export { runExample, type ExampleRun } from './run-example.js';
+export { startOutageTopology, type OutageTopology, type RedisConnection } from './outage.js';
