@@ -1,6 +1,6 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { ConnectionGate } from './connection-gate.js';
-import { reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
+import { CONNECTION_OPTION_KEYS, checkOptionsObject, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import type { KVDriver } from './driver.js';
 import { KVError } from './errors.js';
 import { loadOptionalModule } from './load-module.js';
@@ -231,6 +231,8 @@ class IoredisTransport implements RespTransport {
   }
 }
 
+const DRIVER_OPTION_KEYS: readonly string[] = [...CONNECTION_OPTION_KEYS, 'client', 'closeClient', 'lib'];
+
 /**
  * A {@link KVDriver} over ioredis, for a single node (`host`/`port`/`db` or `url`) or a
  * Redis Cluster (`cluster.nodes`). ioredis is loaded on first use; without it installed
@@ -238,5 +240,6 @@ class IoredisTransport implements RespTransport {
  * with `CONNECTION_LOST`, and the same driver reconnects by itself.
  */
 export function createIoredisDriver(options: IoredisDriverOptions = {}): KVDriver {
+  checkOptionsObject(options, DRIVER_OPTION_KEYS, 'createIoredisDriver');
   return new RespDriver(new IoredisTransport(options));
 }

@@ -1,3 +1,4 @@
+import { checkOptionsObject } from './connection-options.js';
 import { systemClock, type Clock, type Logger, type RangeLimit, type ScoredMember, type SetOptions } from './driver.js';
 import { KVError } from './errors.js';
 import { compileGlob } from './memory-glob.js';
@@ -41,6 +42,14 @@ const INTEGER_TEXT = /^(?:0|-?[1-9][0-9]*)$/;
 const SWEEP_PER_WRITE = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Checks the `clock` and `logger` options shared by the memory server and driver. */
+export function checkClockAndLogger(clock: unknown, logger: unknown): void {
+  if (clock !== undefined && (clock === null || typeof clock !== 'object' || typeof (clock as { now?: unknown }).now !== 'function')) {
+    throw invalid('clock must be an object with a now() method returning milliseconds.');
+  }
+  if (logger !== undefined && (logger === null || typeof logger !== 'object')) throw invalid('logger must be an object with optional debug/info/warn/error methods.');
+}
 
 function invalid(message: string): KVError {
   return new KVError('INVALID_ARGUMENT', message);
@@ -145,12 +154,16 @@ export class MemoryServer implements MemoryStore {
   #closed = false;
 
   constructor(options: MemoryServerOptions = {}) {
+    checkOptionsObject(options, ['clock', 'sweepIntervalMs', 'sweepBatchSize', 'logger'], 'MemoryServer');
+    checkClockAndLogger(options.clock, options.logger);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.#sweepBatchSize = options.sweepBatchSize ?? 1000;
-    if (!(this.#sweepIntervalMs > 0)) throw invalid('sweepIntervalMs must be a positive number of milliseconds.');
-    if (!Number.isInteger(this.#sweepBatchSize) || this.#sweepBatchSize < 1) throw invalid('sweepBatchSize must be a positive integer.');
+    if (typeof this.#sweepIntervalMs !== 'number' || !(this.#sweepIntervalMs > 0) || this.#sweepIntervalMs > 2_147_483_647) {
+      throw invalid('sweepIntervalMs must be a positive number of milliseconds.');
+    }
+    if (!Number.isSafeInteger(this.#sweepBatchSize) || this.#sweepBatchSize < 1) throw invalid('sweepBatchSize must be a positive integer.');
   }
 
   /** The clock TTLs are measured with. */

@@ -2,7 +2,7 @@ import type { RedisClientType, RedisClusterType } from 'redis';
 import { CommandDeadlines } from './command-deadline.js';
 import { ConnectionGate } from './connection-gate.js';
 import { classifyRedisError } from './error-mapping.js';
-import { reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
+import { CONNECTION_OPTION_KEYS, checkOptionsObject, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import type { KVDriver } from './driver.js';
 import { KVError } from './errors.js';
 import { loadOptionalModule } from './load-module.js';
@@ -305,6 +305,8 @@ class NodeRedisTransport implements RespTransport {
   }
 }
 
+const DRIVER_OPTION_KEYS: readonly string[] = [...CONNECTION_OPTION_KEYS, 'client', 'closeClient', 'lib'];
+
 /**
  * A {@link KVDriver} over node-redis (`redis` package), for a single node or a Redis
  * Cluster (`cluster.nodes`). node-redis is loaded on first use; without it installed
@@ -312,5 +314,6 @@ class NodeRedisTransport implements RespTransport {
  * with `CONNECTION_LOST`, and the same driver reconnects by itself.
  */
 export function createNodeRedisDriver(options: NodeRedisDriverOptions = {}): KVDriver {
+  checkOptionsObject(options, DRIVER_OPTION_KEYS, 'createNodeRedisDriver');
   return new RespDriver(new NodeRedisTransport(options));
 }
