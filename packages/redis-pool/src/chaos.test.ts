@@ -205,3 +205,50 @@ describe.each(clients)('%s driver under repeated server kills', (client, create)
     });
   });
 });
+
+/**
+ * The `read ECONNRESET` that used to crash about one fault-test run in three: a driver
+ * closed while its server is frozen with a command in flight, then the server killed
+ * (its unread input makes the kernel reset the connection). node-redis' client emitted
+ * the reset with no 'error' listener (see `#listen` in node-redis.ts), and the command in
+ * flight never settled. Both clients, single node and cluster.
+ */
+describe.each(clients)('%s driver closed while its server is frozen, then the server killed', (_client, create) => {
+  describe.each(['single', 'cluster'] as const)('%s', (kind) => {
+    let topology: OutageTopology;
+    const faults = new ProcessFaults();
+
+    beforeAll(async () => {
+      topology = await startOutageTopology(kind);
+      faults.install();
+    });
+    afterAll(async () => {
+      faults.uninstall();
+      await topology.stop();
+    });
+
+    it('rejects the command in flight with CLIENT_CLOSED and lets nothing reach the process', async () => {
+      for (let round = 0; round < 3; round++) {
+        const driver = create({ ...topology.connection, commandTimeoutMs: 300, connectTimeoutMs: 2000 });
+        await driver.ping();
+        topology.freeze();
+        // SIGSTOP takes effect asynchronously: let it land before the command goes out.
+        await sleep(50);
+        const inFlight = driver.get(`${uniquePrefix()}:k`).then(
+          () => 'resolved',
+          (error: unknown) => (error instanceof KVError ? error.code : String(error)),
+        );
+        await sleep(30);
+        const closing = driver.close();
+        await sleep(30);
+        await topology.kill();
+        await closing;
+        expect(['CLIENT_CLOSED', 'TIMEOUT']).toContain(await inFlight);
+        await sleep(100);
+        await topology.restart();
+      }
+      expect(faults.uncaught, 'uncaught exceptions').toEqual([]);
+      expect(faults.unhandled, 'unhandled rejections').toEqual([]);
+    });
+  });
+});

@@ -1,4 +1,4 @@
-import { checkOptionsObject } from './connection-options.js';
+import { checkOptionsObject, describeValue } from './connection-options.js';
 import { systemClock, type Clock, type Logger, type RangeLimit, type ScoredMember, type SetOptions } from './driver.js';
 import { KVError } from './errors.js';
 import { compileGlob } from './memory-glob.js';
@@ -70,7 +70,7 @@ function checkBytes(value: unknown, what: string): asserts value is Uint8Array {
 
 function checkInteger(value: unknown, what: string): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw invalid(`${what} must be a safe integer, got ${String(value)}.`);
+    throw invalid(`${what} must be a safe integer, got ${describeValue(value)}.`);
   }
 }
 
@@ -313,7 +313,7 @@ export class MemoryServer implements MemoryStore {
 
   #deadline(ttlMs: number, command: string): number {
     if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
-      throw invalid(`${command}: ttlMs must be a positive integer number of milliseconds, got ${String(ttlMs)}.`);
+      throw invalid(`${command}: ttlMs must be a positive integer number of milliseconds, got ${describeValue(ttlMs)}.`);
     }
     return this.#clock.now() + ttlMs;
   }
@@ -331,7 +331,7 @@ export class MemoryServer implements MemoryStore {
     checkKey(key);
     checkBytes(value, 'Values');
     const { ttlMs, mode } = options;
-    if (mode !== undefined && mode !== 'NX' && mode !== 'XX') throw invalid(`SET mode must be 'NX' or 'XX', got ${String(mode)}.`);
+    if (mode !== undefined && mode !== 'NX' && mode !== 'XX') throw invalid(`SET mode must be 'NX' or 'XX', got ${describeValue(mode)}.`);
     const expiresAt = ttlMs === undefined ? undefined : this.#deadline(ttlMs, 'SET');
     const exists = this.#lookup(key) !== undefined;
     if ((mode === 'NX' && exists) || (mode === 'XX' && !exists)) return false;
@@ -556,7 +556,7 @@ export class MemoryServer implements MemoryStore {
     checkNonEmpty(members, 'ZADD');
     for (const item of members) {
       if (item === null || typeof item !== 'object' || typeof item.member !== 'string') throw invalid('ZADD members must be { score, member: string }.');
-      if (typeof item.score !== 'number' || Number.isNaN(item.score)) throw invalid(`ZADD scores must be numbers, got ${String(item.score)}.`);
+      if (typeof item.score !== 'number' || Number.isNaN(item.score)) throw invalid(`ZADD scores must be numbers, got ${describeValue(item.score)}.`);
     }
     let entry = this.#typed(key, 'zset');
     if (entry === undefined) {

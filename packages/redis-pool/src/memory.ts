@@ -14,7 +14,7 @@ import type {
 } from './driver.js';
 import { keyList, optionsArg, stringArg } from './arguments.js';
 import { KVError } from './errors.js';
-import { checkOptionsObject } from './connection-options.js';
+import { checkOptionsObject, describeValue } from './connection-options.js';
 import { MemoryServer, checkClockAndLogger } from './memory-server.js';
 import type { KVScript, MemoryStore } from './script.js';
 import { encodeScriptArg } from './script-args.js';
@@ -49,7 +49,7 @@ function asKVError(error: unknown): KVError {
   if (error instanceof KVError) return error;
   // A TypeError here comes from an argument of the wrong shape reaching the keyspace.
   if (error instanceof TypeError) return new KVError('INVALID_ARGUMENT', `invalid argument: ${error.message}`, { cause: error });
-  return new KVError('COMMAND_FAILED', error instanceof Error ? error.message : String(error), { cause: error });
+  return new KVError('COMMAND_FAILED', error instanceof Error ? error.message : describeValue(error), { cause: error });
 }
 
 /**
@@ -232,7 +232,7 @@ class MemoryDriver implements KVDriver {
     if (options === null || typeof options !== 'object') throw new KVError('INVALID_ARGUMENT', 'scan takes { match, count? }.');
     const count = options.count ?? 250;
     if (typeof options.match !== 'string') throw new KVError('INVALID_ARGUMENT', 'scan needs a match pattern string.');
-    if (!Number.isSafeInteger(count) || count < 1) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${String(count)}.`);
+    if (!Number.isSafeInteger(count) || count < 1) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${describeValue(count)}.`);
     for (const chunk of this.#server.scanChunks(options.match, count)) {
       // Yield to the event loop between chunks, as each SCAN call is a round trip on Redis.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -262,7 +262,7 @@ class MemoryDriver implements KVDriver {
     try {
       result = script.memory(this.#scriptView, [...keys], encodedArgs);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = error instanceof Error ? error.message : describeValue(error);
       throw new KVError('SCRIPT_ERROR', `Script ${script.name} failed: ${message}`, { cause: error });
     }
     return toScriptReply(result, script.name);

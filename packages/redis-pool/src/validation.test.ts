@@ -61,10 +61,13 @@ describeEachDriver('commands with arguments of the wrong type', (target) => {
     await expectInvalid(call);
   });
 
-  it('scan(null) rejects with INVALID_ARGUMENT', async () => {
+  it('scan(null) and a scan count without a prototype reject with INVALID_ARGUMENT', async () => {
     const d = await connect();
     await expectInvalid(async () => {
       for await (const _key of d.scan(null as never)) break;
+    });
+    await expectInvalid(async () => {
+      for await (const _key of d.scan({ match: '*', count: noPrototype as never })) break;
     });
   });
 });
