@@ -85,7 +85,12 @@ export function modelSegment(modelId: unknown): string {
   if (typeof modelId !== 'string' || modelId.length === 0 || modelId.length > 200) {
     throw new SemanticCacheError('INVALID_OPTION', 'modelId must be a non-empty string of at most 200 characters (e.g. "all-MiniLM-L6-v2").');
   }
-  return encodeURIComponent(modelId);
+  try {
+    return encodeURIComponent(modelId);
+  } catch (cause) {
+    // A lone surrogate cannot be percent-encoded (URIError): not a usable model id.
+    throw new SemanticCacheError('INVALID_OPTION', 'modelId must be well-formed text (it contains a lone UTF-16 surrogate).', { cause });
+  }
 }
 
 /**

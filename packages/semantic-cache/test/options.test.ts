@@ -26,6 +26,10 @@ describe('cache options', () => {
     expect(invalidOption(() => new UrlEmbeddingCache({ driver, modelId: 'm', ttl: 5 } as never)).message).toContain('"ttl"');
   });
 
+  it('refuses a model id with a lone surrogate, which no key can encode', () => {
+    invalidOption(() => new UrlEmbeddingCache({ driver, modelId: 'model-\ud800' }));
+  });
+
   it('refuse onBackendError and backendTimeoutMs values they cannot use', () => {
     for (const onBackendError of ['ignore', 1, null]) {
       invalidOption(() => new SemanticCache({ driver, sessionId: 's', onBackendError } as never));
