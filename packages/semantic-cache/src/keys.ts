@@ -1,3 +1,4 @@
+import { describeValue } from './backend.js';
 import { createHash } from 'node:crypto';
 import { SemanticCacheError } from './errors.js';
 
@@ -19,7 +20,7 @@ function sha256Hex(text: string): string {
 /** Validates a key prefix (1–64 chars of `A-Z a-z 0-9 _ . : - /`). */
 export function checkKeyPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
-    throw new SemanticCacheError('INVALID_OPTION', `keyPrefix must be 1-64 characters of A-Z a-z 0-9 _ . : - /, got ${JSON.stringify(prefix)}.`);
+    throw new SemanticCacheError('INVALID_OPTION', `keyPrefix must be 1-64 characters of A-Z a-z 0-9 _ . : - /, got ${describeValue(prefix)}.`);
   }
   return prefix;
 }

@@ -49,6 +49,7 @@ describe('cache options', () => {
       invalidOption(() => new UrlEmbeddingCache({ driver, modelId: 'm', dimensions: value } as never));
       invalidOption(() => new SemanticCache({ driver, sessionId: 's', clock: value } as never));
       invalidOption(() => new SemanticCache({ driver, sessionId: 's', logger: 5 } as never));
+      invalidOption(() => new SemanticCache({ driver, sessionId: 's', keyPrefix: value } as never));
     }
   });
 });
