@@ -1,5 +1,6 @@
 import type { ArchiveCodec } from '@lix/archive';
 import { ConfigError } from './errors.js';
+import { describeValue } from './describe.js';
 
 /** Which {@link KVDriver} implementation the runtime opens. */
 export type DriverChoice = 'memory' | 'ioredis' | 'node-redis';
@@ -36,6 +37,12 @@ export interface CacheConfigOptions {
   redisKeyPrefix: string;
   /** Connect timeout in seconds. */
   redisSocketConnectTimeout: number;
+  /**
+   * Longest a Redis command may wait for its answer, in milliseconds (default 5000). It
+   * also bounds every semantic and URL embedding cache call during an outage: such a call
+   * is a miss after this long at most.
+   */
+  redisCommandTimeoutMs: number;
   /** TCP keep-alive on the client sockets. */
   redisSocketKeepalive: boolean;
   /** Upper bound on pooled connections (the original's connection-pool size). */
@@ -97,7 +104,8 @@ type Kind =
   | 'clusterNodes'
   | 'codec'
   | 'keyPrefix'
-  | 'windowSize';
+  | 'windowSize'
+  | 'timeoutMs';
 
 interface FieldSpec {
   env: string;
@@ -119,6 +127,7 @@ const FIELDS: { readonly [K in keyof CacheConfigOptions]: FieldSpec } = {
   clusterNodes: { env: 'REDIS_CLUSTER_NODES', kind: 'clusterNodes' },
   redisKeyPrefix: { env: 'REDIS_KEY_PREFIX', kind: 'keyPrefix' },
   redisSocketConnectTimeout: { env: 'REDIS_SOCKET_CONNECT_TIMEOUT', kind: 'positiveInt' },
+  redisCommandTimeoutMs: { env: 'REDIS_COMMAND_TIMEOUT_MS', kind: 'timeoutMs' },
   redisSocketKeepalive: { env: 'REDIS_SOCKET_KEEPALIVE', kind: 'bool' },
   redisPoolSize: { env: 'REDIS_POOL_SIZE', kind: 'positiveInt' },
   sessionRedisDb: { env: 'SESSION_REDIS_DB', kind: 'db' },
@@ -162,6 +171,7 @@ export const CONFIG_DEFAULTS: Readonly<Omit<CacheConfigOptions, 'driver'>> = Obj
   clusterNodes: [],
   redisKeyPrefix: 'lix',
   redisSocketConnectTimeout: 5,
+  redisCommandTimeoutMs: 5000,
   redisSocketKeepalive: true,
   redisPoolSize: 50,
   sessionRedisDb: 2,
@@ -193,7 +203,7 @@ const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function invalid(variable: string, value: unknown, expected: string): ConfigError {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const shown = describeValue(value);
   return new ConfigError('INVALID_VALUE', `${variable}=${shown} is not valid: expected ${expected}.`, { variable, value });
 }
 
@@ -215,9 +225,9 @@ function parseClusterNodes(variable: string, raw: unknown): ClusterNode[] {
   if (Array.isArray(raw)) {
     return raw.map((node: unknown) => {
       if (typeof node === 'string') return parseClusterNode(variable, raw, node, expected);
-      if (node === null || typeof node !== 'object') throw invalid(variable, JSON.stringify(raw), expected);
+      if (node === null || typeof node !== 'object') throw invalid(variable, raw, expected);
       const { host, port } = node as { host?: unknown; port?: unknown };
-      if (typeof host !== 'string' || host.trim() === '') throw invalid(variable, JSON.stringify(raw), 'cluster nodes with a non-empty host');
+      if (typeof host !== 'string' || host.trim() === '') throw invalid(variable, raw, 'cluster nodes with a non-empty host');
       return { host, port: parsePort(variable, port) };
     });
   }
@@ -259,7 +269,7 @@ function parseField(kind: Kind, variable: string, raw: unknown): unknown {
       try {
         url = new URL(raw);
       } catch (cause) {
-        throw new ConfigError('INVALID_VALUE', `${variable}=${JSON.stringify(raw)} is not valid: expected ${expected}.`, { variable, value: raw, cause });
+        throw new ConfigError('INVALID_VALUE', `${variable}=${describeValue(raw)} is not valid: expected ${expected}.`, { variable, value: raw, cause });
       }
       if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') throw invalid(variable, raw, expected);
       if (url.port !== '') parsePort(variable, url.port);
@@ -315,6 +325,8 @@ function parseField(kind: Kind, variable: string, raw: unknown): unknown {
       throw invalid(variable, raw, 'a non-empty key prefix of at most 128 characters without "{", "}", "*", "?", "[", "]", "\\" or spaces');
     case 'windowSize':
       return integerFrom(variable, raw, 1, 1000, 'a whole number from 1 to 1000');
+    case 'timeoutMs':
+      return integerFrom(variable, raw, 1, 3_600_000, 'a whole number of milliseconds from 1 to 3600000');
     case 'codec':
       if (isArchiveCodec(raw)) return raw;
       throw invalid(variable, raw, `one of ${ARCHIVE_CODECS.map((codec) => JSON.stringify(codec)).join(', ')}`);
@@ -338,6 +350,7 @@ export class CacheConfig implements Readonly<CacheConfigOptions> {
   readonly clusterNodes!: ClusterNode[];
   readonly redisKeyPrefix!: string;
   readonly redisSocketConnectTimeout!: number;
+  readonly redisCommandTimeoutMs!: number;
   readonly redisSocketKeepalive!: boolean;
   readonly redisPoolSize!: number;
   readonly sessionRedisDb!: number;
@@ -360,6 +373,9 @@ export class CacheConfig implements Readonly<CacheConfigOptions> {
 
   /** Validates `options` over the defaults; throws a {@link ConfigError} naming the first bad option. */
   constructor(options: Partial<CacheConfigOptions> = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new ConfigError('INVALID_VALUE', `CacheConfig takes an options object, got ${describeValue(options)}.`, { variable: 'options', value: options });
+    }
     CacheConfig.#build(this, options as Record<string, unknown>, (field) => field);
     Object.freeze(this.clusterNodes);
     Object.freeze(this);
@@ -433,6 +449,9 @@ export class CacheConfig implements Readonly<CacheConfigOptions> {
 
   /** A copy with some settings replaced (validated like the constructor). */
   with(overrides: Partial<CacheConfigOptions>): CacheConfig {
+    if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
+      throw new ConfigError('INVALID_VALUE', `CacheConfig.with takes an options object, got ${describeValue(overrides)}.`, { variable: 'overrides', value: overrides });
+    }
     return new CacheConfig({ ...explicitSettings.get(this), ...overrides });
   }
 

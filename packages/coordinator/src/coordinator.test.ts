@@ -161,7 +161,7 @@ describe('CacheCoordinator with layers left out', () => {
     const coordinator = new CacheCoordinator({ sessionId: 's', sessionWindow: new ArrayWindow() });
     await coordinator.addMessageToContext('user', 'x');
     await coordinator.clearSessionCache();
-    expect(await coordinator.getStats()).toEqual({ sessionId: 's', sessionWindow: { hotMessages: 0 }, semanticCache: null, urlEmbeddingCache: null });
+    expect(await coordinator.getStats()).toEqual({ sessionId: 's', backendErrors: {}, sessionWindow: { hotMessages: 0 }, semanticCache: null, urlEmbeddingCache: null });
   });
 
   it('rejects an empty session id', () => {

@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.js';
 import type { ContextMessage, MessageMetadata, SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
+import { checkFunction, checkOptionKeys, describeValue } from './options-check.js';
 import { SingleFlight, getOrCompute } from './single-flight.js';
 
 /** Lookups and hits counted by one coordinator for one cache layer. */
@@ -15,6 +16,11 @@ export interface LookupStats {
 /** What {@link CacheCoordinator.getStats} returns: each present layer's own stats plus this coordinator's hit rates. */
 export interface CoordinatorStats {
   sessionId: string;
+  /**
+   * Backend failures the cache layers absorbed (each a miss or a skipped write), summed
+   * by `KVError` code over the layers that report `backendErrors`; `{}` when none did.
+   */
+  backendErrors: Record<string, number>;
   /** The session window's stats, or `null` when the coordinator has none. */
   sessionWindow: object | null;
   semanticCache: { layer: object; lookups: LookupStats } | null;
@@ -93,8 +99,19 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
     if (options === null || typeof options !== 'object') {
       throw new ConfigError('INVALID_VALUE', 'CacheCoordinator takes an options object with at least a sessionId.', { variable: 'options', value: options });
     }
+    checkOptionKeys(options, COORDINATOR_OPTION_KEYS, 'CacheCoordinator');
+    checkLayer(options.sessionWindow, 'sessionWindow', ['addMessage', 'getContext', 'getFormattedContext', 'clear', 'getStats']);
+    checkLayer(options.semanticCache, 'semanticCache', ['get', 'set', 'clearSession', 'getStats']);
+    checkLayer(options.urlEmbeddingCache, 'urlEmbeddingCache', ['get', 'set', 'batchSet', 'getStats']);
+    if (options.closeLayers !== undefined && typeof options.closeLayers !== 'boolean') {
+      throw new ConfigError('INVALID_VALUE', `closeLayers must be a boolean, got ${describeValue(options.closeLayers)}.`, { variable: 'closeLayers', value: options.closeLayers });
+    }
+    if (options.onClose !== undefined) checkFunction(options.onClose, 'onClose');
+    if (options.flights !== undefined && (options.flights === null || typeof options.flights !== 'object')) {
+      throw new ConfigError('INVALID_VALUE', 'flights must be { semantic?, urlEmbedding? } of SingleFlight groups.', { variable: 'flights', value: options.flights });
+    }
     if (typeof options.sessionId !== 'string' || options.sessionId === '') {
-      throw new ConfigError('INVALID_VALUE', 'sessionId must be a non-empty string.', { variable: 'sessionId', value: options.sessionId });
+      throw new ConfigError('INVALID_VALUE', `sessionId must be a non-empty string, got ${describeValue(options.sessionId)}.`, { variable: 'sessionId', value: options.sessionId });
     }
     this.sessionId = options.sessionId;
     this.sessionWindow = options.sessionWindow;
@@ -164,6 +181,11 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
    */
   async getOrComputeSemanticResponse(url: string, queryEmbedding: Float32Array, compute: () => Promise<R> | R): Promise<R> {
     this.#require(this.semanticCache, 'semanticCache', 'getOrComputeSemanticResponse');
+    checkFunction(compute, 'compute');
+    if (typeof url !== 'string' || url === '') throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
+    if (!(queryEmbedding instanceof Float32Array)) {
+      throw new ConfigError('INVALID_VALUE', `queryEmbedding must be a Float32Array, got ${describeValue(queryEmbedding)}.`, { variable: 'queryEmbedding' });
+    }
     const flight = this.#semanticFlight as SingleFlight<R>;
     return getOrCompute<R>(flight, `${this.sessionId}\u0000${url}\u0000${embeddingKey(queryEmbedding)}`, {
       lookup: () => this.getSemanticResponse(url, queryEmbedding),
@@ -197,10 +219,7 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
     embeddings: Map<string, Float32Array> | Record<string, Float32Array> | Iterable<readonly [string, Float32Array]>,
   ): Promise<void> {
     const layer = this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'batchCacheUrlEmbeddings');
-    const entries: [string, Float32Array][] =
-      embeddings instanceof Map || Symbol.iterator in embeddings
-        ? Array.from(embeddings as Iterable<readonly [string, Float32Array]>, ([url, vector]) => [url, vector])
-        : Object.entries(embeddings);
+    const entries = embeddingEntries(embeddings);
     if (entries.length === 0) return;
     await layer.batchSet(entries);
   }
@@ -211,6 +230,8 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
    */
   async getOrComputeUrlEmbedding(url: string, compute: () => Promise<Float32Array> | Float32Array): Promise<Float32Array> {
     this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'getOrComputeUrlEmbedding');
+    checkFunction(compute, 'compute');
+    if (typeof url !== 'string' || url === '') throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
     return getOrCompute(this.#urlFlight, url, {
       lookup: () => this.getUrlEmbedding(url),
       compute: () => {
@@ -242,8 +263,15 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
       this.semanticCache?.getStats(),
       this.urlEmbeddingCache?.getStats(),
     ]);
+    const backendErrors: Record<string, number> = {};
+    for (const stats of [semantic, url]) {
+      const counts = (stats as { backendErrors?: unknown } | undefined)?.backendErrors;
+      if (counts === null || typeof counts !== 'object') continue;
+      for (const [code, count] of Object.entries(counts)) if (typeof count === 'number') backendErrors[code] = (backendErrors[code] ?? 0) + count;
+    }
     return {
       sessionId: this.sessionId,
+      backendErrors,
       sessionWindow: sessionWindow ?? null,
       semanticCache: semantic === undefined ? null : { layer: semantic, lookups: lookupStats(this.#semanticCounter) },
       urlEmbeddingCache: url === undefined ? null : { layer: url, lookups: lookupStats(this.#urlCounter) },
@@ -266,4 +294,39 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
       this.#onClose?.();
     }
   }
+}
+
+/** Every key {@link CacheCoordinatorOptions} knows. */
+const COORDINATOR_OPTION_KEYS: readonly string[] = ['sessionId', 'sessionWindow', 'semanticCache', 'urlEmbeddingCache', 'closeLayers', 'flights', 'onClose', 'owner'];
+
+/** A layer passed in must at least have the methods the coordinator calls. */
+function checkLayer(layer: unknown, name: string, methods: readonly string[]): void {
+  if (layer === undefined) return;
+  const missing = layer === null || typeof layer !== 'object' ? methods : methods.filter((method) => typeof (layer as Record<string, unknown>)[method] !== 'function');
+  if (missing.length > 0) {
+    throw new ConfigError('INVALID_VALUE', `${name} must be a layer object with ${methods.join(', ')}(); missing: ${missing.join(', ')}.`, { variable: name });
+  }
+}
+
+const MAX_BATCH_ENTRIES = 1_000_000;
+
+/** The `[url, embedding]` pairs of a Map, an iterable of pairs or a plain object, checked. */
+function embeddingEntries(embeddings: unknown): [string, Float32Array][] {
+  const expected = 'a Map, an object or an iterable of [url, embedding] pairs';
+  if (embeddings === null || typeof embeddings !== 'object') {
+    throw new ConfigError('INVALID_VALUE', `batchCacheUrlEmbeddings takes ${expected}, got ${describeValue(embeddings)}.`, { variable: 'embeddings' });
+  }
+  const pairs: [string, Float32Array][] = [];
+  if (typeof (embeddings as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+    for (const pair of embeddings as Iterable<unknown>) {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new ConfigError('INVALID_VALUE', `batchCacheUrlEmbeddings takes ${expected}; one entry is ${describeValue(pair)}.`, { variable: 'embeddings' });
+      }
+      pairs.push([pair[0] as string, pair[1] as Float32Array]);
+      // An endless iterable must not grow this array without bound; the layer caps a batch far lower.
+      if (pairs.length > MAX_BATCH_ENTRIES) throw new ConfigError('INVALID_VALUE', `batchCacheUrlEmbeddings takes at most ${MAX_BATCH_ENTRIES} entries per call.`, { variable: 'embeddings' });
+    }
+    return pairs;
+  }
+  return Object.entries(embeddings as Record<string, Float32Array>);
 }

@@ -3,6 +3,7 @@ import { createMemoryDriver } from '@lix/redis-pool/memory';
 import { CacheConfig, type CacheConfigOptions } from './config.js';
 import { CacheCoordinator } from './coordinator.js';
 import { ConfigError } from './errors.js';
+import { checkFunction, checkOptionKeys, describeValue } from './options-check.js';
 import type { ContextMessage, SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -115,6 +116,7 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
   #closing: Promise<void> | undefined;
 
   constructor(options: CacheRuntimeOptions<M, R> = {}) {
+    checkRuntimeOptions(options, RUNTIME_OPTION_KEYS, 'CacheRuntime');
     this.config = options.config instanceof CacheConfig ? options.config : new CacheConfig(options.config ?? {});
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
@@ -196,6 +198,7 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
       ...(config.redisPassword === undefined ? {} : { password: config.redisPassword }),
       ...(config.redisTls ? { tls: true } : {}),
       connectTimeoutMs: config.redisSocketConnectTimeout * 1000,
+      commandTimeoutMs: config.redisCommandTimeoutMs,
       ...(this.#logger ? { logger: this.#logger } : {}),
     });
   }
@@ -312,5 +315,45 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
       if (errors.length > 0) throw errors[0];
     })();
     return this.#closing;
+  }
+}
+
+/** Every key {@link CacheRuntimeOptions} knows. */
+export const RUNTIME_OPTION_KEYS: readonly string[] = ['config', 'logger', 'clock', 'drivers', 'layers', 'defaults'];
+
+const SLOTS: readonly string[] = ['sessionWindow', 'semanticCache', 'urlEmbeddingCache'];
+
+/**
+ * Checks the options of a runtime before anything is opened: unknown keys (with a hint
+ * when the key is a CacheConfig setting), and the shape of each known one.
+ */
+export function checkRuntimeOptions(options: unknown, known: readonly string[], owner: string): void {
+  checkOptionKeys(options, known, owner, true);
+  if (options === undefined) return;
+  const given = options as Record<string, unknown>;
+  const { config, logger, clock, drivers, layers } = given;
+  if (config !== undefined && (config === null || typeof config !== 'object' || Array.isArray(config))) {
+    throw new ConfigError('INVALID_VALUE', `config must be a CacheConfig or an options object for one, got ${describeValue(config)}.`, { variable: 'config', value: config });
+  }
+  if (logger !== undefined && (logger === null || typeof logger !== 'object')) {
+    throw new ConfigError('INVALID_VALUE', 'logger must be an object with optional debug/info/warn/error methods.', { variable: 'logger', value: logger });
+  }
+  if (clock !== undefined && (clock === null || typeof clock !== 'object' || typeof (clock as { now?: unknown }).now !== 'function')) {
+    throw new ConfigError('INVALID_VALUE', 'clock must be an object with a now() method.', { variable: 'clock', value: clock });
+  }
+  if (drivers !== undefined) {
+    checkOptionKeys(drivers, SLOTS, `${owner} drivers`);
+    for (const [slot, driver] of Object.entries(drivers as Record<string, unknown>)) {
+      if (driver === undefined) continue;
+      if (driver === null || typeof driver !== 'object' || typeof (driver as { get?: unknown }).get !== 'function') {
+        throw new ConfigError('INVALID_VALUE', `drivers.${slot} must be a KVDriver from @lix/redis-pool.`, { variable: `drivers.${slot}` });
+      }
+    }
+  }
+  if (layers !== undefined) {
+    checkOptionKeys(layers, SLOTS, `${owner} layers`);
+    for (const [slot, factory] of Object.entries(layers as Record<string, unknown>)) {
+      if (factory !== undefined && factory !== false) checkFunction(factory, `layers.${slot}`);
+    }
   }
 }

@@ -6,7 +6,7 @@ import { ARCHIVE_CODECS, CacheConfig, isArchiveCodec, type CacheConfigOptions } 
 import { DeferredArchiveStore } from './deferred-archive.js';
 import { ConfigError } from './errors.js';
 import type { SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
-import { CacheRuntime, type CacheRuntimeOptions, type SemanticCacheFactory, type SessionWindowFactory, type UrlEmbeddingFactory } from './runtime.js';
+import { checkRuntimeOptions, RUNTIME_OPTION_KEYS, CacheRuntime, type CacheRuntimeOptions, type SemanticCacheFactory, type SessionWindowFactory, type UrlEmbeddingFactory } from './runtime.js';
 
 /** A response the stock semantic cache stores: any msgpack-serialisable value. */
 export type SemanticResponse = unknown;
@@ -47,6 +47,7 @@ export function standardSemanticCache<R = SemanticResponse>(): SemanticCacheFact
       ttlMs: config.semanticTtlSeconds * 1000,
       similarityThreshold: config.semanticSimilarityThreshold,
       maxItemsPerUrl: config.semanticMaxItemsPerUrl,
+      backendTimeoutMs: config.redisCommandTimeoutMs,
       ...(logger ? { logger } : {}),
       clock,
     }) as unknown as SemanticCacheLayer<R>;
@@ -59,6 +60,7 @@ export const standardUrlEmbeddingCache: UrlEmbeddingFactory = ({ config, driver,
     modelId: config.embeddingModelId,
     keyPrefix: config.redisKeyPrefix,
     ttlMs: config.urlCacheTtlSeconds * 1000,
+    backendTimeoutMs: config.redisCommandTimeoutMs,
     ...(logger ? { logger } : {}),
   }) as unknown as UrlEmbeddingLayer;
 
@@ -130,7 +132,17 @@ function sharedResources(options: { idleEviction: boolean; evictionIntervalMs: n
  * await cache.addMessageToContext('user', "What's the weather in Tokyo?");
  */
 export function createCacheRuntime<R = SemanticResponse>(options: CreateCacheRuntimeOptions<R> = {}): CacheRuntime<ConversationMessage, R> {
+  checkRuntimeOptions(options, CREATE_RUNTIME_OPTION_KEYS, 'createCacheRuntime');
   const { envPrefix, evictionIntervalMs, idleEviction, config, ...rest } = options;
+  if (envPrefix !== undefined && typeof envPrefix !== 'string') {
+    throw new ConfigError('INVALID_VALUE', 'envPrefix must be a string, e.g. "MYAPP".', { variable: 'envPrefix', value: envPrefix });
+  }
+  if (evictionIntervalMs !== undefined && (typeof evictionIntervalMs !== 'number' || !Number.isSafeInteger(evictionIntervalMs) || evictionIntervalMs < 1)) {
+    throw new ConfigError('INVALID_VALUE', 'evictionIntervalMs must be a whole number of milliseconds of 1 or more.', { variable: 'evictionIntervalMs', value: evictionIntervalMs });
+  }
+  if (idleEviction !== undefined && typeof idleEviction !== 'boolean') {
+    throw new ConfigError('INVALID_VALUE', 'idleEviction must be a boolean.', { variable: 'idleEviction', value: idleEviction });
+  }
   return new CacheRuntime<ConversationMessage, R>({
     ...rest,
     config: config ?? CacheConfig.fromEnv(envPrefix ?? ''),
@@ -144,3 +156,6 @@ export function createCacheRuntime<R = SemanticResponse>(options: CreateCacheRun
     },
   });
 }
+
+/** Every key {@link CreateCacheRuntimeOptions} knows (`defaults` is supplied by createCacheRuntime itself). */
+const CREATE_RUNTIME_OPTION_KEYS: readonly string[] = [...RUNTIME_OPTION_KEYS.filter((key) => key !== 'defaults'), 'envPrefix', 'evictionIntervalMs', 'idleEviction'];

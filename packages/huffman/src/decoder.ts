@@ -1,4 +1,5 @@
 import { HuffmanError } from './errors.js';
+import { checkOptions, describeValue } from './options.js';
 import { DEFAULT_MAX_OUTPUT_LENGTH, MAX_ORIGINAL_LENGTH } from './format.js';
 import { readHeader, type HuffmanHeader } from './header.js';
 
@@ -20,16 +21,14 @@ const TABLE_MASK = TABLE_SIZE - 1;
 const TABLE_THRESHOLD = 64;
 
 function resolveMaxOutputLength(options: DecodeOptions | undefined): number {
+  checkOptions(options, ['maxOutputLength'], 'decode');
   if (options === undefined) return DEFAULT_MAX_OUTPUT_LENGTH;
-  if (options === null || typeof options !== 'object') {
-    throw new HuffmanError('INVALID_ARGUMENT', 'decode options must be an object when given.');
-  }
   const value = options.maxOutputLength;
   if (value === undefined) return DEFAULT_MAX_OUTPUT_LENGTH;
   if (!Number.isInteger(value) || value < 0 || value > MAX_ORIGINAL_LENGTH) {
     throw new HuffmanError(
       'INVALID_ARGUMENT',
-      `maxOutputLength must be an integer from 0 to ${MAX_ORIGINAL_LENGTH}, got ${String(value)}.`,
+      `maxOutputLength must be an integer from 0 to ${MAX_ORIGINAL_LENGTH}, got ${describeValue(value)}.`,
     );
   }
   return value;

@@ -1,5 +1,6 @@
 import { computeCodeLengths } from './code-lengths.js';
 import { HuffmanError } from './errors.js';
+import { checkOptions, describeValue } from './options.js';
 import {
   DEFAULT_MAX_CODE_LENGTH,
   FIXED_HEADER_LENGTH,
@@ -30,16 +31,14 @@ function writeUint32(out: Uint8Array, offset: number, value: number): void {
 }
 
 function resolveMaxCodeLength(options: EncodeOptions | undefined): number {
+  checkOptions(options, ['maxCodeLength'], 'encode');
   if (options === undefined) return DEFAULT_MAX_CODE_LENGTH;
-  if (options === null || typeof options !== 'object') {
-    throw new HuffmanError('INVALID_ARGUMENT', 'encode options must be an object when given.');
-  }
   const value = options.maxCodeLength;
   if (value === undefined) return DEFAULT_MAX_CODE_LENGTH;
   if (!Number.isInteger(value) || value < 1 || value > MAX_FORMAT_CODE_LENGTH) {
     throw new HuffmanError(
       'INVALID_ARGUMENT',
-      `maxCodeLength must be an integer from 1 to ${MAX_FORMAT_CODE_LENGTH}, got ${String(value)}.`,
+      `maxCodeLength must be an integer from 1 to ${MAX_FORMAT_CODE_LENGTH}, got ${describeValue(value)}.`,
     );
   }
   return value;

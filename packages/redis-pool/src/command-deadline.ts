@@ -91,6 +91,13 @@ export class CommandDeadlines {
     }
   }
 
+  /** Rejects every command still waiting with `error` (mapped like a timeout). */
+  failAll(error: KVError): void {
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const entry of pending) entry.reject?.(entry.onError === undefined ? error : entry.onError(error));
+  }
+
   /** Stops the timer (pending commands settle through their own promises). */
   dispose(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);

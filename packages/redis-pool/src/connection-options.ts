@@ -57,14 +57,95 @@ export interface ResolvedConnectionOptions {
   logger: Logger | undefined;
 }
 
-function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+/** Every key of {@link RedisConnectionOptions}. */
+export const CONNECTION_OPTION_KEYS: readonly string[] = [
+  'url',
+  'host',
+  'port',
+  'db',
+  'username',
+  'password',
+  'tls',
+  'cluster',
+  'commandTimeoutMs',
+  'connectTimeoutMs',
+  'reconnectMaxDelayMs',
+  'logger',
+];
+
+/**
+ * A value for an error message. `String()` and `JSON.stringify` both throw on some values
+ * (objects without a prototype, BigInts, cycles), and a message must never be why a
+ * validation fails with a TypeError instead of the typed error.
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  if (typeof value === 'function') return 'a function';
+  try {
+    return String(value);
+  } catch {
+    return typeof value;
+  }
+}
+
+/**
+ * Rejects anything but a plain options object, and keys it does not know: a misspelt
+ * option (`comandTimeoutMs`) would otherwise be ignored without a word.
+ */
+export function checkOptionsObject(options: unknown, known: readonly string[], owner: string): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new KVError('INVALID_ARGUMENT', `${owner} takes an options object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new KVError('INVALID_ARGUMENT', `${owner} has no option ${JSON.stringify(key)}; known options: ${known.join(', ')}`);
+  }
+}
+
+function optionalString(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'string') throw new KVError('INVALID_ARGUMENT', `${name} must be a string, got ${describeValue(value)}`);
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new KVError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > 2_147_483_647) {
+    throw new KVError('INVALID_ARGUMENT', `${name} must be a positive integer of milliseconds, got ${describeValue(value)}`);
+  }
   return value;
+}
+
+function checkNodes(value: unknown): RedisNodeAddress[] {
+  if (value === null || typeof value !== 'object' || !Array.isArray((value as { nodes?: unknown }).nodes)) {
+    throw new KVError('INVALID_ARGUMENT', 'cluster must be { nodes: [{ host, port }, …] }');
+  }
+  return ((value as { nodes: unknown[] }).nodes).map((node, index) => {
+    if (node === null || typeof node !== 'object') throw new KVError('INVALID_ARGUMENT', `cluster.nodes[${index}] must be { host, port }, got ${describeValue(node)}`);
+    const { host, port } = node as { host?: unknown; port?: unknown };
+    if (typeof host !== 'string' || host === '') throw new KVError('INVALID_ARGUMENT', `cluster.nodes[${index}].host must be a non-empty string, got ${describeValue(host)}`);
+    if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw new KVError('INVALID_ARGUMENT', `cluster.nodes[${index}].port must be 1..65535, got ${describeValue(port)}`);
+    }
+    return { host, port };
+  });
 }
 
 /** Validates the options, parses `url` and applies defaults; throws `INVALID_ARGUMENT` on nonsense. */
 export function resolveConnectionOptions(options: RedisConnectionOptions): ResolvedConnectionOptions {
+  if (options === null || typeof options !== 'object') throw new KVError('INVALID_ARGUMENT', `connection options must be an object, got ${describeValue(options)}`);
+  optionalString(options.url, 'url');
+  optionalString(options.host, 'host');
+  optionalString(options.username, 'username');
+  optionalString(options.password, 'password');
+  if (options.port !== undefined && typeof options.port !== 'number') throw new KVError('INVALID_ARGUMENT', `port must be a number, got ${describeValue(options.port)}`);
+  if (options.db !== undefined && typeof options.db !== 'number') throw new KVError('INVALID_ARGUMENT', `db must be a number, got ${describeValue(options.db)}`);
+  if (options.tls !== undefined && typeof options.tls !== 'boolean' && (options.tls === null || typeof options.tls !== 'object')) {
+    throw new KVError('INVALID_ARGUMENT', `tls must be true, false or tls.connect options, got ${describeValue(options.tls)}`);
+  }
+  if (options.logger !== undefined && (options.logger === null || typeof options.logger !== 'object')) {
+    throw new KVError('INVALID_ARGUMENT', 'logger must be an object with optional debug/info/warn/error methods');
+  }
   let host = '127.0.0.1';
   let port = 6379;
   let db = 0;
@@ -76,7 +157,7 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
     try {
       url = new URL(options.url);
     } catch (cause) {
-      throw new KVError('INVALID_ARGUMENT', `not a valid Redis URL: ${JSON.stringify(options.url)}`, { cause });
+      throw new KVError('INVALID_ARGUMENT', `not a valid Redis URL: ${describeValue(options.url)}`, { cause });
     }
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
       throw new KVError('INVALID_ARGUMENT', `Redis URL must start with redis:// or rediss://, got ${url.protocol}//`);
@@ -98,9 +179,9 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
   if (options.username !== undefined) username = options.username;
   if (options.password !== undefined) password = options.password;
   if (options.tls !== undefined) tls = options.tls === false ? undefined : options.tls === true ? (tls ?? {}) : options.tls;
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new KVError('INVALID_ARGUMENT', `port must be 1..65535, got ${String(port)}`);
-  if (!Number.isInteger(db) || db < 0) throw new KVError('INVALID_ARGUMENT', `db must be a non-negative integer, got ${String(db)}`);
-  const clusterNodes = options.cluster?.nodes;
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new KVError('INVALID_ARGUMENT', `port must be 1..65535, got ${describeValue(port)}`);
+  if (!Number.isSafeInteger(db) || db < 0) throw new KVError('INVALID_ARGUMENT', `db must be a non-negative integer, got ${describeValue(db)}`);
+  const clusterNodes = options.cluster === undefined ? undefined : checkNodes(options.cluster);
   if (clusterNodes !== undefined) {
     if (clusterNodes.length === 0) throw new KVError('INVALID_ARGUMENT', 'cluster.nodes must list at least one seed node');
     if (db !== 0) throw new KVError('INVALID_ARGUMENT', `Redis Cluster only has db 0 (got db ${db}); separate data with key prefixes instead`);
@@ -112,7 +193,7 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
     username,
     password,
     tls,
-    clusterNodes: clusterNodes?.map((node) => ({ host: node.host, port: node.port })),
+    clusterNodes,
     commandTimeoutMs: positiveInteger(options.commandTimeoutMs, 'commandTimeoutMs', 5000),
     connectTimeoutMs: positiveInteger(options.connectTimeoutMs, 'connectTimeoutMs', 5000),
     reconnectMaxDelayMs: positiveInteger(options.reconnectMaxDelayMs, 'reconnectMaxDelayMs', 1000),

@@ -96,6 +96,12 @@ export interface KVDriver {
   readonly driverName: string;
   /** True when connected to a Redis Cluster (only db 0; keys of one operation share a slot). */
   readonly isCluster: boolean;
+  /**
+   * How long one command may wait for its answer before it fails with `TIMEOUT`, when the
+   * driver bounds commands (the Redis drivers do; the in-memory one answers at once).
+   * Layers use it as their default bound on a whole call during an outage.
+   */
+  readonly commandTimeoutMs?: number | undefined;
 
   /** Opens the connection; safe to call more than once. Commands also connect lazily. */
   connect(): Promise<void>;

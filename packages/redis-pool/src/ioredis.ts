@@ -1,6 +1,6 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { ConnectionGate } from './connection-gate.js';
-import { reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
+import { CONNECTION_OPTION_KEYS, checkOptionsObject, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import type { KVDriver } from './driver.js';
 import { KVError } from './errors.js';
 import { loadOptionalModule } from './load-module.js';
@@ -63,6 +63,7 @@ function nodeOptions(resolved: ResolvedConnectionOptions): RedisOptions {
 class IoredisTransport implements RespTransport {
   readonly driverName = IOREDIS_DRIVER_NAME;
   readonly isCluster: boolean;
+  readonly commandTimeoutMs: number;
   // A single-node client serialises arguments during the call; a cluster may hold a
   // command until its slot's connection is ready, so it gets copies.
   readonly writesLater: boolean;
@@ -78,6 +79,7 @@ class IoredisTransport implements RespTransport {
   constructor(options: IoredisDriverOptions) {
     this.#options = options;
     this.#resolved = resolveConnectionOptions(options);
+    this.commandTimeoutMs = this.#resolved.commandTimeoutMs;
     this.#ownsClient = options.client === undefined || options.closeClient === true;
     this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
     this.writesLater = this.isCluster;
@@ -229,6 +231,8 @@ class IoredisTransport implements RespTransport {
   }
 }
 
+const DRIVER_OPTION_KEYS: readonly string[] = [...CONNECTION_OPTION_KEYS, 'client', 'closeClient', 'lib'];
+
 /**
  * A {@link KVDriver} over ioredis, for a single node (`host`/`port`/`db` or `url`) or a
  * Redis Cluster (`cluster.nodes`). ioredis is loaded on first use; without it installed
@@ -236,5 +240,6 @@ class IoredisTransport implements RespTransport {
  * with `CONNECTION_LOST`, and the same driver reconnects by itself.
  */
 export function createIoredisDriver(options: IoredisDriverOptions = {}): KVDriver {
+  checkOptionsObject(options, DRIVER_OPTION_KEYS, 'createIoredisDriver');
   return new RespDriver(new IoredisTransport(options));
 }

@@ -1,3 +1,4 @@
+import { checkOptionsObject, describeValue } from './connection-options.js';
 import { systemClock, type Clock, type Logger, type RangeLimit, type ScoredMember, type SetOptions } from './driver.js';
 import { KVError } from './errors.js';
 import { compileGlob } from './memory-glob.js';
@@ -42,6 +43,14 @@ const SWEEP_PER_WRITE = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Checks the `clock` and `logger` options shared by the memory server and driver. */
+export function checkClockAndLogger(clock: unknown, logger: unknown): void {
+  if (clock !== undefined && (clock === null || typeof clock !== 'object' || typeof (clock as { now?: unknown }).now !== 'function')) {
+    throw invalid('clock must be an object with a now() method returning milliseconds.');
+  }
+  if (logger !== undefined && (logger === null || typeof logger !== 'object')) throw invalid('logger must be an object with optional debug/info/warn/error methods.');
+}
+
 function invalid(message: string): KVError {
   return new KVError('INVALID_ARGUMENT', message);
 }
@@ -61,7 +70,7 @@ function checkBytes(value: unknown, what: string): asserts value is Uint8Array {
 
 function checkInteger(value: unknown, what: string): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw invalid(`${what} must be a safe integer, got ${String(value)}.`);
+    throw invalid(`${what} must be a safe integer, got ${describeValue(value)}.`);
   }
 }
 
@@ -145,12 +154,16 @@ export class MemoryServer implements MemoryStore {
   #closed = false;
 
   constructor(options: MemoryServerOptions = {}) {
+    checkOptionsObject(options, ['clock', 'sweepIntervalMs', 'sweepBatchSize', 'logger'], 'MemoryServer');
+    checkClockAndLogger(options.clock, options.logger);
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.#sweepBatchSize = options.sweepBatchSize ?? 1000;
-    if (!(this.#sweepIntervalMs > 0)) throw invalid('sweepIntervalMs must be a positive number of milliseconds.');
-    if (!Number.isInteger(this.#sweepBatchSize) || this.#sweepBatchSize < 1) throw invalid('sweepBatchSize must be a positive integer.');
+    if (typeof this.#sweepIntervalMs !== 'number' || !(this.#sweepIntervalMs > 0) || this.#sweepIntervalMs > 2_147_483_647) {
+      throw invalid('sweepIntervalMs must be a positive number of milliseconds.');
+    }
+    if (!Number.isSafeInteger(this.#sweepBatchSize) || this.#sweepBatchSize < 1) throw invalid('sweepBatchSize must be a positive integer.');
   }
 
   /** The clock TTLs are measured with. */
@@ -300,7 +313,7 @@ export class MemoryServer implements MemoryStore {
 
   #deadline(ttlMs: number, command: string): number {
     if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
-      throw invalid(`${command}: ttlMs must be a positive integer number of milliseconds, got ${String(ttlMs)}.`);
+      throw invalid(`${command}: ttlMs must be a positive integer number of milliseconds, got ${describeValue(ttlMs)}.`);
     }
     return this.#clock.now() + ttlMs;
   }
@@ -318,7 +331,7 @@ export class MemoryServer implements MemoryStore {
     checkKey(key);
     checkBytes(value, 'Values');
     const { ttlMs, mode } = options;
-    if (mode !== undefined && mode !== 'NX' && mode !== 'XX') throw invalid(`SET mode must be 'NX' or 'XX', got ${String(mode)}.`);
+    if (mode !== undefined && mode !== 'NX' && mode !== 'XX') throw invalid(`SET mode must be 'NX' or 'XX', got ${describeValue(mode)}.`);
     const expiresAt = ttlMs === undefined ? undefined : this.#deadline(ttlMs, 'SET');
     const exists = this.#lookup(key) !== undefined;
     if ((mode === 'NX' && exists) || (mode === 'XX' && !exists)) return false;
@@ -543,7 +556,7 @@ export class MemoryServer implements MemoryStore {
     checkNonEmpty(members, 'ZADD');
     for (const item of members) {
       if (item === null || typeof item !== 'object' || typeof item.member !== 'string') throw invalid('ZADD members must be { score, member: string }.');
-      if (typeof item.score !== 'number' || Number.isNaN(item.score)) throw invalid(`ZADD scores must be numbers, got ${String(item.score)}.`);
+      if (typeof item.score !== 'number' || Number.isNaN(item.score)) throw invalid(`ZADD scores must be numbers, got ${describeValue(item.score)}.`);
     }
     let entry = this.#typed(key, 'zset');
     if (entry === undefined) {

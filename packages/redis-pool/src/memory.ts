@@ -12,8 +12,10 @@ import type {
   ScriptReply,
   SetOptions,
 } from './driver.js';
+import { keyList, optionsArg, stringArg } from './arguments.js';
 import { KVError } from './errors.js';
-import { MemoryServer } from './memory-server.js';
+import { checkOptionsObject, describeValue } from './connection-options.js';
+import { MemoryServer, checkClockAndLogger } from './memory-server.js';
 import type { KVScript, MemoryStore } from './script.js';
 import { encodeScriptArg } from './script-args.js';
 
@@ -45,7 +47,9 @@ function closedError(): KVError {
 
 function asKVError(error: unknown): KVError {
   if (error instanceof KVError) return error;
-  return new KVError('COMMAND_FAILED', error instanceof Error ? error.message : String(error), { cause: error });
+  // A TypeError here comes from an argument of the wrong shape reaching the keyspace.
+  if (error instanceof TypeError) return new KVError('INVALID_ARGUMENT', `invalid argument: ${error.message}`, { cause: error });
+  return new KVError('COMMAND_FAILED', error instanceof Error ? error.message : describeValue(error), { cause: error });
 }
 
 /**
@@ -135,19 +139,24 @@ class MemoryDriver implements KVDriver {
   }
 
   set(key: string, value: Uint8Array, options?: SetOptions): Promise<boolean> {
-    return this.#run((s) => s.set(key, value, options));
+    return this.#run((s) => s.set(key, value, optionsArg(options, 'set options')));
   }
 
   mget(keys: string[]): Promise<(Uint8Array | null)[]> {
-    return this.#run((s) => s.mget(keys));
+    return this.#run((s) => s.mget(keyList(keys)));
   }
 
   mset(entries: Iterable<readonly [string, Uint8Array]>, options?: { ttlMs?: number }): Promise<void> {
-    return this.#run((s) => s.mset(entries, options));
+    return this.#run((s) => {
+      if (entries === null || typeof entries !== 'object' || typeof (entries as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+        throw new KVError('INVALID_ARGUMENT', 'mset takes an iterable of [key, bytes] pairs');
+      }
+      return s.mset(entries, optionsArg(options, 'mset options'));
+    });
   }
 
   del(keys: string[]): Promise<number> {
-    return this.#run((s) => s.del(keys));
+    return this.#run((s) => s.del(keyList(keys)));
   }
 
   exists(key: string): Promise<boolean> {
@@ -187,7 +196,7 @@ class MemoryDriver implements KVDriver {
   }
 
   hget(key: string, field: string): Promise<Uint8Array | null> {
-    return this.#run((s) => s.hget(key, field));
+    return this.#run((s) => s.hget(key, stringArg(field, 'field')));
   }
 
   hgetall(key: string): Promise<Record<string, Uint8Array>> {
@@ -207,7 +216,7 @@ class MemoryDriver implements KVDriver {
   }
 
   zrangeByScore(key: string, min: number, max: number, limit?: RangeLimit): Promise<string[]> {
-    return this.#run((s) => s.zrangeByScore(key, min, max, limit));
+    return this.#run((s) => s.zrangeByScore(key, min, max, optionsArg(limit, 'limit')));
   }
 
   zrem(key: string, members: string[]): Promise<number> {
@@ -220,9 +229,10 @@ class MemoryDriver implements KVDriver {
 
   async *scan(options: ScanOptions): AsyncIterable<string> {
     this.#check();
+    if (options === null || typeof options !== 'object') throw new KVError('INVALID_ARGUMENT', 'scan takes { match, count? }.');
     const count = options.count ?? 250;
     if (typeof options.match !== 'string') throw new KVError('INVALID_ARGUMENT', 'scan needs a match pattern string.');
-    if (!Number.isSafeInteger(count) || count < 1) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${String(count)}.`);
+    if (!Number.isSafeInteger(count) || count < 1) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${describeValue(count)}.`);
     for (const chunk of this.#server.scanChunks(options.match, count)) {
       // Yield to the event loop between chunks, as each SCAN call is a round trip on Redis.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -252,7 +262,7 @@ class MemoryDriver implements KVDriver {
     try {
       result = script.memory(this.#scriptView, [...keys], encodedArgs);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = error instanceof Error ? error.message : describeValue(error);
       throw new KVError('SCRIPT_ERROR', `Script ${script.name} failed: ${message}`, { cause: error });
     }
     return toScriptReply(result, script.name);
@@ -459,5 +469,7 @@ function createScriptView(server: MemoryServer): MemoryStore {
  * several clients of one Redis.
  */
 export function createMemoryDriver(options: MemoryDriverOptions = {}): KVDriver {
+  checkOptionsObject(options, ['clock', 'store', 'logger'], 'createMemoryDriver');
+  checkClockAndLogger(options.clock, options.logger);
   return new MemoryDriver(options);
 }

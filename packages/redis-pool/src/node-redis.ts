@@ -2,7 +2,7 @@ import type { RedisClientType, RedisClusterType } from 'redis';
 import { CommandDeadlines } from './command-deadline.js';
 import { ConnectionGate } from './connection-gate.js';
 import { classifyRedisError } from './error-mapping.js';
-import { reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
+import { CONNECTION_OPTION_KEYS, checkOptionsObject, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import type { KVDriver } from './driver.js';
 import { KVError } from './errors.js';
 import { loadOptionalModule } from './load-module.js';
@@ -49,6 +49,7 @@ function isClusterClient(client: NodeRedisClient | NodeRedisCluster): client is 
 class NodeRedisTransport implements RespTransport {
   readonly driverName = NODE_REDIS_DRIVER_NAME;
   readonly isCluster: boolean;
+  readonly commandTimeoutMs: number;
   // node-redis serialises queued commands on a later tick.
   readonly writesLater = true;
   readonly #options: NodeRedisDriverOptions;
@@ -68,6 +69,7 @@ class NodeRedisTransport implements RespTransport {
   constructor(options: NodeRedisDriverOptions) {
     this.#options = options;
     this.#resolved = resolveConnectionOptions(options);
+    this.commandTimeoutMs = this.#resolved.commandTimeoutMs;
     this.#ownsClient = options.client === undefined || options.closeClient === true;
     this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
     this.#gate = new ConnectionGate(NODE_REDIS_DRIVER_NAME, this.#resolved.connectTimeoutMs);
@@ -127,8 +129,8 @@ class NodeRedisTransport implements RespTransport {
           connecting.catch(() => undefined);
           // A cluster client does not retry a failed first connect: drop it, so the next
           // command starts over with a fresh one.
+          // Its listeners stay attached (switched off) and absorb late socket errors.
           this.#detach?.();
-          client.on('error', () => undefined);
           if (this.#ownsClient && client.isOpen) client.destroy();
           this.#client = undefined;
           // "All the root nodes are unavailable" hides a rejected password: say so.
@@ -185,22 +187,40 @@ class NodeRedisTransport implements RespTransport {
     }) as unknown as NodeRedisClient;
   }
 
+  /**
+   * Listens for the client's lifetime; listeners are never removed, only switched off.
+   *
+   * Why: `createClient`/`createCluster` hand out `Object.create(realClient)`, and the real
+   * client is what emits. `on()` through that object writes into the real client's
+   * listener table, but when `off()` takes the last listener away, Node's EventEmitter
+   * gives the *wrapper* a fresh table of its own. Every listener added afterwards (the
+   * one meant to absorb errors after `close()`) then sits where the emitter never looks,
+   * and the next socket reset (`read ECONNRESET` from a server killed during or after
+   * close) is an 'error' event with no listener: an uncaught exception.
+   */
   #listen(client: NodeRedisClient | NodeRedisCluster): void {
     const logger = this.#resolved.logger;
     const cluster = isClusterClient(client);
+    let active = true;
     const onReady = () => {
+      if (!active) return;
       logger?.debug?.('node-redis: ready');
       this.#gate.markReady();
     };
     const onError = (error: Error) => {
+      if (!active) {
+        logger?.debug?.('node-redis: error on a released client', { error: error.message });
+        return;
+      }
       logger?.warn?.('node-redis: connection error', { error: error.message });
       if (cluster) this.#lastNodeError = error;
       else this.#gate.markDown(error);
     };
     const onEnd = () => {
-      if (!this.#closed && !cluster) this.#gate.markDown(new Error('Socket closed unexpectedly'));
+      if (active && !this.#closed && !cluster) this.#gate.markDown(new Error('Socket closed unexpectedly'));
     };
     const onNodeError = (error: Error) => {
+      if (!active) return;
       this.#lastNodeError = error;
       logger?.warn?.('node-redis: cluster node error', { error: error.message });
     };
@@ -212,11 +232,7 @@ class NodeRedisTransport implements RespTransport {
       client.on('reconnecting', onEnd);
     }
     this.#detach = () => {
-      client.off('error', onError);
-      client.off('node-error', onNodeError);
-      client.off('ready', onReady);
-      client.off('end', onEnd);
-      client.off('reconnecting', onEnd);
+      active = false;
     };
   }
 
@@ -285,23 +301,30 @@ class NodeRedisTransport implements RespTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#gate.fail(new KVError('CLIENT_CLOSED', 'node-redis: driver closed'));
-    this.#deadlines.dispose();
-    await this.#starting?.catch(() => undefined);
-    const client = this.#client;
-    if (client === undefined) return;
-    this.#detach?.();
-    // Errors after close must not become unhandled 'error' events.
-    client.on('error', () => undefined);
-    if (!this.#ownsClient) return;
-    const ready = isClusterClient(client) ? client.isOpen : client.isReady;
-    if (ready) {
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.#resolved.commandTimeoutMs).unref());
-      const result = await Promise.race([client.close().then(() => 'closed' as const, () => 'failed' as const), timeout]);
-      if (result === 'closed') return;
+    try {
+      await this.#starting?.catch(() => undefined);
+      const client = this.#client;
+      if (client === undefined) return;
+      // Its listeners stay attached (switched off) and absorb errors after close.
+      this.#detach?.();
+      if (!this.#ownsClient) return;
+      const ready = isClusterClient(client) ? client.isOpen : client.isReady;
+      if (ready) {
+        const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.#resolved.commandTimeoutMs).unref());
+        const result = await Promise.race([client.close().then(() => 'closed' as const, () => 'failed' as const), timeout]);
+        if (result === 'closed') return;
+      }
+      if (client.isOpen) client.destroy();
+    } finally {
+      // A command still waiting once the client is gone (a frozen server that never
+      // answered) would otherwise wait forever: the deadline timer stops with the driver.
+      this.#deadlines.failAll(new KVError('CLIENT_CLOSED', 'node-redis: driver closed before the command was answered'));
+      this.#deadlines.dispose();
     }
-    if (client.isOpen) client.destroy();
   }
 }
+
+const DRIVER_OPTION_KEYS: readonly string[] = [...CONNECTION_OPTION_KEYS, 'client', 'closeClient', 'lib'];
 
 /**
  * A {@link KVDriver} over node-redis (`redis` package), for a single node or a Redis
@@ -310,5 +333,6 @@ class NodeRedisTransport implements RespTransport {
  * with `CONNECTION_LOST`, and the same driver reconnects by itself.
  */
 export function createNodeRedisDriver(options: NodeRedisDriverOptions = {}): KVDriver {
+  checkOptionsObject(options, DRIVER_OPTION_KEYS, 'createNodeRedisDriver');
   return new RespDriver(new NodeRedisTransport(options));
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { resolveConnectionOptions, type RedisConnectionOptions } from './connection-options.js';
+import { CONNECTION_OPTION_KEYS, checkOptionsObject, describeValue, resolveConnectionOptions, type RedisConnectionOptions } from './connection-options.js';
 import type {
   BatchOptions,
   KVArg,
@@ -56,10 +56,14 @@ function secretDigest(password: string | undefined): string {
   return password === undefined ? '-' : createHash('sha256').update(password).digest('hex').slice(0, 16);
 }
 
+/** Every key {@link PooledDriverOptions} knows. */
+const POOLED_OPTION_KEYS: readonly string[] = [...CONNECTION_OPTION_KEYS, 'driver', 'lib'];
+
 /** The sharing key for `options` (exported for tests and diagnostics). */
 export function pooledDriverKey(options: PooledDriverOptions): string {
+  checkOptionsObject(options, POOLED_OPTION_KEYS, 'getPooledDriver');
   if (options.driver !== 'ioredis' && options.driver !== 'node-redis' && options.driver !== 'memory') {
-    throw new KVError('INVALID_ARGUMENT', `driver must be 'ioredis', 'node-redis' or 'memory', got ${JSON.stringify(options.driver)}`);
+    throw new KVError('INVALID_ARGUMENT', `driver must be 'ioredis', 'node-redis' or 'memory', got ${describeValue(options.driver)}`);
   }
   if (options.driver === 'memory') return `memory|db=${options.db ?? 0}`;
   const resolved = resolveConnectionOptions(options);
@@ -81,6 +85,7 @@ class PooledHandle implements PooledDriverHandle {
   readonly poolKey: string;
   readonly driverName: string;
   readonly isCluster: boolean;
+  readonly commandTimeoutMs: number | undefined;
   #entry: PoolEntry | undefined;
   #released: Promise<void> | undefined;
 
@@ -89,6 +94,7 @@ class PooledHandle implements PooledDriverHandle {
     this.#entry = entry;
     this.driverName = entry.driver.driverName;
     this.isCluster = entry.driver.isCluster;
+    this.commandTimeoutMs = entry.driver.commandTimeoutMs;
   }
 
   #driver(): KVDriver {

@@ -9,6 +9,7 @@ import type {
   ScriptReply,
   SetOptions,
 } from './driver.js';
+import { arrayArg, keyArg, keyList, optionsArg, stringArg } from './arguments.js';
 import { KVError } from './errors.js';
 import { toKVError } from './error-mapping.js';
 import { formatArgNumber } from './script-args.js';
@@ -31,6 +32,8 @@ export interface RespNode {
 export interface RespTransport {
   readonly driverName: string;
   readonly isCluster: boolean;
+  /** The resolved `commandTimeoutMs` of the connection. */
+  readonly commandTimeoutMs: number;
   /**
    * True when the client serialises arguments after the call returns (node-redis writes on
    * a later tick), so caller-owned bytes must be copied to stay as they were at call time.
@@ -146,9 +149,11 @@ function integerArg(value: number, name: string): string {
   return String(value);
 }
 
-function keyArg(key: string): string {
-  if (typeof key !== 'string') throw new KVError('INVALID_ARGUMENT', `key must be a string, got ${typeof key}`);
-  return key;
+
+/** Anything thrown while building a command that is not a KVError yet becomes one. */
+function asInvalid(error: unknown): KVError {
+  if (error instanceof KVError) return error;
+  return new KVError('INVALID_ARGUMENT', `invalid argument: ${error instanceof Error ? error.message : shown(error)}`, { cause: error });
 }
 
 /** One command ready to go: its arguments, reply conversion and routing key. */
@@ -170,7 +175,8 @@ function immediate<T>(command: string, routeKey: string | undefined, value: T): 
   return { command, args: [], routeKey, convert: () => value, immediate: { value } };
 }
 
-function setArgs(key: string, value: Uint8Array, options: SetOptions | undefined): RespArg[] {
+function setArgs(key: string, value: Uint8Array, given: SetOptions | undefined): RespArg[] {
+  const options = optionsArg(given, 'set options');
   const args: RespArg[] = ['SET', keyArg(key), toBuffer(value)];
   if (options?.ttlMs !== undefined) args.push('PX', ttlArg(options.ttlMs));
   if (options?.mode !== undefined) {
@@ -187,13 +193,15 @@ function setArgs(key: string, value: Uint8Array, options: SetOptions | undefined
 const plans = {
   get: (key: string) => plan('GET', ['GET', keyArg(key)], key, bytesOrNull),
   set: (key: string, value: Uint8Array, options?: SetOptions) => plan('SET', setArgs(key, value, options), key, setReply),
-  del: (keys: string[]) => (keys.length === 0 ? immediate('DEL', undefined, 0) : plan('DEL', ['DEL', ...keys.map(keyArg)], keys[0], asNumber)),
+  del: (keys: string[]) => (arrayArg(keys, 'keys').length === 0 ? immediate('DEL', undefined, 0) : plan('DEL', ['DEL', ...keyList(keys)], keys[0], asNumber)),
   exists: (key: string) => plan('EXISTS', ['EXISTS', keyArg(key)], key, asBoolean),
   incrBy: (key: string, by: number) => plan('INCRBY', ['INCRBY', keyArg(key), integerArg(by, 'by')], key, asNumber),
   pexpire: (key: string, ttlMs: number) => plan('PEXPIRE', ['PEXPIRE', keyArg(key), integerArg(ttlMs, 'ttlMs')], key, asBoolean),
   pttl: (key: string) => plan('PTTL', ['PTTL', keyArg(key)], key, asNumber),
   rpush: (key: string, values: Uint8Array[]) =>
-    values.length === 0 ? plan('LLEN', ['LLEN', keyArg(key)], key, asNumber) : plan('RPUSH', ['RPUSH', keyArg(key), ...values.map(toBuffer)], key, asNumber),
+    arrayArg(values, 'values').length === 0
+      ? plan('LLEN', ['LLEN', keyArg(key)], key, asNumber)
+      : plan('RPUSH', ['RPUSH', keyArg(key), ...values.map(toBuffer)], key, asNumber),
   lrange: (key: string, start: number, stop: number) =>
     plan('LRANGE', ['LRANGE', keyArg(key), integerArg(start, 'start'), integerArg(stop, 'stop')], key, bytesList),
   llen: (key: string) => plan('LLEN', ['LLEN', keyArg(key)], key, asNumber),
@@ -201,25 +209,32 @@ const plans = {
     plan('LTRIM', ['LTRIM', keyArg(key), integerArg(start, 'start'), integerArg(stop, 'stop')], key, asVoid),
   hset: (key: string, fields: Record<string, Uint8Array>) => {
     const args: RespArg[] = ['HSET', keyArg(key)];
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) throw new KVError('INVALID_ARGUMENT', `hset fields must be an object of field → bytes, got ${fields === null ? 'null' : typeof fields}`);
     for (const [field, value] of Object.entries(fields)) args.push(field, toBuffer(value));
     return args.length === 2 ? immediate('HSET', key, 0) : plan('HSET', args, key, asNumber);
   },
-  hget: (key: string, field: string) => plan('HGET', ['HGET', keyArg(key), field], key, bytesOrNull),
+  hget: (key: string, field: string) => plan('HGET', ['HGET', keyArg(key), stringArg(field, 'field')], key, bytesOrNull),
   hgetall: (key: string) => plan('HGETALL', ['HGETALL', keyArg(key)], key, hashReply),
-  hdel: (key: string, fields: string[]) => (fields.length === 0 ? immediate('HDEL', key, 0) : plan('HDEL', ['HDEL', keyArg(key), ...fields], key, asNumber)),
-  hincrBy: (key: string, field: string, by: number) => plan('HINCRBY', ['HINCRBY', keyArg(key), field, integerArg(by, 'by')], key, asNumber),
+  hdel: (key: string, fields: string[]) =>
+    arrayArg(fields, 'fields').length === 0 ? immediate('HDEL', key, 0) : plan('HDEL', ['HDEL', keyArg(key), ...fields.map((field) => stringArg(field, 'field'))], key, asNumber),
+  hincrBy: (key: string, field: string, by: number) => plan('HINCRBY', ['HINCRBY', keyArg(key), stringArg(field, 'field'), integerArg(by, 'by')], key, asNumber),
   zadd: (key: string, members: ScoredMember[]) => {
-    if (members.length === 0) return immediate('ZADD', key, 0);
+    if (arrayArg(members, 'members').length === 0) return immediate('ZADD', key, 0);
     const args: RespArg[] = ['ZADD', keyArg(key)];
-    for (const { score, member } of members) args.push(scoreArg(score, 'score'), member);
+    for (const entry of members) {
+      if (entry === null || typeof entry !== 'object') throw new KVError('INVALID_ARGUMENT', `zadd members must be { score, member } objects, got ${entry === null ? 'null' : typeof entry}`);
+      args.push(scoreArg(entry.score, 'score'), stringArg(entry.member, 'member'));
+    }
     return plan('ZADD', args, key, asNumber);
   },
-  zrangeByScore: (key: string, min: number, max: number, limit?: RangeLimit) => {
+  zrangeByScore: (key: string, min: number, max: number, given?: RangeLimit) => {
+    const limit = optionsArg(given, 'limit');
     const args: RespArg[] = ['ZRANGEBYSCORE', keyArg(key), scoreArg(min, 'min'), scoreArg(max, 'max')];
     if (limit !== undefined) args.push('LIMIT', integerArg(limit.offset, 'limit.offset'), integerArg(limit.count, 'limit.count'));
     return plan('ZRANGEBYSCORE', args, key, stringList);
   },
-  zrem: (key: string, members: string[]) => (members.length === 0 ? immediate('ZREM', key, 0) : plan('ZREM', ['ZREM', keyArg(key), ...members], key, asNumber)),
+  zrem: (key: string, members: string[]) =>
+    arrayArg(members, 'members').length === 0 ? immediate('ZREM', key, 0) : plan('ZREM', ['ZREM', keyArg(key), ...members.map((member) => stringArg(member, 'member'))], key, asNumber),
   zcard: (key: string) => plan('ZCARD', ['ZCARD', keyArg(key)], key, asNumber),
 };
 
@@ -232,7 +247,14 @@ function copyByteArgs(args: RespArg[]): void {
 }
 
 function scriptArgs(command: 'EVALSHA' | 'EVAL', body: string, keys: string[], args: KVArg[]): RespArg[] {
-  return [command, body, String(keys.length), ...keys.map(keyArg), ...args.map(argOf)];
+  return [command, body, String(arrayArg(keys, 'script keys').length), ...keys.map(keyArg), ...arrayArg(args, 'script args').map(argOf)];
+}
+
+function scriptArg(script: KVScript): KVScript {
+  if (script === null || typeof script !== 'object' || typeof script.sha1 !== 'string' || typeof script.lua !== 'string') {
+    throw new KVError('INVALID_ARGUMENT', 'eval takes a script made by defineScript()');
+  }
+  return script;
 }
 
 class Deferred<T> {
@@ -276,6 +298,7 @@ interface Queued {
 export class RespDriver implements KVDriver {
   readonly driverName: string;
   readonly isCluster: boolean;
+  readonly commandTimeoutMs: number;
   readonly #transport: RespTransport;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -284,6 +307,7 @@ export class RespDriver implements KVDriver {
     this.#transport = transport;
     this.driverName = transport.driverName;
     this.isCluster = transport.isCluster;
+    this.commandTimeoutMs = transport.commandTimeoutMs;
   }
 
   #closedError(command: string): KVError {
@@ -315,7 +339,7 @@ export class RespDriver implements KVDriver {
     try {
       planned = build();
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(asInvalid(error));
     }
     return this.#run(planned);
   }
@@ -358,6 +382,7 @@ export class RespDriver implements KVDriver {
   }
 
   async mget(keys: string[]): Promise<(Uint8Array | null)[]> {
+    keyList(keys);
     if (keys.length === 0) {
       if (this.#closed) throw this.#closedError('MGET');
       return [];
@@ -378,8 +403,22 @@ export class RespDriver implements KVDriver {
 
   async mset(entries: Iterable<readonly [string, Uint8Array]>, options?: { ttlMs?: number }): Promise<void> {
     if (this.#closed) throw this.#closedError('MSET');
-    const list = [...entries];
+    if (entries === null || typeof entries !== 'object' || typeof (entries as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      throw new KVError('INVALID_ARGUMENT', 'mset takes an iterable of [key, bytes] pairs');
+    }
+    let list: (readonly [string, Uint8Array])[];
+    try {
+      list = [...entries];
+    } catch (error) {
+      throw asInvalid(error);
+    }
+    for (const entry of list) {
+      if (!Array.isArray(entry) || entry.length !== 2) throw new KVError('INVALID_ARGUMENT', 'mset entries must be [key, bytes] pairs');
+      keyArg(entry[0]);
+      toBuffer(entry[1]);
+    }
     if (list.length === 0) return;
+    optionsArg(options, 'mset options');
     const ttl = options?.ttlMs === undefined ? undefined : ttlArg(options.ttlMs);
     const groups = this.isCluster ? [...groupBySlot(list.map(([key]) => key)).values()] : [list.map((_, index) => index)];
     await Promise.all(
@@ -400,7 +439,8 @@ export class RespDriver implements KVDriver {
   }
 
   async del(keys: string[]): Promise<number> {
-    if (!this.isCluster || keys.length <= 1) return this.#call(() => plans.del(keys));
+    if (!this.isCluster || !Array.isArray(keys) || keys.length <= 1) return this.#call(() => plans.del(keys));
+    keyList(keys);
     const counts = await Promise.all(
       [...groupBySlot(keys).values()].map((indexes) => this.#call(() => plans.del(indexes.map((index) => keys[index]!)))),
     );
@@ -465,6 +505,8 @@ export class RespDriver implements KVDriver {
 
   async *scan(options: ScanOptions): AsyncIterable<string> {
     if (this.#closed) throw this.#closedError('SCAN');
+    if (options === null || typeof options !== 'object') throw new KVError('INVALID_ARGUMENT', `scan takes { match, count? }, got ${options === null ? 'null' : typeof options}`);
+    stringArg(options.match, 'scan match');
     const count = options.count ?? 250;
     if (!Number.isInteger(count) || count <= 0) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${shown(count)}`);
     let nodes: RespNode[];
@@ -494,15 +536,23 @@ export class RespDriver implements KVDriver {
 
   async eval(script: KVScript, keys: string[], args: KVArg[]): Promise<ScriptReply> {
     if (this.#closed) throw this.#closedError('EVALSHA');
+    scriptArg(script);
+    keyList(keys, 'script keys');
     if (this.isCluster && keys.length > 1) {
       const slot = keySlot(keys[0]!);
       if (keys.some((key) => keySlot(key) !== slot)) {
         throw new KVError('CROSS_SLOT', `${this.driverName}: script "${script.name}" keys span several cluster slots; put them under one hash tag like {session}`);
       }
     }
+    let scriptCall: RespArg[];
+    try {
+      scriptCall = scriptArgs('EVALSHA', script.sha1, keys, args);
+    } catch (error) {
+      throw asInvalid(error);
+    }
     const planned: Planned<ScriptReply> = {
       command: 'EVALSHA',
-      args: scriptArgs('EVALSHA', script.sha1, keys, args),
+      args: scriptCall,
       routeKey: keys[0],
       convert: scriptReplyOf,
       script: script.name,
@@ -518,6 +568,7 @@ export class RespDriver implements KVDriver {
   }
 
   batch(options?: BatchOptions): KVBatch {
+    optionsArg(options, 'batch options');
     return new RespBatch(this, this.#transport, options?.atomic === true, (error, command, script) => this.#fail(error, command, script), () => this.#closed);
   }
 }
@@ -634,7 +685,7 @@ class RespBatch implements KVBatch {
     // without reordering or breaking atomicity, and EVAL also caches the script.
     return this.#add(() => ({
       command: 'EVAL',
-      args: scriptArgs('EVAL', script.lua, keys, args),
+      args: scriptArgs('EVAL', scriptArg(script).lua, keys, args),
       routeKey: keys[0],
       convert: scriptReplyOf,
       script: script.name,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { checkOptionsObject } from './connection-options.js';
 import { KVError } from './errors.js';
 import type { ScoredMember, ScriptReply, SetOptions, RangeLimit } from './driver.js';
 
@@ -64,6 +65,7 @@ export interface ScriptDefinition {
 /** Defines an atomic operation: Lua for Redis and its twin for the in-memory driver, side by side. */
 export function defineScript(definition: ScriptDefinition): KVScript {
   if (definition === null || typeof definition !== 'object') throw new KVError('INVALID_ARGUMENT', 'defineScript takes { name, lua, memory }');
+  checkOptionsObject(definition, ['name', 'lua', 'memory'], 'defineScript');
   if (typeof definition.name !== 'string' || definition.name === '') throw new KVError('INVALID_ARGUMENT', 'script name must be a non-empty string');
   if (typeof definition.lua !== 'string' || definition.lua === '') throw new KVError('INVALID_ARGUMENT', `script "${definition.name}": lua must be a non-empty string`);
   if (typeof definition.memory !== 'function') throw new KVError('INVALID_ARGUMENT', `script "${definition.name}": memory must be a function (the in-memory twin)`);

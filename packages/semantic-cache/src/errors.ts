@@ -8,7 +8,9 @@
  * - `UNSERIALIZABLE_RESPONSE`: the response cannot be stored as msgpack (functions, symbols, cycles, `null`/`undefined`).
  * - `RESPONSE_TOO_LARGE`: the serialised response exceeds `maxResponseBytes`.
  * - `CORRUPT_ENTRY`: what Redis holds under one of our keys is not in our format.
- * - `BACKEND_ERROR`: the driver failed (the `KVError` is the `cause`).
+ * - `BACKEND_ERROR`: the driver failed (the `KVError` is the `cause`). Raised only with
+ *   `onBackendError: 'throw'`, by `clearSession()`, or when the driver refused an argument
+ *   (`INVALID_ARGUMENT`, a bug); by default a backend failure is a miss or a skipped write.
  */
 export type SemanticCacheErrorCode =
   | 'INVALID_OPTION'

@@ -1,6 +1,8 @@
 export { SemanticCacheError, isSemanticCacheError, type SemanticCacheErrorCode } from './errors.js';
+export { DEFAULT_BACKEND_TIMEOUT_MS, type BackendErrorPolicy } from './backend.js';
 export {
   SemanticCache,
+  SEMANTIC_CACHE_OPTION_KEYS,
   DEFAULT_SEMANTIC_TTL_MS,
   DEFAULT_SIMILARITY_THRESHOLD,
   DEFAULT_MAX_ITEMS_PER_URL,
@@ -14,13 +16,14 @@ export {
 } from './semantic-cache.js';
 export {
   UrlEmbeddingCache,
+  URL_EMBEDDING_CACHE_OPTION_KEYS,
   DEFAULT_URL_EMBEDDING_TTL_MS,
   MAX_BATCH_SIZE,
   type UrlEmbeddingCacheOptions,
   type UrlEmbeddingCacheStats,
   type UrlEmbeddingEntries,
 } from './url-embedding-cache.js';
-export { HISTOGRAM_EDGES, type SimilarityBucket, type SimilaritySummary } from './stats.js';
+export { HISTOGRAM_EDGES, type BackendErrorCounts, type SimilarityBucket, type SimilaritySummary } from './stats.js';
 export { cosineSimilarity, MAX_DIMENSIONS, type EmbeddingInput } from './vector.js';
 export { setEntryScript } from './scripts.js';
 export { DEFAULT_KEY_PREFIX, MAX_RAW_URL_BYTES } from './keys.js';

@@ -1,3 +1,4 @@
+import { describeValue } from './backend.js';
 import { createHash } from 'node:crypto';
 import { SemanticCacheError } from './errors.js';
 
@@ -19,7 +20,7 @@ function sha256Hex(text: string): string {
 /** Validates a key prefix (1–64 chars of `A-Z a-z 0-9 _ . : - /`). */
 export function checkKeyPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
-    throw new SemanticCacheError('INVALID_OPTION', `keyPrefix must be 1-64 characters of A-Z a-z 0-9 _ . : - /, got ${JSON.stringify(prefix)}.`);
+    throw new SemanticCacheError('INVALID_OPTION', `keyPrefix must be 1-64 characters of A-Z a-z 0-9 _ . : - /, got ${describeValue(prefix)}.`);
   }
   return prefix;
 }
@@ -85,7 +86,12 @@ export function modelSegment(modelId: unknown): string {
   if (typeof modelId !== 'string' || modelId.length === 0 || modelId.length > 200) {
     throw new SemanticCacheError('INVALID_OPTION', 'modelId must be a non-empty string of at most 200 characters (e.g. "all-MiniLM-L6-v2").');
   }
-  return encodeURIComponent(modelId);
+  try {
+    return encodeURIComponent(modelId);
+  } catch (cause) {
+    // A lone surrogate cannot be percent-encoded (URIError): not a usable model id.
+    throw new SemanticCacheError('INVALID_OPTION', 'modelId must be well-formed text (it contains a lone UTF-16 surrogate).', { cause });
+  }
 }
 
 /**

@@ -1,10 +1,11 @@
 import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
+import { BackendGuard, checkBackendErrorPolicy, checkBackendTimeout, checkOptionKeys, describeValue, type BackendErrorPolicy } from './backend.js';
 import { SemanticCacheError, backendError } from './errors.js';
 import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, responsesKeyOf, scopeKeys, scopeScanPattern, type ScopeKeys } from './keys.js';
 import { countLive, formatExpiry, readHeader, recordId, scanBestMatch } from './records.js';
 import { SET_CORRUPT, SET_DIMENSION_MISMATCH, SET_OK, headerArg, setEntryScript } from './scripts.js';
 import { decodeResponse, encodeResponse } from './serialization.js';
-import { SimilarityTracker, type SimilarityBucket, type SimilaritySummary } from './stats.js';
+import { SimilarityTracker, type BackendErrorCounts, type SimilarityBucket, type SimilaritySummary } from './stats.js';
 import { float32ToBytes, normalizeEmbedding, type EmbeddingInput } from './vector.js';
 
 /** Default TTL of an entry: 5 minutes, as in the original. */
@@ -46,7 +47,34 @@ export interface SemanticCacheOptions {
   logger?: Logger;
   /** Time source for entry expiry (inject in tests; default `Date.now`). */
   clock?: Clock;
+  /**
+   * What a backend failure does: `'miss'` (default) makes a lookup a miss and skips a
+   * `set`, logged and counted in `backendErrors`; `'throw'` rejects with `BACKEND_ERROR`.
+   */
+  onBackendError?: BackendErrorPolicy;
+  /**
+   * Longest one call waits for the backend, all its commands together, before it fails
+   * with code `TIMEOUT` (a miss by default). Default: the driver's `commandTimeoutMs`
+   * (5000 ms for the Redis drivers unless configured), else 5000 ms.
+   */
+  backendTimeoutMs?: number;
 }
+
+/** Every key {@link SemanticCacheOptions} knows; any other key is rejected (`INVALID_OPTION`). */
+export const SEMANTIC_CACHE_OPTION_KEYS: readonly string[] = [
+  'driver',
+  'sessionId',
+  'keyPrefix',
+  'ttlMs',
+  'similarityThreshold',
+  'maxItemsPerUrl',
+  'scope',
+  'maxResponseBytes',
+  'logger',
+  'clock',
+  'onBackendError',
+  'backendTimeoutMs',
+];
 
 /** A hit, as {@link SemanticCache.lookup} reports it. */
 export interface SemanticCacheHit<T> {
@@ -86,7 +114,12 @@ export interface SemanticCacheStats {
   sets: number;
   /** Entries dropped (expired or over `maxItemsPerUrl`) by this instance's writes. */
   evictions: number;
-  /** Live entries in this instance's scope owner, counted with SCAN (`null` with `{ countStored: false }`). */
+  /**
+   * Backend failures by `KVError` code (e.g. `{ CONNECTION_LOST: 3, TIMEOUT: 1 }`), each
+   * treated as a miss or a skipped write unless `onBackendError` is `'throw'`.
+   */
+  backendErrors: BackendErrorCounts;
+  /** Live entries in this instance's scope owner, counted with SCAN (`null` with `{ countStored: false }`, or when the backend failed). */
   storedEntries: number | null;
   /** URLs with at least one stored key in this scope owner (`null` with `{ countStored: false }`). */
   storedUrls: number | null;
@@ -94,14 +127,14 @@ export interface SemanticCacheStats {
 
 function checkThreshold(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < -1 || value > 1) {
-    throw new SemanticCacheError('INVALID_OPTION', `${name} must be a number in [-1, 1], got ${String(value)}.`);
+    throw new SemanticCacheError('INVALID_OPTION', `${name} must be a number in [-1, 1], got ${describeValue(value)}.`);
   }
   return value;
 }
 
 function checkPositiveInteger(value: unknown, name: string, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new SemanticCacheError('INVALID_OPTION', `${name} must be an integer from 1 to ${max}, got ${String(value)}.`);
+    throw new SemanticCacheError('INVALID_OPTION', `${name} must be an integer from 1 to ${max}, got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -127,6 +160,7 @@ export class SemanticCache<T = unknown> {
   readonly #logger: Logger | undefined;
   readonly #clock: Clock;
   readonly #similarities = new SimilarityTracker();
+  readonly #backend: BackendGuard;
   /** URL → keys, so repeated lookups on one page skip hashing; bounded and simply cleared when full. */
   readonly #keyCache = new Map<string, ScopeKeys>();
   #hits = 0;
@@ -138,6 +172,7 @@ export class SemanticCache<T = unknown> {
 
   constructor(options: SemanticCacheOptions) {
     if (options === null || typeof options !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'SemanticCache needs an options object.');
+    checkOptionKeys(options, SEMANTIC_CACHE_OPTION_KEYS, 'SemanticCache');
     const { driver } = options;
     if (driver === null || typeof driver !== 'object' || typeof driver.eval !== 'function' || typeof driver.get !== 'function') {
       throw new SemanticCacheError('INVALID_OPTION', 'driver must be a KVDriver from @lix/redis-pool.');
@@ -146,13 +181,16 @@ export class SemanticCache<T = unknown> {
       throw new SemanticCacheError('INVALID_OPTION', 'sessionId must be a non-empty string of at most 1024 characters.');
     }
     const scope = options.scope ?? 'session';
-    if (scope !== 'session' && scope !== 'shared') throw new SemanticCacheError('INVALID_OPTION', `scope must be 'session' or 'shared', got ${String(scope)}.`);
+    if (scope !== 'session' && scope !== 'shared') throw new SemanticCacheError('INVALID_OPTION', `scope must be 'session' or 'shared', got ${describeValue(scope)}.`);
     const ttlMs = options.ttlMs ?? DEFAULT_SEMANTIC_TTL_MS;
     if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 365 * 86_400_000) {
-      throw new SemanticCacheError('INVALID_OPTION', `ttlMs must be a whole number of milliseconds from 1 to one year, got ${String(ttlMs)}.`);
+      throw new SemanticCacheError('INVALID_OPTION', `ttlMs must be a whole number of milliseconds from 1 to one year, got ${describeValue(ttlMs)}.`);
     }
     const clock = options.clock ?? systemClock;
-    if (typeof clock?.now !== 'function') throw new SemanticCacheError('INVALID_OPTION', 'clock must have a now() method.');
+    if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function') throw new SemanticCacheError('INVALID_OPTION', 'clock must have a now() method.');
+    checkLogger(options.logger);
+    const policy = checkBackendErrorPolicy(options.onBackendError);
+    const timeoutMs = checkBackendTimeout(options.backendTimeoutMs, driver.commandTimeoutMs);
     this.#driver = driver;
     this.#sessionId = options.sessionId;
     this.#prefix = checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
@@ -163,6 +201,7 @@ export class SemanticCache<T = unknown> {
     this.#scope = scope;
     this.#logger = options.logger;
     this.#clock = clock;
+    this.#backend = new BackendGuard('semantic-cache', policy, timeoutMs, options.logger);
   }
 
   /** The session this instance serves. */
@@ -206,11 +245,12 @@ export class SemanticCache<T = unknown> {
     const threshold = options?.similarityThreshold === undefined ? this.#threshold : checkThreshold(options.similarityThreshold, 'similarityThreshold');
     const query = normalizeEmbedding(embedding);
     const keys = this.#keysOf(url);
+    const deadline = this.#backend.deadline();
     let packed: Uint8Array | null;
     try {
-      packed = await this.#driver.get(keys.vectors);
+      packed = await this.#backend.call(deadline, 'lookup', () => this.#driver.get(keys.vectors));
     } catch (error) {
-      throw backendError('get', error);
+      return this.#backendMiss('lookup', error);
     }
     if (packed === null) return this.#emptyMiss();
     const { dimensions, count } = readHeader(packed);
@@ -229,9 +269,9 @@ export class SemanticCache<T = unknown> {
     const id = recordId(packed, dimensions, best.index);
     let stored: Uint8Array | null;
     try {
-      stored = await this.#driver.hget(keys.responses, id);
+      stored = await this.#backend.call(deadline, 'lookup', () => this.#driver.hget(keys.responses, id));
     } catch (error) {
-      throw backendError('get', error);
+      return this.#backendMiss('lookup', error);
     }
     if (stored === null) {
       // Trimmed by a concurrent set between our two reads: a miss, never a wrong answer.
@@ -244,6 +284,13 @@ export class SemanticCache<T = unknown> {
     this.#hits++;
     this.#similarities.record(best.similarity, true);
     return { response, similarity: best.similarity };
+  }
+
+  /** A lookup the backend could not answer: a miss (or a rejection in `'throw'` mode). */
+  #backendMiss(operation: string, error: unknown): null {
+    this.#backend.failed(operation, error);
+    this.#misses++;
+    return null;
   }
 
   #emptyMiss(): null {
@@ -264,7 +311,7 @@ export class SemanticCache<T = unknown> {
     const now = this.#now();
     let reply;
     try {
-      reply = await this.#driver.eval(setEntryScript, [keys.vectors, keys.responses], [
+      reply = await this.#backend.call(this.#backend.deadline(), 'set', () => this.#driver.eval(setEntryScript, [keys.vectors, keys.responses], [
         now,
         formatExpiry(now + this.#ttlMs),
         this.#maxItems,
@@ -272,9 +319,11 @@ export class SemanticCache<T = unknown> {
         float32ToBytes(unit),
         encoded,
         headerArg(unit.length),
-      ]);
+      ]));
     } catch (error) {
-      throw backendError('set', error);
+      // Skipped: the response was computed anyway, it just is not cached this time.
+      this.#backend.failed('set', error);
+      return;
     }
     if (!Array.isArray(reply) || typeof reply[0] !== 'number') {
       throw new SemanticCacheError('BACKEND_ERROR', `The set script returned an unexpected reply: ${JSON.stringify(reply)}.`);
@@ -311,6 +360,13 @@ export class SemanticCache<T = unknown> {
     return deleted;
   }
 
+  /** Every vectors key of this instance's scope owner (SCAN, never KEYS). */
+  async #scanKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const vectorsKey of this.#driver.scan({ match: scopeScanPattern(this.#prefix, this.#scope, this.#sessionId), count: 500 })) keys.push(vectorsKey);
+    return keys;
+  }
+
   /**
    * Counters of this instance plus, unless `countStored` is false, the live entries and
    * URLs of its scope owner (SCAN, then one GET per URL; never KEYS).
@@ -322,9 +378,11 @@ export class SemanticCache<T = unknown> {
       storedEntries = 0;
       storedUrls = 0;
       const now = this.#now();
+      const deadline = this.#backend.deadline();
       try {
-        for await (const vectorsKey of this.#driver.scan({ match: scopeScanPattern(this.#prefix, this.#scope, this.#sessionId), count: 500 })) {
-          const packed = await this.#driver.get(vectorsKey);
+        const keys = await this.#backend.call(deadline, 'getStats', () => this.#scanKeys());
+        for (const vectorsKey of keys) {
+          const packed = await this.#backend.call(deadline, 'getStats', () => this.#driver.get(vectorsKey));
           if (packed === null) continue;
           storedUrls++;
           try {
@@ -334,7 +392,10 @@ export class SemanticCache<T = unknown> {
           }
         }
       } catch (error) {
-        throw backendError('getStats', error);
+        // Unknown rather than wrong: the counters below are still this instance's.
+        this.#backend.failed('getStats', error);
+        storedEntries = null;
+        storedUrls = null;
       }
     }
     const lookups = this.#hits + this.#misses;
@@ -353,6 +414,7 @@ export class SemanticCache<T = unknown> {
       similarityHistogram: this.#similarities.histogram(),
       sets: this.#sets,
       evictions: this.#evictions,
+      backendErrors: this.#backend.counter.snapshot(),
       storedEntries,
       storedUrls,
     };
@@ -367,5 +429,12 @@ export class SemanticCache<T = unknown> {
     this.#sets = 0;
     this.#evictions = 0;
     this.#similarities.reset();
+    this.#backend.counter.reset();
+  }
+}
+
+function checkLogger(logger: unknown): void {
+  if (logger !== undefined && (logger === null || typeof logger !== 'object')) {
+    throw new SemanticCacheError('INVALID_OPTION', 'logger must be an object with optional debug/info/warn/error methods.');
   }
 }

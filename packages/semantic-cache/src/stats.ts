@@ -81,3 +81,34 @@ function summarize(source: Accumulator): SimilaritySummary {
   if (source.count === 0) return { count: 0, mean: null, min: null, max: null };
   return { count: source.count, mean: source.sum / source.count, min: source.min, max: source.max };
 }
+
+/**
+ * Backend failures by `KVError` code (`CONNECTION_LOST`, `TIMEOUT`, `COMMAND_FAILED`, …),
+ * as `getStats().backendErrors` reports them; a code appears once it has been seen.
+ */
+export type BackendErrorCounts = Record<string, number>;
+
+/** Counts backend failures by code. */
+export class BackendErrorCounter {
+  #counts = new Map<string, number>();
+
+  record(code: string): void {
+    this.#counts.set(code, (this.#counts.get(code) ?? 0) + 1);
+  }
+
+  /** A fresh object, so callers can keep it. */
+  snapshot(): BackendErrorCounts {
+    return Object.fromEntries(this.#counts);
+  }
+
+  /** Every failure counted. */
+  get total(): number {
+    let sum = 0;
+    for (const count of this.#counts.values()) sum += count;
+    return sum;
+  }
+
+  reset(): void {
+    this.#counts = new Map();
+  }
+}

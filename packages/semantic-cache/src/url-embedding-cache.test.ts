@@ -121,6 +121,6 @@ describeEachDriver('UrlEmbeddingCache', (target) => {
     await layer.set('https://s.com', randomVector(random, 4));
     await layer.get('https://s.com');
     await layer.batchGet(['https://s.com', 'https://none.com', 'https://none2.com']);
-    expect(await layer.getStats()).toEqual({ modelId: 'all-MiniLM-L6-v2', lookups: 4, hits: 2, misses: 2, hitRate: 0.5, sets: 1 });
+    expect(await layer.getStats()).toEqual({ modelId: 'all-MiniLM-L6-v2', lookups: 4, hits: 2, misses: 2, hitRate: 0.5, sets: 1, backendErrors: {} });
   });
 });

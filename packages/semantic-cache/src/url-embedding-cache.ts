@@ -1,6 +1,8 @@
 import type { KVDriver, Logger } from '@lix/redis-pool';
-import { SemanticCacheError, backendError } from './errors.js';
+import { BackendGuard, checkBackendErrorPolicy, checkBackendTimeout, checkOptionKeys, describeValue, type BackendErrorPolicy } from './backend.js';
+import { SemanticCacheError } from './errors.js';
 import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, modelSegment, urlEmbeddingKey } from './keys.js';
+import type { BackendErrorCounts } from './stats.js';
 import { bytesToFloat32, bytesToFloat32Batch, float32ToBytes, toFloat32, type EmbeddingInput } from './vector.js';
 
 /** Default TTL of a URL embedding: 24 hours, as in the original. */
@@ -25,7 +27,20 @@ export interface UrlEmbeddingCacheOptions {
   dimensions?: number;
   /** Receives diagnostics; nothing is printed otherwise. */
   logger?: Logger;
+  /**
+   * What a backend failure does: `'miss'` (default) makes a read a miss and skips a
+   * write, logged and counted in `backendErrors`; `'throw'` rejects with `BACKEND_ERROR`.
+   */
+  onBackendError?: BackendErrorPolicy;
+  /**
+   * Longest one call waits for the backend before it fails with code `TIMEOUT` (a miss by
+   * default). Default: the driver's `commandTimeoutMs` (5000 ms unless configured), else 5000 ms.
+   */
+  backendTimeoutMs?: number;
 }
+
+/** Every key {@link UrlEmbeddingCacheOptions} knows; any other key is rejected (`INVALID_OPTION`). */
+export const URL_EMBEDDING_CACHE_OPTION_KEYS: readonly string[] = ['driver', 'modelId', 'keyPrefix', 'ttlMs', 'dimensions', 'logger', 'onBackendError', 'backendTimeoutMs'];
 
 /** What {@link UrlEmbeddingCache.getStats} reports (counters of this instance). */
 export interface UrlEmbeddingCacheStats {
@@ -38,6 +53,8 @@ export interface UrlEmbeddingCacheStats {
   hitRate: number;
   /** Embeddings written. */
   sets: number;
+  /** Backend failures by `KVError` code, each a miss or a skipped write unless `onBackendError` is `'throw'`. */
+  backendErrors: BackendErrorCounts;
 }
 
 /** Entries accepted by {@link UrlEmbeddingCache.batchSet}. */
@@ -56,23 +73,30 @@ export class UrlEmbeddingCache {
   readonly #dimensions: number | undefined;
   readonly #logger: Logger | undefined;
   readonly #keyCache = new Map<string, string>();
+  readonly #backend: BackendGuard;
   #hits = 0;
   #misses = 0;
   #sets = 0;
 
   constructor(options: UrlEmbeddingCacheOptions) {
     if (options === null || typeof options !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'UrlEmbeddingCache needs an options object.');
+    checkOptionKeys(options, URL_EMBEDDING_CACHE_OPTION_KEYS, 'UrlEmbeddingCache');
     const { driver } = options;
     if (driver === null || typeof driver !== 'object' || typeof driver.mget !== 'function') {
       throw new SemanticCacheError('INVALID_OPTION', 'driver must be a KVDriver from @lix/redis-pool.');
     }
     const ttlMs = options.ttlMs ?? DEFAULT_URL_EMBEDDING_TTL_MS;
     if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 365 * 86_400_000) {
-      throw new SemanticCacheError('INVALID_OPTION', `ttlMs must be a whole number of milliseconds from 1 to one year, got ${String(ttlMs)}.`);
+      throw new SemanticCacheError('INVALID_OPTION', `ttlMs must be a whole number of milliseconds from 1 to one year, got ${describeValue(ttlMs)}.`);
     }
     if (options.dimensions !== undefined && (!Number.isInteger(options.dimensions) || options.dimensions < 1 || options.dimensions > 65_536)) {
-      throw new SemanticCacheError('INVALID_OPTION', `dimensions must be an integer from 1 to 65536, got ${String(options.dimensions)}.`);
+      throw new SemanticCacheError('INVALID_OPTION', `dimensions must be an integer from 1 to 65536, got ${describeValue(options.dimensions)}.`);
     }
+    if (options.logger !== undefined && (options.logger === null || typeof options.logger !== 'object')) {
+      throw new SemanticCacheError('INVALID_OPTION', 'logger must be an object with optional debug/info/warn/error methods.');
+    }
+    const policy = checkBackendErrorPolicy(options.onBackendError);
+    const timeoutMs = checkBackendTimeout(options.backendTimeoutMs, driver.commandTimeoutMs);
     this.#driver = driver;
     this.#model = modelSegment(options.modelId);
     this.#modelId = options.modelId;
@@ -80,6 +104,7 @@ export class UrlEmbeddingCache {
     this.#ttlMs = ttlMs;
     this.#dimensions = options.dimensions;
     this.#logger = options.logger;
+    this.#backend = new BackendGuard('url-embedding-cache', policy, timeoutMs, options.logger);
   }
 
   /** The model id in this cache's keys. */
@@ -129,9 +154,11 @@ export class UrlEmbeddingCache {
     const key = this.keyOf(url);
     let bytes: Uint8Array | null;
     try {
-      bytes = await this.#driver.get(key);
+      bytes = await this.#backend.call(this.#backend.deadline(), 'get', () => this.#driver.get(key));
     } catch (error) {
-      throw backendError('get', error);
+      this.#backend.failed('get', error);
+      this.#misses++;
+      return null;
     }
     return this.#decode(url, bytes);
   }
@@ -141,9 +168,10 @@ export class UrlEmbeddingCache {
     const key = this.keyOf(url);
     const bytes = this.#encode(embedding);
     try {
-      await this.#driver.set(key, bytes, { ttlMs: this.#ttlMs });
+      await this.#backend.call(this.#backend.deadline(), 'set', () => this.#driver.set(key, bytes, { ttlMs: this.#ttlMs }));
     } catch (error) {
-      throw backendError('set', error);
+      this.#backend.failed('set', error);
+      return;
     }
     this.#sets++;
   }
@@ -160,9 +188,11 @@ export class UrlEmbeddingCache {
     const keys = urls.map((url) => this.keyOf(url));
     let values: (Uint8Array | null)[];
     try {
-      values = await this.#driver.mget(keys);
+      values = await this.#backend.call(this.#backend.deadline(), 'batchGet', () => this.#driver.mget(keys));
     } catch (error) {
-      throw backendError('batchGet', error);
+      this.#backend.failed('batchGet', error);
+      this.#misses += urls.length;
+      return urls.map(() => null);
     }
     const decoded = bytesToFloat32Batch(values);
     return values.map((bytes, index) => this.#decode(urls[index]!, bytes, decoded[index]));
@@ -178,9 +208,10 @@ export class UrlEmbeddingCache {
     if (pairs.length === 0) return;
     const encoded = pairs.map(([url, embedding]) => [this.keyOf(url), this.#encode(embedding)] as const);
     try {
-      await this.#driver.mset(encoded, { ttlMs: this.#ttlMs });
+      await this.#backend.call(this.#backend.deadline(), 'batchSet', () => this.#driver.mset(encoded, { ttlMs: this.#ttlMs }));
     } catch (error) {
-      throw backendError('batchSet', error);
+      this.#backend.failed('batchSet', error);
+      return;
     }
     this.#sets += pairs.length;
     this.#logger?.debug?.('url-embedding-cache: batch set', { count: pairs.length });
@@ -196,6 +227,7 @@ export class UrlEmbeddingCache {
       misses: this.#misses,
       hitRate: lookups === 0 ? 0 : this.#hits / lookups,
       sets: this.#sets,
+      backendErrors: this.#backend.counter.snapshot(),
     };
   }
 
@@ -204,6 +236,7 @@ export class UrlEmbeddingCache {
     this.#hits = 0;
     this.#misses = 0;
     this.#sets = 0;
+    this.#backend.counter.reset();
   }
 }
 

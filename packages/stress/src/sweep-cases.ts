@@ -52,6 +52,15 @@ export interface SweepEnv {
 
 const asAny = (value: unknown) => value as never;
 
+/** An environment variable's text for any hostile value (`String()` throws on some objects; the harness must not). */
+function envText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function pickDriver(rng: Rng, env: SweepEnv): KVDriver {
   return rng.pick([env.memory, env.ioredis, env.nodeRedis]);
 }
@@ -405,7 +414,7 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     run: (rng) => {
       const env: Record<string, unknown> = {};
       for (const name of ['REDIS_PORT', 'REDIS_URL', 'HOT_WINDOW_SIZE', 'SEMANTIC_SIMILARITY_THRESHOLD', 'REDIS_CLUSTER_NODES', 'REDIS_DRIVER', 'SESSION_MAX_TOKENS']) {
-        if (rng.chance(0.4)) env[`APP_${name}`] = rng.chance(0.7) ? hostileString(rng).slice(0, 100_000) : String(hostileNumber(rng));
+        if (rng.chance(0.4)) env[`APP_${name}`] = rng.chance(0.7) ? hostileString(rng).slice(0, 100_000) : envText(hostileNumber(rng));
       }
       return CacheConfig.fromEnv(asAny(rng.chance(0.8) ? 'APP' : anyValue(rng)), asAny(env));
     },

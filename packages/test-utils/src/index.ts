@@ -21,3 +21,4 @@ export {
   type PostgresServerHandle,
   type StartPostgresServerOptions,
 } from './postgres-server.js';
+export { startOutageTopology, type OutageTopology, type RedisConnection } from './outage.js';
