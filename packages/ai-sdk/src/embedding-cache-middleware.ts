@@ -72,6 +72,8 @@ export function embeddingCacheMiddleware(options: EmbeddingCacheMiddlewareOption
   const logger = options.logger;
   const base: Omit<UrlEmbeddingCacheOptions, 'modelId'> = {
     driver: options.driver,
+    // The middleware is the fail-open layer: it bounds, logs and counts backend failures itself.
+    onBackendError: 'throw',
     ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
     ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
     ...(logger === undefined ? {} : { logger }),

@@ -208,6 +208,8 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
       sessionId,
       scope,
       clock,
+      // The middleware is the fail-open layer: it bounds, logs and counts backend failures itself.
+      onBackendError: 'throw',
       ...(logger === undefined ? {} : { logger }),
     });
   const caches = new Map<string, SemanticCache<CachedResponseRecord>>();
