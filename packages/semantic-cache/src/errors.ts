@@ -9,6 +9,8 @@
  * - `RESPONSE_TOO_LARGE`: the serialised response exceeds `maxResponseBytes`.
  * - `CORRUPT_ENTRY`: what Redis holds under one of our keys is not in our format.
  * - `BACKEND_ERROR`: the driver failed (the `KVError` is the `cause`).
+ * - `INVALID_TAG`: a tag is not a 1–256-character string, too many tags, or an empty tag list to invalidate.
+ * - `INVALID_EXAMPLE`: a calibration example is unlabelled, labelled twice, or malformed.
  */
 export type SemanticCacheErrorCode =
   | 'INVALID_OPTION'
@@ -18,7 +20,9 @@ export type SemanticCacheErrorCode =
   | 'UNSERIALIZABLE_RESPONSE'
   | 'RESPONSE_TOO_LARGE'
   | 'CORRUPT_ENTRY'
-  | 'BACKEND_ERROR';
+  | 'BACKEND_ERROR'
+  | 'INVALID_TAG'
+  | 'INVALID_EXAMPLE';
 
 /** The one error type of `@lix/semantic-cache`; `code` is stable, `cause` keeps the underlying error. */
 export class SemanticCacheError extends Error {

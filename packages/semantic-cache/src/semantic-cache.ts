@@ -1,11 +1,19 @@
 import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
 import { SemanticCacheError, backendError } from './errors.js';
 import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, responsesKeyOf, scopeKeys, scopeScanPattern, type ScopeKeys } from './keys.js';
-import { countLive, formatExpiry, readHeader, recordId, scanBestMatch } from './records.js';
+import { VECTOR_HEADER_BYTES, countLive, formatExpiry, readHeader, recordId, recordSize, scanBestMatch } from './records.js';
 import { SET_CORRUPT, SET_DIMENSION_MISMATCH, SET_OK, headerArg, setEntryScript } from './scripts.js';
 import { decodeResponse, encodeResponse } from './serialization.js';
 import { SimilarityTracker, type SimilarityBucket, type SimilaritySummary } from './stats.js';
 import { float32ToBytes, normalizeEmbedding, type EmbeddingInput } from './vector.js';
+import type { TelemetrySetting } from '@lix/telemetry';
+import { CacheTelemetry } from './cache-telemetry.js';
+import { STALE_SET_WINDOW_MS, encodeEntryMeta, lifetimeOf, resolveCacheExpiry, resolveEntryExpiry, type CacheExpiry, type ExpiryMode } from './expiry.js';
+import { readHitScript } from './policy-scripts.js';
+import { parseInvalidateSelector, parseSetOptions, type InvalidateSelector, type InvalidationResult, type SetEntryOptions } from './policy-options.js';
+import { invalidateRef, registerTags, tagRef, urlRef } from './tags.js';
+import { SET_STALE } from './scripts.js';
+import { similarityHistogramOf, type SimilarityHistogram } from './histogram.js';
 
 /** Default TTL of an entry: 5 minutes, as in the original. */
 export const DEFAULT_SEMANTIC_TTL_MS = 300_000;
@@ -46,6 +54,19 @@ export interface SemanticCacheOptions {
   logger?: Logger;
   /** Time source for entry expiry (inject in tests; default `Date.now`). */
   clock?: Clock;
+  /**
+   * `'absolute'` (default): an entry lives `ttlMs` from its write. `'sliding'`: a hit
+   * extends it to `ttlMs` from the hit, up to `maxAgeMs` from the write. `set` can override
+   * it per entry.
+   */
+  expiry?: ExpiryMode;
+  /** Sliding entries' cap on life from their write (default 24 h, at least `ttlMs`). */
+  maxAgeMs?: number;
+  /**
+   * OpenTelemetry metrics and spans (see `@lix/telemetry`): by default the global API when
+   * `@opentelemetry/api` is installed (a no-op until an SDK is registered); `false` for none.
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /** A hit, as {@link SemanticCache.lookup} reports it. */
@@ -86,6 +107,10 @@ export interface SemanticCacheStats {
   sets: number;
   /** Entries dropped (expired or over `maxItemsPerUrl`) by this instance's writes. */
   evictions: number;
+  /** Writes refused because a tag of theirs was invalidated while they were in flight. */
+  staleSets: number;
+  /** Live entries removed by this instance's `invalidate` calls. */
+  invalidated: number;
   /** Live entries in this instance's scope owner, counted with SCAN (`null` with `{ countStored: false }`). */
   storedEntries: number | null;
   /** URLs with at least one stored key in this scope owner (`null` with `{ countStored: false }`). */
@@ -126,7 +151,11 @@ export class SemanticCache<T = unknown> {
   readonly #maxResponseBytes: number;
   readonly #logger: Logger | undefined;
   readonly #clock: Clock;
-  readonly #similarities = new SimilarityTracker();
+  readonly #similarities: SimilarityTracker;
+  readonly #expiry: CacheExpiry;
+  readonly #telemetry: CacheTelemetry;
+  #staleSets = 0;
+  #invalidated = 0;
   /** URL → keys, so repeated lookups on one page skip hashing; bounded and simply cleared when full. */
   readonly #keyCache = new Map<string, ScopeKeys>();
   #hits = 0;
@@ -153,7 +182,10 @@ export class SemanticCache<T = unknown> {
     }
     const clock = options.clock ?? systemClock;
     if (typeof clock?.now !== 'function') throw new SemanticCacheError('INVALID_OPTION', 'clock must have a now() method.');
-    this.#driver = driver;
+    this.#expiry = resolveCacheExpiry(options, ttlMs);
+    this.#telemetry = new CacheTelemetry(options.telemetry, scope, options.sessionId);
+    this.#similarities = this.#telemetry.similarityTracker();
+    this.#driver = this.#telemetry.observeDriver(driver);
     this.#sessionId = options.sessionId;
     this.#prefix = checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.#ttlMs = ttlMs;
@@ -201,7 +233,11 @@ export class SemanticCache<T = unknown> {
   }
 
   /** Like {@link get}, but also reports the similarity of the match (for tuning and logging). */
-  async lookup(url: string, embedding: EmbeddingInput, options?: LookupOptions): Promise<SemanticCacheHit<T> | null> {
+  lookup(url: string, embedding: EmbeddingInput, options?: LookupOptions): Promise<SemanticCacheHit<T> | null> {
+    return this.#telemetry.lookup(() => this.#lookup(url, embedding, options));
+  }
+
+  async #lookup(url: string, embedding: EmbeddingInput, options?: LookupOptions): Promise<SemanticCacheHit<T> | null> {
     checkUrl(url);
     const threshold = options?.similarityThreshold === undefined ? this.#threshold : checkThreshold(options.similarityThreshold, 'similarityThreshold');
     const query = normalizeEmbedding(embedding);
@@ -229,7 +265,7 @@ export class SemanticCache<T = unknown> {
     const id = recordId(packed, dimensions, best.index);
     let stored: Uint8Array | null;
     try {
-      stored = await this.#driver.hget(keys.responses, id);
+      stored = await this.#readHit(keys, id, dimensions, best.index);
     } catch (error) {
       throw backendError('get', error);
     }
@@ -246,6 +282,13 @@ export class SemanticCache<T = unknown> {
     return { response, similarity: best.similarity };
   }
 
+  /** The response of a hit, read by one script that also extends the entry when it slides (same round trips as the HGET it replaces). */
+  async #readHit(keys: ScopeKeys, id: string, dimensions: number, index: number): Promise<Uint8Array | null> {
+    const size = recordSize(dimensions);
+    const reply = await this.#driver.eval(readHitScript, [keys.vectors, keys.responses], [id, VECTOR_HEADER_BYTES + index * size, this.#now(), size]);
+    return reply instanceof Uint8Array ? reply : null;
+  }
+
   #emptyMiss(): null {
     this.#misses++;
     this.#emptyMisses++;
@@ -256,22 +299,34 @@ export class SemanticCache<T = unknown> {
    * Stores `response` for the query `embedding` on `url`, atomically: expired entries and
    * the oldest beyond `maxItemsPerUrl` are dropped in the same step.
    */
-  async set(url: string, embedding: EmbeddingInput, response: T): Promise<void> {
+  set(url: string, embedding: EmbeddingInput, response: T, options?: SetEntryOptions): Promise<void> {
+    return this.#telemetry.set(() => this.#set(url, embedding, response, options));
+  }
+
+  async #set(url: string, embedding: EmbeddingInput, response: T, setOptions?: SetEntryOptions): Promise<void> {
     checkUrl(url);
+    const { options, tags } = parseSetOptions(setOptions);
+    const expiry = resolveEntryExpiry(this.#expiry, this.#ttlMs, options);
     const unit = normalizeEmbedding(embedding);
     const encoded = encodeResponse(response, this.#maxResponseBytes);
     const keys = this.#keysOf(url);
-    const now = this.#now();
     let reply;
     try {
-      reply = await this.#driver.eval(setEntryScript, [keys.vectors, keys.responses], [
+      // Tags (the URL is always one) are registered first: see tags.ts for why this order makes invalidation race-free.
+      const registration = await registerTags(this.#driver, [urlRef(this.#prefix, url), ...tags.map((tag) => tagRef(this.#prefix, tag))], keys.vectors, lifetimeOf(expiry));
+      const now = this.#now();
+      reply = await this.#driver.eval(setEntryScript, [keys.vectors, keys.responses, keys.tombstones], [
         now,
-        formatExpiry(now + this.#ttlMs),
+        formatExpiry(now + expiry.ttlMs),
         this.#maxItems,
         unit.length,
         float32ToBytes(unit),
         encoded,
         headerArg(unit.length),
+        encodeEntryMeta(expiry, now, registration.generations),
+        registration.registeredAt,
+        STALE_SET_WINDOW_MS,
+        ...registration.generations.flat(),
       ]);
     } catch (error) {
       throw backendError('set', error);
@@ -286,11 +341,81 @@ export class SemanticCache<T = unknown> {
     if (status === SET_CORRUPT) {
       throw new SemanticCacheError('CORRUPT_ENTRY', `The key ${keys.vectors} does not hold an SC1 vector list; clear it with clearSession().`);
     }
+    if (status === SET_STALE) {
+      this.#staleSets++;
+      this.#telemetry.staleSet();
+      this.#logger?.debug?.('semantic-cache: refused a write whose tag was invalidated while it was in flight', { url: url.slice(0, 200) });
+      return;
+    }
     if (status !== SET_OK) throw new SemanticCacheError('BACKEND_ERROR', `The set script returned status ${status}.`);
     const dropped = typeof reply[2] === 'number' ? reply[2] : 0;
     this.#sets++;
     this.#evictions += dropped;
+    this.#telemetry.evicted(dropped);
     if (dropped > 0) this.#logger?.debug?.('semantic-cache: dropped entries on set', { dropped, live: reply[3] });
+  }
+
+  /**
+   * Removes, in every scope (every session and the shared pool, on every Cluster node),
+   * the entries carrying any of `tags` and, with `url`, every entry of that URL. Only the
+   * scopes indexed under those tags are visited: no KEYS, no SCAN, no reading of other
+   * entries. A `set` racing it never brings an invalidated entry back: a write that
+   * registered its tags before the invalidation is removed or refused (`staleSets`).
+   */
+  invalidate(selector: InvalidateSelector): Promise<InvalidationResult> {
+    return this.#telemetry.invalidate(async () => {
+      const { tags, url } = parseInvalidateSelector(selector);
+      const refs = tags.map((tag) => tagRef(this.#prefix, tag));
+      if (url !== undefined) refs.push(urlRef(this.#prefix, url));
+      const result = { removed: 0, scopes: 0 };
+      try {
+        for (const ref of refs) {
+          const done = await invalidateRef(this.#driver, ref, this.#now());
+          result.removed += done.removed;
+          result.scopes += done.scopes;
+          if (done.corruptScopes > 0) this.#logger?.warn?.('semantic-cache: skipped scopes that are not in the SC1 format while invalidating', { scopes: done.corruptScopes });
+        }
+      } catch (error) {
+        throw backendError('invalidate', error);
+      }
+      this.#invalidated += result.removed;
+      this.#telemetry.invalidated(result.removed);
+      return result;
+    });
+  }
+
+  /**
+   * The live entry most similar to `embedding` on `url`, whatever the threshold, with its
+   * similarity; `null` when the scope is empty. Counts nothing and never extends a sliding
+   * entry: for calibration and inspection.
+   */
+  async nearest(url: string, embedding: EmbeddingInput): Promise<SemanticCacheHit<T> | null> {
+    checkUrl(url);
+    const query = normalizeEmbedding(embedding);
+    const keys = this.#keysOf(url);
+    try {
+      const packed = await this.#driver.get(keys.vectors);
+      if (packed === null) return null;
+      const { dimensions, count } = readHeader(packed);
+      if (dimensions !== query.length) {
+        if (countLive(packed, this.#now()) === 0) return null;
+        throw new SemanticCacheError('DIMENSION_MISMATCH', `The query has ${query.length} dimensions but this scope stores ${dimensions}-dimension embeddings.`);
+      }
+      const best = scanBestMatch(packed, dimensions, count, query, this.#now());
+      if (best.index < 0) return null;
+      const stored = await this.#driver.hget(keys.responses, recordId(packed, dimensions, best.index));
+      return stored === null ? null : { response: decodeResponse<T>(stored), similarity: best.similarity };
+    } catch (error) {
+      throw backendError('nearest', error);
+    }
+  }
+
+  /**
+   * This instance's best-similarity histogram in a plottable form: bucket edges, hit and
+   * miss counts per bucket, and the threshold.
+   */
+  getSimilarityHistogram(): SimilarityHistogram {
+    return similarityHistogramOf(this.#similarities.histogram(), { scope: this.#scope, sessionId: this.#sessionId, similarityThreshold: this.#threshold });
   }
 
   /**
@@ -353,6 +478,8 @@ export class SemanticCache<T = unknown> {
       similarityHistogram: this.#similarities.histogram(),
       sets: this.#sets,
       evictions: this.#evictions,
+      staleSets: this.#staleSets,
+      invalidated: this.#invalidated,
       storedEntries,
       storedUrls,
     };
@@ -366,6 +493,8 @@ export class SemanticCache<T = unknown> {
     this.#raceMisses = 0;
     this.#sets = 0;
     this.#evictions = 0;
+    this.#staleSets = 0;
+    this.#invalidated = 0;
     this.#similarities.reset();
   }
 }
