@@ -52,7 +52,8 @@ export class CacheTelemetry {
     return new (class extends SimilarityTracker {
       override record(similarity: number, isHit: boolean): void {
         super.record(similarity, isHit);
-        histogram.record(similarity, isHit ? hit : miss);
+        // OpenTelemetry histograms take non-negative values only; below 0 nothing is near a threshold anyway.
+        histogram.record(similarity > 0 ? similarity : 0, isHit ? hit : miss);
       }
     })();
   }

@@ -14,11 +14,11 @@ export interface MetricDefinition {
  */
 export const METRICS = {
   semanticCacheHits: { name: 'lix.semantic_cache.hits', unit: '{lookup}', description: 'Lookups answered from the semantic cache.' },
-  semanticCacheMisses: { name: 'lix.semantic_cache.misses', unit: '{lookup}', description: 'Lookups not answered; lix.semantic_cache.miss_reason says why (empty, below_threshold, race, backend_error).' },
+  semanticCacheMisses: { name: 'lix.semantic_cache.misses', unit: '{lookup}', description: 'Lookups not answered (nothing stored, below the threshold, or a race with a trim).' },
   semanticCacheBackendErrors: { name: 'lix.semantic_cache.backend_errors', unit: '{error}', description: 'Driver failures seen by the semantic cache, by operation.' },
   semanticCacheLookupDuration: { name: 'lix.semantic_cache.lookup.duration', unit: 's', description: 'Duration of semantic cache lookups, by outcome.' },
   semanticCacheSetDuration: { name: 'lix.semantic_cache.set.duration', unit: 's', description: 'Duration of semantic cache writes (tag registration included).' },
-  semanticCacheSimilarity: { name: 'lix.semantic_cache.similarity', unit: '1', description: 'Best cosine similarity of each lookup that had something to compare, by outcome.' },
+  semanticCacheSimilarity: { name: 'lix.semantic_cache.similarity', unit: '1', description: 'Best cosine similarity of each lookup that had something to compare, by outcome (negative ones recorded as 0).' },
   semanticCacheEvictions: { name: 'lix.semantic_cache.evictions', unit: '{entry}', description: 'Entries dropped by writes: expired or over maxItemsPerUrl.' },
   semanticCacheInvalidated: { name: 'lix.semantic_cache.invalidated', unit: '{entry}', description: 'Entries removed by invalidate({ tags } / { url }).' },
   semanticCacheStaleSets: { name: 'lix.semantic_cache.stale_sets', unit: '{entry}', description: 'Writes refused because one of their tags was invalidated while they were in flight.' },
