@@ -22,7 +22,10 @@ function rewriteKeepingTtl(store: MemoryStore, key: string, value: Uint8Array): 
  * Reads a hit's response and, when the entry slides, extends it: KEYS = [vectors,
  * responses]; ARGV = [id, record offset, nowMs, record size]. The new expiry is
  * `min(now + idle, deadline)` from the entry's meta; it only ever moves forward, never
- * revives an expired record, and the keys' TTL follows. The offset is where the reader
+ * revives an expired record, and the keys' TTL follows. A hit that would gain less than a
+ * tenth of the idle time writes nothing, so a hot entry costs one write per tenth of its
+ * window instead of one per hit (and a sliding entry expires between 0.9 and 1 idle time
+ * after its last hit). The offset is where the reader
  * saw the record; a concurrent write may have moved it, then the record is looked up by
  * id. Reply: the response bytes, or nil when the entry was trimmed meanwhile.
  */
@@ -55,7 +58,7 @@ if redis.call('GETRANGE', KEYS[1], offset + 16, offset + 23) ~= ARGV[1] then
 end
 if offset then
   local stored = tonumber(redis.call('GETRANGE', KEYS[1], offset, offset + 15))
-  if stored and stored > now and expiry > stored then
+  if stored and stored > now and expiry > stored and expiry - stored >= tonumber(idle) / 10 then
     redis.call('SETRANGE', KEYS[1], offset, string.format('%016d', expiry))
     local ttl = expiry - now
     if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
@@ -90,7 +93,7 @@ return response
     if (offset === undefined) return response;
     const digits = ascii(current, offset, offset + 16);
     const stored = /^\d+$/.test(digits) ? Number(digits) : Number.NaN;
-    if (stored > now && expiry > stored) {
+    if (stored > now && expiry > stored && expiry - stored >= meta.idleMs / 10) {
       const updated = current.slice();
       updated.set(encoder.encode(String(expiry).padStart(16, '0')), offset);
       const ttl = expiry - now;
