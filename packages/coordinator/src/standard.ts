@@ -2,6 +2,7 @@ import { ConversationArchive, type ArchiveCodec } from '@lix/archive';
 import type { Clock, Logger } from '@lix/redis-pool';
 import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
 import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
+import { instrumentArchiveStore, type TelemetrySetting } from '@lix/telemetry';
 import { ARCHIVE_CODECS, CacheConfig, isArchiveCodec, type CacheConfigOptions } from './config.js';
 import { ConfigError } from './errors.js';
 import type { SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
@@ -38,7 +39,7 @@ export const standardSessionWindow: SessionWindowFactory<ConversationMessage> = 
 
 /** The stock semantic cache: `SemanticCache` configured from the runtime's config. */
 export function standardSemanticCache<R = SemanticResponse>(): SemanticCacheFactory<R> {
-  return ({ config, driver, sessionId, logger, clock }) =>
+  return ({ config, driver, sessionId, logger, clock, telemetry }) =>
     new SemanticCache({
       driver,
       sessionId,
@@ -47,6 +48,7 @@ export function standardSemanticCache<R = SemanticResponse>(): SemanticCacheFact
       similarityThreshold: config.semanticSimilarityThreshold,
       maxItemsPerUrl: config.semanticMaxItemsPerUrl,
       ...(logger ? { logger } : {}),
+      ...(telemetry === undefined ? {} : { telemetry }),
       clock,
     }) as unknown as SemanticCacheLayer<R>;
 }
@@ -68,15 +70,19 @@ function archiveCodecOf(value: string): ArchiveCodec {
 }
 
 function sharedResources(options: { idleEviction: boolean; evictionIntervalMs: number | undefined }) {
-  return ({ config, sessionDriver, logger, clock }: { config: CacheConfig; sessionDriver: unknown; logger: Logger | undefined; clock: Clock }) => {
+  return ({ config, sessionDriver, logger, clock, telemetry }: { config: CacheConfig; sessionDriver: unknown; logger: Logger | undefined; clock: Clock; telemetry?: TelemetrySetting | undefined }) => {
     // Only session windows write to the archive: without one there is nothing to open.
     if (sessionDriver === undefined) return {};
-    const archive = new ConversationArchive({
-      dir: config.archiveDir,
-      ttlDays: config.diskTtlDays,
-      codec: archiveCodecOf(config.archiveCodec),
-      ...(logger ? { logger } : {}),
-    });
+    // Windows read the archive only to rebuild, so its loadRecent/loadAfter calls count window rebuilds.
+    const archive = instrumentArchiveStore(
+      new ConversationArchive({
+        dir: config.archiveDir,
+        ttlDays: config.diskTtlDays,
+        codec: archiveCodecOf(config.archiveCodec),
+        ...(logger ? { logger } : {}),
+      }),
+      { telemetry, countWindowRebuilds: true },
+    );
     if (!options.idleEviction) return { archive };
     const evictor = new IdleEvictor({
       driver: sessionDriver as ConstructorParameters<typeof IdleEvictor>[0]['driver'],
