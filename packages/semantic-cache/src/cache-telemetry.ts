@@ -66,6 +66,7 @@ export class CacheTelemetry {
     if (!this.enabled) return driver;
     const counter = this.#backendErrors;
     const attributes = this.#attributes;
+    const telemetry = this.#telemetry;
     const wrapped = new Map<PropertyKey, unknown>();
     return new Proxy(driver, {
       get(target, property) {
@@ -76,6 +77,7 @@ export class CacheTelemetry {
           const original = value as (...args: unknown[]) => unknown;
           fn = (...args: unknown[]) => {
             const result = original.apply(target, args);
+            if (!telemetry.active()) return result;
             if (result instanceof Promise) {
               return result.catch((error: unknown) => {
                 counter.add(1, { ...attributes, 'lix.operation': String(property) });
@@ -93,7 +95,7 @@ export class CacheTelemetry {
 
   /** Runs a lookup in a `lix.semantic_cache.lookup` span and counts its outcome. */
   lookup<T>(operation: () => Promise<T | null>): Promise<T | null> {
-    if (!this.enabled) return operation();
+    if (!this.#telemetry.active()) return operation();
     const start = performance.now();
     return this.#telemetry.run('lix.semantic_cache.lookup', this.#spanAttributes, undefined, async (span) => {
       let outcome = 'error';
@@ -111,13 +113,13 @@ export class CacheTelemetry {
 
   /** Runs a write in a `lix.semantic_cache.set` span. */
   set<T>(operation: () => Promise<T>): Promise<T> {
-    if (!this.enabled) return operation();
+    if (!this.#telemetry.active()) return operation();
     return this.#telemetry.run('lix.semantic_cache.set', this.#spanAttributes, this.#setDuration, () => operation());
   }
 
   /** Runs an invalidation in a `lix.semantic_cache.invalidate` span. */
   invalidate<T>(operation: () => Promise<T>): Promise<T> {
-    if (!this.enabled) return operation();
+    if (!this.#telemetry.active()) return operation();
     return this.#telemetry.run('lix.semantic_cache.invalidate', this.#spanAttributes, this.#invalidateDuration, () => operation());
   }
 

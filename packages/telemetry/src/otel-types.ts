@@ -57,8 +57,11 @@ export interface TracerProviderLike {
 
 /** The part of the `@opentelemetry/api` module this package uses (inject it with `api`). */
 export interface OtelApiLike {
-  metrics: MeterProviderLike;
-  trace: TracerProviderLike;
+  metrics: MeterProviderLike & { getMeterProvider?(): MeterProviderLike };
+  trace: TracerProviderLike & { getTracerProvider?(): TracerProviderLike & { getDelegate?(): unknown } };
+  /** Lets the wrappers tell "no SDK registered" (then they call straight through) from a registered one. */
+  ProxyTracerProvider?: new () => { getDelegate(): unknown };
+  createNoopMeter?(): MeterLike;
 }
 
 /** `SpanStatusCode.ERROR` of the OpenTelemetry API. */

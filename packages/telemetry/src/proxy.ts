@@ -36,6 +36,8 @@ export function instrumentMethods<T extends object>(target: T, telemetry: Teleme
         spec === undefined
           ? original.bind(object)
           : (...args: unknown[]) => {
+              // Nothing listens (no SDK registered): the bare call, not even an extra promise.
+              if (!telemetry.active()) return original.apply(object, args);
               const attributes = typeof spec.attributes === 'function' ? spec.attributes(args) : spec.attributes;
               return telemetry.run(
                 spec.span,

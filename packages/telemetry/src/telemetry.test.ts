@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConversationArchive } from '@lix/archive';
 import { createMemoryDriver } from '@lix/redis-pool/memory';
 import { defineScript, KVError } from '@lix/redis-pool';
+import { metrics, trace } from '@opentelemetry/api';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { instrumentArchiveStore } from './archive.js';
 import { instrumentDriver } from './driver.js';
@@ -34,6 +35,31 @@ describe('resolveTelemetry', () => {
     expect(loadOtelApi()).not.toBeNull();
     expect(resolveTelemetry(undefined, 'x').enabled).toBe(true);
     expect(resolveTelemetry(false, 'x')).toBe(Telemetry.disabled);
+  });
+
+  it('with the global API, stays inactive (calls straight through) until an SDK registers, then reports through it', async () => {
+    const driver = createMemoryDriver();
+    const instrumented = instrumentDriver(driver);
+    expect(instrumented).not.toBe(driver);
+    expect(resolveTelemetry(undefined, '@lix/redis-pool').active()).toBe(false);
+    await instrumented.set('before', new Uint8Array([1]));
+    const global = createTestSdk();
+    metrics.setGlobalMeterProvider(global.meterProvider);
+    trace.setGlobalTracerProvider(global.tracerProvider);
+    try {
+      expect(resolveTelemetry(undefined, '@lix/redis-pool').active()).toBe(true);
+      await instrumented.get('before');
+      const points = (await global.metrics()).get(METRICS.dbOperationDuration.name);
+      expect(total(points, { 'db.operation.name': 'GET' })).toBe(1);
+      expect(total(points, { 'db.operation.name': 'SET' })).toBe(0);
+      expect(global.spans().map((span) => span.name)).toEqual(['GET']);
+    } finally {
+      metrics.disable();
+      trace.disable();
+      await global.shutdown();
+      await driver.close();
+    }
+    expect(resolveTelemetry(undefined, '@lix/redis-pool').active()).toBe(false);
   });
 
   it('shares one instance per provider and scope, so per-session layers do not create instruments per session', () => {

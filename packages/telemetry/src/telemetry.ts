@@ -38,57 +38,134 @@ const noopCounter: CounterLike = { add() {} };
 const noopHistogram: HistogramLike = { record() {} };
 
 /**
+ * Follows the global OpenTelemetry API: whether an SDK is registered right now (metrics
+ * or traces), and the current meter. The metrics API has no proxy, so a meter taken
+ * before the SDK registers would stay a no-op forever; this re-reads the global provider
+ * (an identity check per call) and recreates instruments when it changes.
+ */
+class GlobalSource {
+  readonly #api: OtelApiLike;
+  readonly #scope: string;
+  readonly #noopTracerProvider: unknown;
+  readonly #noopMeterPrototype: unknown;
+  #meterProvider: unknown;
+  #meter: MeterLike | undefined;
+  #meterActive = false;
+  generation = 0;
+
+  constructor(api: OtelApiLike, scope: string) {
+    this.#api = api;
+    this.#scope = scope;
+    this.#noopTracerProvider = api.ProxyTracerProvider === undefined ? undefined : new api.ProxyTracerProvider().getDelegate();
+    this.#noopMeterPrototype = api.createNoopMeter === undefined ? undefined : Object.getPrototypeOf(api.createNoopMeter());
+  }
+
+  meter(): MeterLike {
+    const provider = this.#api.metrics.getMeterProvider?.() ?? this.#api.metrics;
+    if (provider !== this.#meterProvider || this.#meter === undefined) {
+      this.#meterProvider = provider;
+      this.#meter = provider.getMeter(this.#scope, VERSION);
+      this.#meterActive = this.#noopMeterPrototype === undefined || Object.getPrototypeOf(this.#meter) !== this.#noopMeterPrototype;
+      this.generation++;
+    }
+    return this.#meter;
+  }
+
+  active(): boolean {
+    this.meter();
+    if (this.#meterActive) return true;
+    if (this.#noopTracerProvider === undefined) return true;
+    const provider = this.#api.trace.getTracerProvider?.();
+    const delegate = provider?.getDelegate === undefined ? provider : provider.getDelegate();
+    return delegate !== this.#noopTracerProvider;
+  }
+}
+
+/**
  * The meter and tracer of one instrumented package, with its instruments created once.
- * Obtain one with {@link resolveTelemetry}; when `enabled` is false every method is a
- * no-op and {@link Telemetry.run} calls straight through.
+ * Obtain one with {@link resolveTelemetry}. `enabled` says whether instrumenting is worth
+ * it at all (false: no API, no provider, or turned off; wrappers then hand back their
+ * target unchanged). {@link Telemetry.active} says whether anything listens right now:
+ * with the global API and no SDK registered it is false, and the wrappers call straight
+ * through, so an instrumented hot path costs two identity checks.
  */
 export class Telemetry {
   /** The telemetry that does nothing. */
   static readonly disabled: Telemetry = new Telemetry(undefined, undefined);
 
-  /** False when there is no OpenTelemetry API or provider to report to. */
   readonly enabled: boolean;
   readonly #meter: MeterLike | undefined;
   readonly #tracer: TracerLike | undefined;
+  readonly #global: GlobalSource | undefined;
   readonly #counters = new Map<string, CounterLike>();
   readonly #histograms = new Map<string, HistogramLike>();
+  #generation = 0;
 
-  constructor(meter: MeterLike | undefined, tracer: TracerLike | undefined) {
+  constructor(meter: MeterLike | undefined, tracer: TracerLike | undefined, global?: { api: OtelApiLike; scope: string }) {
+    this.#global = global === undefined ? undefined : new GlobalSource(global.api, global.scope);
     this.#meter = meter;
-    this.#tracer = tracer;
-    this.enabled = meter !== undefined || tracer !== undefined;
+    this.#tracer = global === undefined ? tracer : global.api.trace.getTracer(global.scope, VERSION);
+    this.enabled = this.#global !== undefined || meter !== undefined || tracer !== undefined;
   }
 
-  /** The counter `name` (created on first use, then shared). */
-  counter(name: string, options: InstrumentOptions = {}): CounterLike {
-    if (this.#meter === undefined) return noopCounter;
+  /** True when an SDK (or a provider given in the options) receives what is reported. */
+  active(): boolean {
+    return this.#global === undefined ? this.enabled : this.#global.active();
+  }
+
+  #currentMeter(): MeterLike | undefined {
+    if (this.#global === undefined) return this.#meter;
+    const meter = this.#global.meter();
+    if (this.#global.generation !== this.#generation) {
+      this.#generation = this.#global.generation;
+      this.#counters.clear();
+      this.#histograms.clear();
+    }
+    return meter;
+  }
+
+  #counterNow(name: string, options: InstrumentOptions): CounterLike {
+    const meter = this.#currentMeter();
+    if (meter === undefined) return noopCounter;
     let counter = this.#counters.get(name);
     if (counter === undefined) {
-      counter = this.#meter.createCounter(name, options);
+      counter = meter.createCounter(name, options);
       this.#counters.set(name, counter);
     }
     return counter;
   }
 
-  /** The histogram `name` (created on first use, then shared). */
-  histogram(name: string, options: InstrumentOptions = {}): HistogramLike {
-    if (this.#meter === undefined) return noopHistogram;
+  #histogramNow(name: string, options: InstrumentOptions): HistogramLike {
+    const meter = this.#currentMeter();
+    if (meter === undefined) return noopHistogram;
     let histogram = this.#histograms.get(name);
     if (histogram === undefined) {
-      histogram = this.#meter.createHistogram(name, options);
+      histogram = meter.createHistogram(name, options);
       this.#histograms.set(name, histogram);
     }
     return histogram;
+  }
+
+  /** The counter `name`; with the global API, a handle that follows the SDK registered at the time of each `add`. */
+  counter(name: string, options: InstrumentOptions = {}): CounterLike {
+    if (this.#global === undefined) return this.#counterNow(name, options);
+    return { add: (value, attributes) => this.#counterNow(name, options).add(value, attributes) };
+  }
+
+  /** The histogram `name`; with the global API, a handle that follows the SDK registered at the time of each `record`. */
+  histogram(name: string, options: InstrumentOptions = {}): HistogramLike {
+    if (this.#global === undefined) return this.#histogramNow(name, options);
+    return { record: (value, attributes) => this.#histogramNow(name, options).record(value, attributes) };
   }
 
   /**
    * Runs `operation` inside an active span named `spanName` (so spans of lower layers
    * become its children) and records its duration in seconds on `duration`, with
    * `error.type` added when it rejects. The span ends with status ERROR on a rejection,
-   * which is passed on unchanged.
+   * which is passed on unchanged. Calls straight through when nothing listens.
    */
   async run<T>(spanName: string, attributes: Attributes, duration: HistogramLike | undefined, operation: (span: SpanLike | undefined) => Promise<T>, kind = SPAN_KIND_INTERNAL): Promise<T> {
-    if (!this.enabled) return operation(undefined);
+    if (!this.active()) return operation(undefined);
     const start = performance.now();
     const measured = async (span: SpanLike | undefined): Promise<T> => {
       try {
@@ -162,7 +239,7 @@ export function resolveTelemetry(setting: TelemetrySetting | undefined, scope: s
   if (setting === false) return Telemetry.disabled;
   if (setting === undefined || setting === true) {
     const api = loadOtelApi();
-    return api === null ? Telemetry.disabled : cached(api, scope, () => new Telemetry(api.metrics.getMeter(scope, VERSION), api.trace.getTracer(scope, VERSION)));
+    return api === null ? Telemetry.disabled : cached(api, scope, () => new Telemetry(undefined, undefined, { api, scope }));
   }
   if (setting === null || typeof setting !== 'object') {
     throw new TelemetryError('INVALID_OPTION', `telemetry must be true, false or { meterProvider?, tracerProvider?, api? }, got ${String(setting)}.`);
@@ -173,10 +250,14 @@ export function resolveTelemetry(setting: TelemetrySetting | undefined, scope: s
   const { meterProvider, tracerProvider } = setting;
   if (meterProvider !== undefined && typeof meterProvider?.getMeter !== 'function') throw new TelemetryError('INVALID_OPTION', 'telemetry.meterProvider must have a getMeter() method (an SDK MeterProvider).');
   if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== 'function') throw new TelemetryError('INVALID_OPTION', 'telemetry.tracerProvider must have a getTracer() method (an SDK TracerProvider).');
-  const api = setting.api ?? (meterProvider !== undefined && tracerProvider !== undefined ? null : loadOtelApi());
   if (setting.api !== undefined && (typeof setting.api?.metrics?.getMeter !== 'function' || typeof setting.api?.trace?.getTracer !== 'function')) {
     throw new TelemetryError('INVALID_OPTION', 'telemetry.api must be the @opentelemetry/api module.');
   }
+  if (meterProvider === undefined && tracerProvider === undefined) {
+    const global = setting.api ?? loadOtelApi();
+    return global === null ? Telemetry.disabled : cached(global, scope, () => new Telemetry(undefined, undefined, { api: global, scope }));
+  }
+  const api = setting.api ?? (meterProvider !== undefined && tracerProvider !== undefined ? null : loadOtelApi());
   const meters = meterProvider ?? api?.metrics;
   const tracers = tracerProvider ?? api?.trace;
   if (meters === undefined && tracers === undefined) return Telemetry.disabled;
