@@ -150,7 +150,7 @@ async function benchDriver(name: string, driver: KVDriver, memoryUsage: ((key: s
   // Throughput ratio: ≥ 0.8× means batchGet takes at most 1.25× the raw MGET time.
   rows.push({ figure: `batchGet(${BATCH}) vs raw MGET`, ours: us(batch.ours), reference: us(batch.reference), ratio: `${(batch.reference / batch.ours).toFixed(2)}× speed`, target: '≥ 0.8×' });
   await cache.clearSession();
-  if (process.env.BENCH_POLICIES !== '0') rows.push(...(await benchPolicies(name, driver, stored, random, compareDetailed)));
+  if (process.env.BENCH_POLICIES !== '0') rows.push(...(await benchPolicies(name, driver, stored, random, compareDetailed, RUNS * OPS)));
   return rows;
 }
 
