@@ -38,4 +38,4 @@ export {
   type NearestSource,
 } from './calibration.js';
 export { formatSimilarityHistogram, type SimilarityHistogram } from './histogram.js';
-export { readHitScript, registerTagScript, beginInvalidationScript, endInvalidationScript, invalidateScopeScript } from './policy-scripts.js';
+export { extendEntryScript, registerTagScript, beginInvalidationScript, endInvalidationScript, invalidateScopeScript } from './policy-scripts.js';

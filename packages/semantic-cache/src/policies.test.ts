@@ -4,7 +4,9 @@ import { uniquePrefix } from '@lix/test-utils';
 import { beforeAll, expect, it } from 'vitest';
 import { ManualClock, randomVector, seededRandom, sleep } from '../test/helpers.js';
 import { SemanticCacheError } from './errors.js';
+import { unpackEntryValue } from './entry-value.js';
 import { parseEntryMeta } from './expiry.js';
+import { decodeResponse } from './serialization.js';
 import { scopeKeys } from './keys.js';
 import { invalidateScopeScript } from './policy-scripts.js';
 import { setEntryScript } from './scripts.js';
@@ -223,12 +225,16 @@ describeEachDriver('SemanticCache expiry modes and tags', (target) => {
     expect((await layer.invalidate({ tags: ['doc'] })).removed).toBe(1);
   });
 
-  it('stores each entry with its tags and their generations in its meta field', async () => {
+  it('stores each entry with its expiry mode, tags and their generations in front of its response', async () => {
     const prefix = uniquePrefix('pol');
     const layer = cache({}, prefix);
     await layer.set('u', randomVector(random), { answer: 'x' }, { tags: ['doc:1'], expiry: 'sliding', ttlMs: 1000, maxAgeMs: 5000 });
     const fields = await env.driver.hgetall(scopeKeys(prefix, 'session', 'session-1', 'u').responses);
-    const meta = parseEntryMeta(new TextDecoder().decode(fields['m00000001']));
+    // The meta rides in front of the response, in the same field: a hit reads both with one HGET.
+    expect(Object.keys(fields).sort()).toEqual(['#', '00000001']);
+    const { meta: text, response } = unpackEntryValue(fields['00000001']!);
+    expect(decodeResponse(response)).toEqual({ answer: 'x' });
+    const meta = parseEntryMeta(text!);
     expect(meta?.sliding).toBe(true);
     expect(meta?.idleMs).toBe(1000);
     expect(meta?.tags.size).toBe(2);

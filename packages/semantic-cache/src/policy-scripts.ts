@@ -1,4 +1,5 @@
 import { argNumber, argString, defineScript, type KVScript, type MemoryStore, type ScriptReply } from '@lix/redis-pool';
+import { META_OF_LUA, unpackEntryValue } from './entry-value.js';
 import { parseEntryMeta } from './expiry.js';
 import { RECORD_META_BYTES, VECTOR_HEADER_BYTES, recordSize } from './records.js';
 
@@ -18,27 +19,30 @@ function rewriteKeepingTtl(store: MemoryStore, key: string, value: Uint8Array): 
   store.set(key, value, ttl > 0 ? { ttlMs: ttl } : {});
 }
 
+/** The meta of a stored entry value, or `null` (the twin of Lua's `metaOf`). */
+function metaOf(value: Uint8Array | null) {
+  if (value === null) return null;
+  const { meta } = unpackEntryValue(value);
+  return meta === null ? null : parseEntryMeta(meta);
+}
+
 /**
- * Reads a hit's response and, when the entry slides, extends it: KEYS = [vectors,
- * responses]; ARGV = [id, record offset, nowMs, record size]. The new expiry is
- * `min(now + idle, deadline)` from the entry's meta; it only ever moves forward, never
- * revives an expired record, and the keys' TTL follows. A hit that would gain less than a
- * tenth of the idle time writes nothing, so a hot entry costs one write per tenth of its
- * window instead of one per hit (and a sliding entry expires between 0.9 and 1 idle time
- * after its last hit). The offset is where the reader
- * saw the record; a concurrent write may have moved it, then the record is looked up by
- * id. Reply: the response bytes, or nil when the entry was trimmed meanwhile.
+ * Extends a sliding entry after a hit: KEYS = [vectors, responses]; ARGV = [id, record
+ * offset, nowMs, record size]. The lookup reads the hit with its usual HGET and calls
+ * this only when the entry slides and would gain at least a tenth of its idle time, so
+ * a hot entry costs one write per tenth of its window, not one per hit (it expires 0.9–1
+ * idle time after its last hit). The script re-reads the entry's meta itself; the new
+ * expiry is `min(now + idle, deadline)`, only ever moves forward, never revives an expired
+ * record, and the keys' TTL follows. The offset is where the reader saw the record; when a
+ * concurrent write moved it, the record is found by id. Reply: 1 when extended, else 0.
  */
-export const readHitScript: KVScript = defineScript({
-  name: 'semantic-cache:read-hit',
-  lua: `
-local found = redis.call('HMGET', KEYS[2], ARGV[1], 'm' .. ARGV[1])
-local response = found[1]
-if not response then return false end
-local meta = found[2]
-if not meta then return response end
+export const extendEntryScript: KVScript = defineScript({
+  name: 'semantic-cache:extend-entry',
+  lua: `${META_OF_LUA}
+local meta = metaOf(redis.call('HGET', KEYS[2], ARGV[1]))
+if not meta then return 0 end
 local mode, idle, deadline = string.match(meta, '^(%a);(%d*);(%d*);')
-if mode ~= 's' or idle == '' or deadline == '' then return response end
+if mode ~= 's' or idle == '' or deadline == '' then return 0 end
 local now = tonumber(ARGV[3])
 local expiry = math.min(now + tonumber(idle), tonumber(deadline))
 local offset = tonumber(ARGV[2])
@@ -56,30 +60,25 @@ if redis.call('GETRANGE', KEYS[1], offset + 16, offset + 23) ~= ARGV[1] then
     end
   end
 end
-if offset then
-  local stored = tonumber(redis.call('GETRANGE', KEYS[1], offset, offset + 15))
-  if stored and stored > now and expiry > stored and expiry - stored >= tonumber(idle) / 10 then
-    redis.call('SETRANGE', KEYS[1], offset, string.format('%016d', expiry))
-    local ttl = expiry - now
-    if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-    if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
-  end
-end
-return response
+if not offset then return 0 end
+local stored = tonumber(redis.call('GETRANGE', KEYS[1], offset, offset + 15))
+if not stored or stored <= now or expiry <= stored then return 0 end
+redis.call('SETRANGE', KEYS[1], offset, string.format('%016d', expiry))
+local ttl = expiry - now
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
 `,
   memory: (store, keys, args) => {
     const [vectorsKey, responsesKey] = keys as [string, string];
     const id = argString(args[0]);
-    const response = store.hget(responsesKey, id);
-    if (response === null) return null;
-    const metaBytes = store.hget(responsesKey, `m${id}`);
-    const meta = metaBytes === null ? null : parseEntryMeta(argString(metaBytes));
-    if (meta === null || !meta.sliding) return response;
+    const meta = metaOf(store.hget(responsesKey, id));
+    if (meta === null || !meta.sliding) return 0;
     const now = argNumber(args[2]);
     const expiry = Math.min(now + meta.idleMs, meta.deadlineMs);
     const size = argNumber(args[3]);
     const current = store.get(vectorsKey);
-    if (current === null) return response;
+    if (current === null) return 0;
     let offset: number | undefined = argNumber(args[1]);
     if (offset + RECORD_META_BYTES > current.length || ascii(current, offset + 16, offset + 24) !== id) {
       offset = undefined;
@@ -90,18 +89,17 @@ return response
         }
       }
     }
-    if (offset === undefined) return response;
+    if (offset === undefined) return 0;
     const digits = ascii(current, offset, offset + 16);
     const stored = /^\d+$/.test(digits) ? Number(digits) : Number.NaN;
-    if (stored > now && expiry > stored && expiry - stored >= meta.idleMs / 10) {
-      const updated = current.slice();
-      updated.set(encoder.encode(String(expiry).padStart(16, '0')), offset);
-      const ttl = expiry - now;
-      rewriteKeepingTtl(store, vectorsKey, updated);
-      if (store.pttl(vectorsKey) < ttl) store.pexpire(vectorsKey, ttl);
-      if (store.pttl(responsesKey) < ttl) store.pexpire(responsesKey, ttl);
-    }
-    return response;
+    if (!(stored > now) || expiry <= stored) return 0;
+    const updated = current.slice();
+    updated.set(encoder.encode(String(expiry).padStart(16, '0')), offset);
+    const ttl = expiry - now;
+    rewriteKeepingTtl(store, vectorsKey, updated);
+    if (store.pttl(vectorsKey) < ttl) store.pexpire(vectorsKey, ttl);
+    if (store.pttl(responsesKey) < ttl) store.pexpire(responsesKey, ttl);
+    return 1;
   },
 });
 
@@ -220,12 +218,13 @@ export const INVALIDATE_CORRUPT = -1;
  * Removes from one scope every entry carrying tag `name` below `generation`, and leaves
  * a tombstone so an in-flight write with the old tag is refused: KEYS = [vectors,
  * responses, tombstones]; ARGV = [tag (`u` for the URL), generation, tombstone TTL ms,
- * nowMs]. Entries written before tags existed have no meta and carry only the URL.
+ * nowMs]. The meta is read from each entry's value (see entry-value.ts); entries written
+ * before tags existed have none and carry only the URL.
  * Reply: live entries removed (expired ones are dropped too, uncounted).
  */
 export const invalidateScopeScript: KVScript = defineScript({
   name: 'semantic-cache:invalidate-scope',
-  lua: `
+  lua: `${META_OF_LUA}
 local name = ARGV[1]
 local generation = tonumber(ARGV[2])
 local tomb = tonumber(redis.call('HGET', KEYS[3], name))
@@ -247,7 +246,7 @@ local removed = 0
 for i = 0, body / size - 1 do
   local at = ${VECTOR_HEADER_BYTES} + i * size
   local id = string.sub(current, at + 17, at + 24)
-  local meta = redis.call('HGET', KEYS[2], 'm' .. id)
+  local meta = metaOf(redis.call('HGET', KEYS[2], id))
   local tagged = false
   if not meta then
     tagged = name == 'u'
@@ -259,7 +258,6 @@ for i = 0, body / size - 1 do
   end
   if tagged then
     fields[#fields + 1] = id
-    fields[#fields + 1] = 'm' .. id
     local expiry = tonumber(string.sub(current, at + 1, at + 16))
     if expiry and expiry > now then removed = removed + 1 end
   else
@@ -298,16 +296,17 @@ return removed
     let removed = 0;
     for (let at = VECTOR_HEADER_BYTES; at < current.length; at += size) {
       const id = ascii(current, at + 16, at + 24);
-      const metaBytes = store.hget(responsesKey, `m${id}`);
+      const value = store.hget(responsesKey, id);
       let tagged: boolean;
-      if (metaBytes === null) {
+      const meta = value === null ? null : unpackEntryValue(value).meta;
+      if (meta === null) {
         tagged = name === 'u';
       } else {
-        const taggedAt = parseEntryMeta(argString(metaBytes))?.tags.get(name);
+        const taggedAt = parseEntryMeta(meta)?.tags.get(name);
         tagged = taggedAt !== undefined && taggedAt < generation;
       }
       if (tagged) {
-        fields.push(id, `m${id}`);
+        fields.push(id);
         if (Number(ascii(current, at, at + 16)) > now) removed++;
       } else {
         kept.push(current.subarray(at, at + size));

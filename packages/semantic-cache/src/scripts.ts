@@ -12,8 +12,9 @@ export const SET_STALE = -3;
 
 /**
  * Appends one entry to a scope atomically: KEYS = [vectors, responses, tombstones];
- * ARGV = [nowMs, expiry (16-digit text), maxItems, dimensions, unit vector bytes, response bytes,
- * header text, entry meta, registeredAt, stale window ms, tag, generation, tag, generation, …].
+ * ARGV = [nowMs, expiry (16-digit text), maxItems, dimensions, unit vector bytes, entry value
+ * (the response, behind its meta: see entry-value.ts), header text, unused, registeredAt,
+ * stale window ms, tag, generation, tag, generation, …].
  * The caller's clock decides expiry, the same clock its lookups use. ARGV[8…] are optional
  * (a 7-argument call behaves as before).
  *
@@ -86,16 +87,8 @@ local id = string.format('%08x', counter % 4294967296)
 parts[#parts + 1] = expiry .. id .. ARGV[5]
 local ttl = math.max(1, latest - now)
 redis.call('SET', KEYS[1], table.concat(parts), 'PX', ttl)
-if #dropped > 0 then
-  local fields = {}
-  for k = 1, #dropped do
-    fields[#fields + 1] = dropped[k]
-    fields[#fields + 1] = 'm' .. dropped[k]
-  end
-  redis.call('HDEL', KEYS[2], unpack(fields))
-end
+if #dropped > 0 then redis.call('HDEL', KEYS[2], unpack(dropped)) end
 redis.call('HSET', KEYS[2], id, ARGV[6])
-if ARGV[8] ~= nil and ARGV[8] ~= '' then redis.call('HSET', KEYS[2], 'm' .. id, ARGV[8]) end
 redis.call('PEXPIRE', KEYS[2], ttl)
 return {${SET_OK}, counter, #dropped, #parts - 1}
 `,
@@ -169,10 +162,8 @@ return {${SET_OK}, counter, #dropped, #parts - 1}
     }
     const ttl = Math.max(1, latest - now);
     store.set(vectorsKey, joined, { ttlMs: ttl });
-    if (dropped.length > 0) store.hdel(responsesKey, dropped.flatMap((droppedId) => [droppedId, `m${droppedId}`]));
+    if (dropped.length > 0) store.hdel(responsesKey, dropped);
     store.hset(responsesKey, { [id]: response });
-    const meta = args[7];
-    if (meta !== undefined && meta.length > 0) store.hset(responsesKey, { [`m${id}`]: meta });
     store.pexpire(responsesKey, ttl);
     return [SET_OK, counter, dropped.length, parts.length - 1];
   },

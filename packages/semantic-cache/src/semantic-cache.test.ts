@@ -99,8 +99,7 @@ describeEachDriver('SemanticCache', (target) => {
       expect(await layer.get('u', query)).toEqual(i < 2 ? null : { answer: `#${i}` });
     }
     const fields = Object.keys(await env.driver.hgetall(scopeKeys(prefix, 'session', 'session-1', 'u').responses)).sort();
-    // Each entry has its response field and its meta field (m<id>), dropped together.
-    expect(fields).toEqual(['#', '00000003', '00000004', '00000005', 'm00000003', 'm00000004', 'm00000005']);
+    expect(fields).toEqual(['#', '00000003', '00000004', '00000005']);
     const stats = await layer.getStats();
     expect(stats.evictions).toBe(2);
     expect(stats.storedEntries).toBe(3);
@@ -123,7 +122,7 @@ describeEachDriver('SemanticCache', (target) => {
     const keys = scopeKeys(prefix, 'session', 'session-1', 'u');
     const third = randomVector(random);
     await layer.set('u', third, { answer: 'third' });
-    expect(Object.keys(await env.driver.hgetall(keys.responses)).sort()).toEqual(['#', '00000002', '00000003', 'm00000002', 'm00000003']);
+    expect(Object.keys(await env.driver.hgetall(keys.responses)).sort()).toEqual(['#', '00000002', '00000003']);
     await env.advance(600);
     expect(await layer.get('u', third)).toBeNull();
     expect(await env.driver.exists(keys.vectors)).toBe(false);

@@ -8,8 +8,9 @@ import { SimilarityTracker, type SimilarityBucket, type SimilaritySummary } from
 import { float32ToBytes, normalizeEmbedding, type EmbeddingInput } from './vector.js';
 import type { TelemetrySetting } from '@lix/telemetry';
 import { CacheTelemetry } from './cache-telemetry.js';
-import { STALE_SET_WINDOW_MS, encodeEntryMeta, lifetimeOf, resolveCacheExpiry, resolveEntryExpiry, type CacheExpiry, type ExpiryMode } from './expiry.js';
-import { readHitScript } from './policy-scripts.js';
+import { STALE_SET_WINDOW_MS, encodeEntryMeta, lifetimeOf, parseEntryMeta, resolveCacheExpiry, resolveEntryExpiry, type CacheExpiry, type ExpiryMode } from './expiry.js';
+import { extendEntryScript } from './policy-scripts.js';
+import { packEntryValue, unpackEntryValue, storedExpiryAt } from './entry-value.js';
 import { parseInvalidateSelector, parseSetOptions, type InvalidateSelector, type InvalidationResult, type SetEntryOptions } from './policy-options.js';
 import { invalidateRef, registerTags, tagRef, urlRef } from './tags.js';
 import { SET_STALE } from './scripts.js';
@@ -265,7 +266,7 @@ export class SemanticCache<T = unknown> {
     const id = recordId(packed, dimensions, best.index);
     let stored: Uint8Array | null;
     try {
-      stored = await this.#readHit(keys, id, dimensions, best.index);
+      stored = await this.#driver.hget(keys.responses, id);
     } catch (error) {
       throw backendError('get', error);
     }
@@ -276,17 +277,33 @@ export class SemanticCache<T = unknown> {
       this.#similarities.record(best.similarity, false);
       return null;
     }
-    const response = decodeResponse<T>(stored);
+    const response = await this.#hitResponse(stored, keys, packed, dimensions, best.index);
     this.#hits++;
     this.#similarities.record(best.similarity, true);
     return { response, similarity: best.similarity };
   }
 
-  /** The response of a hit, read by one script that also extends the entry when it slides (same round trips as the HGET it replaces). */
-  async #readHit(keys: ScopeKeys, id: string, dimensions: number, index: number): Promise<Uint8Array | null> {
+  /**
+   * Decodes a hit and, when the entry slides and would gain at least a tenth of its idle
+   * time, extends it with one script (atomic; the common hit costs no write and no script).
+   * An extension that fails leaves the hit a hit: the entry just keeps its old expiry.
+   */
+  async #hitResponse(stored: Uint8Array, keys: ScopeKeys, packed: Uint8Array, dimensions: number, index: number): Promise<T> {
+    const { meta, response } = unpackEntryValue(stored);
+    const decoded = decodeResponse<T>(response);
+    if (meta === null || meta.charCodeAt(0) !== 0x73) return decoded;
+    const parsed = parseEntryMeta(meta);
+    if (parsed === null || !parsed.sliding) return decoded;
+    const now = this.#now();
     const size = recordSize(dimensions);
-    const reply = await this.#driver.eval(readHitScript, [keys.vectors, keys.responses], [id, VECTOR_HEADER_BYTES + index * size, this.#now(), size]);
-    return reply instanceof Uint8Array ? reply : null;
+    const offset = VECTOR_HEADER_BYTES + index * size;
+    if (Math.min(now + parsed.idleMs, parsed.deadlineMs) - storedExpiryAt(packed, offset) < parsed.idleMs / 10) return decoded;
+    try {
+      await this.#driver.eval(extendEntryScript, [keys.vectors, keys.responses], [recordId(packed, dimensions, index), offset, now, size]);
+    } catch (error) {
+      this.#logger?.warn?.('semantic-cache: could not extend a sliding entry; it keeps its expiry', { error });
+    }
+    return decoded;
   }
 
   #emptyMiss(): null {
@@ -321,9 +338,9 @@ export class SemanticCache<T = unknown> {
         this.#maxItems,
         unit.length,
         float32ToBytes(unit),
-        encoded,
+        packEntryValue(encodeEntryMeta(expiry, now, registration.generations), encoded),
         headerArg(unit.length),
-        encodeEntryMeta(expiry, now, registration.generations),
+        '',
         registration.registeredAt,
         STALE_SET_WINDOW_MS,
         ...registration.generations.flat(),
@@ -404,7 +421,7 @@ export class SemanticCache<T = unknown> {
       const best = scanBestMatch(packed, dimensions, count, query, this.#now());
       if (best.index < 0) return null;
       const stored = await this.#driver.hget(keys.responses, recordId(packed, dimensions, best.index));
-      return stored === null ? null : { response: decodeResponse<T>(stored), similarity: best.similarity };
+      return stored === null ? null : { response: decodeResponse<T>(unpackEntryValue(stored).response), similarity: best.similarity };
     } catch (error) {
       throw backendError('nearest', error);
     }
