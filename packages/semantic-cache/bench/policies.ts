@@ -11,9 +11,10 @@
 import type { KVDriver } from '@lix/redis-pool';
 import { SemanticCache } from '../src/index.js';
 import { scopeKeys } from '../src/keys.js';
-import { readHeader, recordId, scanBestMatch } from '../src/records.js';
-import { decodeResponse } from '../src/serialization.js';
-import { normalizeEmbedding } from '../src/vector.js';
+import { formatExpiry, readHeader, recordId, scanBestMatch } from '../src/records.js';
+import { headerArg, setEntryScript } from '../src/scripts.js';
+import { decodeResponse, encodeResponse } from '../src/serialization.js';
+import { float32ToBytes, normalizeEmbedding } from '../src/vector.js';
 import { randomVector, vectorAtSimilarity } from '../test/helpers.js';
 
 /** One table row. */
@@ -75,20 +76,27 @@ export async function benchPolicies(
   const sliding = new SemanticCache({ driver, sessionId: 'bench-session', keyPrefix: prefix, expiry: 'sliding', ttlMs: 600_000, telemetry: false });
   await sliding.clearSession();
   for (const [i, entry] of stored.entries()) await sliding.set(url, entry.vector, entry.response, { tags: [`doc:${i % 7}`, 'tenant:bench'] });
-  const keys = scopeKeys(prefix, 'session', 'bench-session', url);
   const hitQuery = vectorAtSimilarity(stored[17]!.vector, 0.95, random);
   const missQuery = randomVector(random, stored[0]!.vector.length);
   if ((await sliding.get(url, hitQuery)) === null || (await sliding.get(url, missQuery)) !== null) throw new Error('bench: expected one hit and one miss');
 
+  // Today's scope, written exactly as `set` did before this change (the 7-argument script, no meta, no tags).
+  const todayKeys = scopeKeys(`${prefix}:today`, 'session', 'bench-session', url);
+  await driver.del([todayKeys.vectors, todayKeys.responses]);
+  for (const entry of stored) {
+    const unit = normalizeEmbedding(entry.vector);
+    const now = Date.now();
+    await driver.eval(setEntryScript, [todayKeys.vectors, todayKeys.responses], [now, formatExpiry(now + 600_000), 50, unit.length, float32ToBytes(unit), encodeResponse(entry.response, 1 << 22), headerArg(unit.length)]);
+  }
   // Today's lookup, by hand: validation aside, exactly the work `lookup` did before this change.
   const today = async (query: Float32Array) => {
     const unit = normalizeEmbedding(query);
-    const packed = await driver.get(keys.vectors);
+    const packed = await driver.get(todayKeys.vectors);
     if (packed === null) return null;
     const { dimensions, count } = readHeader(packed);
     const best = scanBestMatch(packed, dimensions, count, unit, Date.now());
     if (best.index < 0 || best.similarity < 0.9) return null;
-    const bytes = await driver.hget(keys.responses, recordId(packed, dimensions, best.index));
+    const bytes = await driver.hget(todayKeys.responses, recordId(packed, dimensions, best.index));
     return bytes === null ? null : decodeResponse(bytes);
   };
   const rows: PolicyRow[] = [];
@@ -114,5 +122,6 @@ export async function benchPolicies(
   ), '—');
   await plain.clearSession();
   await sliding.clearSession();
+  await driver.del([todayKeys.vectors, todayKeys.responses]);
   return rows;
 }
