@@ -6,6 +6,8 @@ import { ConfigError } from './errors.js';
 import { checkFunction, checkOptionKeys, describeValue } from './options-check.js';
 import type { ContextMessage, SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
 import { SingleFlight } from './single-flight.js';
+import { composeTelemetry, type RuntimeTelemetry } from './telemetry.js';
+import type { TelemetrySetting } from '@lix/telemetry';
 
 /** The three layer slots of a runtime. */
 export type LayerSlot = 'sessionWindow' | 'semanticCache' | 'urlEmbeddingCache';
@@ -17,6 +19,8 @@ export interface LayerContext {
   driver: KVDriver;
   logger: Logger | undefined;
   clock: Clock;
+  /** The runtime's `telemetry` option, for layers that instrument themselves (the stock semantic cache does). */
+  telemetry?: TelemetrySetting | undefined;
 }
 
 /** Builds one session's session-window layer. Called by every {@link CacheRuntime.forSession}. */
@@ -49,6 +53,12 @@ export interface CacheRuntimeOptions<M extends ContextMessage = ContextMessage, 
   /** A config, or options for one (default: `new CacheConfig()`, the in-memory driver). */
   config?: CacheConfig | Partial<CacheConfigOptions>;
   logger?: Logger;
+  /**
+   * OpenTelemetry for every layer (`@lix/telemetry`): drivers, archive, session windows,
+   * semantic and URL caches get spans and metrics. Default: the global API when
+   * `@opentelemetry/api` is installed (a no-op until an SDK is registered); `false`: none.
+   */
+  telemetry?: TelemetrySetting;
   clock?: Clock;
   /**
    * Drivers to use instead of opening them from the config, per layer slot (the runtime
@@ -76,7 +86,7 @@ export interface CacheRuntimeOptions<M extends ContextMessage = ContextMessage, 
       urlEmbeddingCache?: UrlEmbeddingFactory;
     };
     /** Creates the shared archive and evictor once the drivers are open. */
-    shared?: (context: { config: CacheConfig; sessionDriver: KVDriver | undefined; logger: Logger | undefined; clock: Clock }) => SharedResources;
+    shared?: (context: { config: CacheConfig; sessionDriver: KVDriver | undefined; logger: Logger | undefined; clock: Clock; telemetry?: TelemetrySetting | undefined }) => SharedResources;
   };
 }
 
@@ -114,6 +124,7 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
   readonly #state = { closed: false };
   #coordinatorsCreated = 0;
   #closing: Promise<void> | undefined;
+  #telemetry: RuntimeTelemetry | undefined;
 
   constructor(options: CacheRuntimeOptions<M, R> = {}) {
     checkRuntimeOptions(options, RUNTIME_OPTION_KEYS, 'CacheRuntime');
@@ -133,10 +144,12 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
       if (this.#semanticFactory) needed.push('semanticCache');
       if (urlFactory) needed.push('urlEmbeddingCache');
       this.#openDrivers(needed, options.drivers ?? {});
+      this.#telemetry = composeTelemetry(options.telemetry, this.#drivers);
       this.#shared =
-        options.defaults?.shared?.({ config: this.config, sessionDriver: this.#drivers.sessionWindow, logger: this.#logger, clock: this.#clock }) ??
+        options.defaults?.shared?.({ config: this.config, sessionDriver: this.#drivers.sessionWindow, logger: this.#logger, clock: this.#clock, telemetry: options.telemetry }) ??
         {};
-      this.#urlEmbeddingCache = urlFactory?.(this.#context('urlEmbeddingCache'));
+      const urlCache = urlFactory?.(this.#context('urlEmbeddingCache'));
+      this.#urlEmbeddingCache = urlCache === undefined ? undefined : this.#telemetry.urlEmbeddingCache(urlCache);
       this.#shared.evictor?.start();
     } catch (error) {
       void this.#releaseDrivers();
@@ -211,7 +224,7 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
   #context(slot: LayerSlot): LayerContext {
     const driver = this.#drivers[slot];
     if (!driver) throw new ConfigError('LAYER_MISSING', `No driver was opened for the ${slot} layer.`, { variable: slot });
-    return { config: this.config, driver, logger: this.#logger, clock: this.#clock };
+    return { config: this.config, driver, logger: this.#logger, clock: this.#clock, telemetry: this.#telemetry?.setting };
   }
 
   /** The driver a layer slot uses, or `undefined` when that layer is left out. */
@@ -257,7 +270,8 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
    */
   forSession(sessionId: string): CacheCoordinator<M, R> {
     if (this.#state.closed) throw new ConfigError('CLOSED', 'CacheRuntime is closed; create a new one to serve sessions.');
-    const sessionWindow = this.#sessionFactory?.({ ...this.#context('sessionWindow'), sessionId, archive: this.#shared.archive });
+    const window = this.#sessionFactory?.({ ...this.#context('sessionWindow'), sessionId, archive: this.#shared.archive });
+    const sessionWindow = window === undefined ? undefined : this.#telemetry!.sessionWindow(window);
     const semanticCache = this.#semanticFactory?.({ ...this.#context('semanticCache'), sessionId });
     this.#coordinatorsCreated++;
     return new CacheCoordinator<M, R>({

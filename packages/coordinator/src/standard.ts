@@ -2,6 +2,7 @@ import { ConversationArchive, type ArchiveCodec, type ArchiveStore } from '@lix/
 import type { Clock, Logger } from '@lix/redis-pool';
 import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
 import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
+import { instrumentArchiveStore, type TelemetrySetting } from '@lix/telemetry';
 import { ARCHIVE_CODECS, CacheConfig, isArchiveCodec, type CacheConfigOptions } from './config.js';
 import { DeferredArchiveStore } from './deferred-archive.js';
 import { ConfigError } from './errors.js';
@@ -39,7 +40,7 @@ export const standardSessionWindow: SessionWindowFactory<ConversationMessage> = 
 
 /** The stock semantic cache: `SemanticCache` configured from the runtime's config. */
 export function standardSemanticCache<R = SemanticResponse>(): SemanticCacheFactory<R> {
-  return ({ config, driver, sessionId, logger, clock }) =>
+  return ({ config, driver, sessionId, logger, clock, telemetry }) =>
     new SemanticCache({
       driver,
       sessionId,
@@ -49,6 +50,7 @@ export function standardSemanticCache<R = SemanticResponse>(): SemanticCacheFact
       maxItemsPerUrl: config.semanticMaxItemsPerUrl,
       backendTimeoutMs: config.redisCommandTimeoutMs,
       ...(logger ? { logger } : {}),
+      ...(telemetry === undefined ? {} : { telemetry }),
       clock,
     }) as unknown as SemanticCacheLayer<R>;
 }
@@ -102,10 +104,11 @@ export async function migrateArchive(config: CacheConfig): Promise<void> {
 }
 
 function sharedResources(options: { idleEviction: boolean; evictionIntervalMs: number | undefined }) {
-  return ({ config, sessionDriver, logger, clock }: { config: CacheConfig; sessionDriver: unknown; logger: Logger | undefined; clock: Clock }) => {
+  return ({ config, sessionDriver, logger, clock, telemetry }: { config: CacheConfig; sessionDriver: unknown; logger: Logger | undefined; clock: Clock; telemetry?: TelemetrySetting | undefined }) => {
     // Only session windows write to the archive: without one there is nothing to open.
     if (sessionDriver === undefined) return {};
-    const archive = createArchiveStore(config, logger);
+    // Windows read the archive only to rebuild, so its loadRecent/loadAfter calls count window rebuilds.
+    const archive = instrumentArchiveStore(createArchiveStore(config, logger), { telemetry, countWindowRebuilds: true });
     if (!options.idleEviction) return { archive };
     const evictor = new IdleEvictor({
       driver: sessionDriver as ConstructorParameters<typeof IdleEvictor>[0]['driver'],

@@ -23,6 +23,7 @@ import { readHeader, scanBestMatch } from '../src/records.js';
 import { encodeResponse } from '../src/serialization.js';
 import { normalizeEmbedding } from '../src/vector.js';
 import { randomVector, seededRandom, vectorAtSimilarity } from '../test/helpers.js';
+import { benchPolicies } from './policies.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const OPS = Number(process.env.BENCH_OPS ?? 300);
@@ -54,6 +55,40 @@ async function compare(ours: () => Promise<unknown>, reference: () => Promise<un
     b.push(await timeAsync(reference, OPS));
   }
   return { ours: median(a), reference: median(b) };
+}
+
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+
+/** Per-call µs of each of `count` sequential calls. */
+async function sampleAsync(op: () => Promise<unknown>, count: number, into: number[]): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint();
+    await op();
+    into.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+}
+
+/** Like compare, also with the mean and p99 of every single call of the runs. */
+async function compareDetailed(ours: () => Promise<unknown>, reference: () => Promise<unknown>) {
+  await timeAsync(ours, Math.min(50, OPS));
+  await timeAsync(reference, Math.min(50, OPS));
+  const a: number[] = [];
+  const b: number[] = [];
+  const allA: number[] = [];
+  const allB: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const fromA = allA.length;
+    await sampleAsync(ours, OPS, allA);
+    a.push(allA.slice(fromA).reduce((sum, v) => sum + v, 0) / OPS);
+    const fromB = allB.length;
+    await sampleAsync(reference, OPS, allB);
+    b.push(allB.slice(fromB).reduce((sum, v) => sum + v, 0) / OPS);
+  }
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  return { ours: median(a), reference: median(b), oursMean: mean(allA), referenceMean: mean(allB), oursP99: percentile(allA, 99), referenceP99: percentile(allB, 99) };
 }
 
 interface Row {
@@ -115,6 +150,7 @@ async function benchDriver(name: string, driver: KVDriver, memoryUsage: ((key: s
   // Throughput ratio: ≥ 0.8× means batchGet takes at most 1.25× the raw MGET time.
   rows.push({ figure: `batchGet(${BATCH}) vs raw MGET`, ours: us(batch.ours), reference: us(batch.reference), ratio: `${(batch.reference / batch.ours).toFixed(2)}× speed`, target: '≥ 0.8×' });
   await cache.clearSession();
+  if (process.env.BENCH_POLICIES !== '0') rows.push(...(await benchPolicies(name, driver, stored, random, compareDetailed, RUNS * OPS)));
   return rows;
 }
 

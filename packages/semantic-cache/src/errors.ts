@@ -11,6 +11,8 @@
  * - `BACKEND_ERROR`: the driver failed (the `KVError` is the `cause`). Raised only with
  *   `onBackendError: 'throw'`, by `clearSession()`, or when the driver refused an argument
  *   (`INVALID_ARGUMENT`, a bug); by default a backend failure is a miss or a skipped write.
+ * - `INVALID_TAG`: a tag is not a 1–256-character string, too many tags, or an empty tag list to invalidate.
+ * - `INVALID_EXAMPLE`: a calibration example is unlabelled, labelled twice, or malformed.
  */
 export type SemanticCacheErrorCode =
   | 'INVALID_OPTION'
@@ -20,7 +22,9 @@ export type SemanticCacheErrorCode =
   | 'UNSERIALIZABLE_RESPONSE'
   | 'RESPONSE_TOO_LARGE'
   | 'CORRUPT_ENTRY'
-  | 'BACKEND_ERROR';
+  | 'BACKEND_ERROR'
+  | 'INVALID_TAG'
+  | 'INVALID_EXAMPLE';
 
 /** The one error type of `@lix/semantic-cache`; `code` is stable, `cause` keeps the underlying error. */
 export class SemanticCacheError extends Error {

@@ -27,3 +27,18 @@ export { HISTOGRAM_EDGES, type BackendErrorCounts, type SimilarityBucket, type S
 export { cosineSimilarity, MAX_DIMENSIONS, type EmbeddingInput } from './vector.js';
 export { setEntryScript } from './scripts.js';
 export { DEFAULT_KEY_PREFIX, MAX_RAW_URL_BYTES } from './keys.js';
+export { type ExpiryMode, DEFAULT_MAX_AGE_MS, STALE_SET_WINDOW_MS } from './expiry.js';
+export type { SetEntryOptions, InvalidateSelector, InvalidationResult } from './policy-options.js';
+export { MAX_TAGS_PER_ENTRY, MAX_TAGS_PER_INVALIDATION, MAX_TAG_LENGTH } from './tags.js';
+export {
+  calibrateThreshold,
+  formatCalibrationChart,
+  MAX_CALIBRATION_EXAMPLES,
+  type CalibrationExample,
+  type CalibrationOptions,
+  type CalibrationPoint,
+  type CalibrationResult,
+  type NearestSource,
+} from './calibration.js';
+export { formatSimilarityHistogram, type SimilarityHistogram } from './histogram.js';
+export { extendEntryScript, registerTagScript, beginInvalidationScript, endInvalidationScript, invalidateScopeScript } from './policy-scripts.js';

@@ -51,8 +51,10 @@ export function urlDigest(url: string): string {
 export interface ScopeKeys {
   /** String: header + fixed-size records (expiry, id, unit float32 vector). */
   vectors: string;
-  /** Hash: entry id → msgpack response; field `#` is the id counter. */
+  /** Hash: entry id → msgpack response, `m<id>` → the entry's expiry mode and tags; field `#` is the id counter. */
   responses: string;
+  /** Hash: tag → generation of its last invalidation in this scope (refuses in-flight writes with the old tag). */
+  tombstones: string;
 }
 
 /** The hash-tag content naming a scope: `s=<session>` or `shared`, then `|` and the URL digest. */
@@ -64,7 +66,7 @@ export function scopeTag(scope: 'session' | 'shared', sessionId: string, url: st
 /** `<prefix>:sc:{<tag>}:v` and `…:r`. */
 export function scopeKeys(prefix: string, scope: 'session' | 'shared', sessionId: string, url: string): ScopeKeys {
   const base = `${prefix}:sc:{${scopeTag(scope, sessionId, url)}}`;
-  return { vectors: `${base}:v`, responses: `${base}:r` };
+  return { vectors: `${base}:v`, responses: `${base}:r`, tombstones: `${base}:x` };
 }
 
 /** SCAN pattern matching the vector keys of every URL in one scope owner (a session, or the shared scope). */
@@ -76,6 +78,12 @@ export function scopeScanPattern(prefix: string, scope: 'session' | 'shared', se
 /** Turns a vector key found by SCAN into its response key. */
 export function responsesKeyOf(vectorsKey: string): string {
   return `${vectorsKey.slice(0, -2)}:r`;
+}
+
+/** Turns a vector key (as a tag index holds it) into the keys of its scope. */
+export function scopeKeysOf(vectorsKey: string): ScopeKeys {
+  const base = vectorsKey.slice(0, -2);
+  return { vectors: vectorsKey, responses: `${base}:r`, tombstones: `${base}:x` };
 }
 
 /**

@@ -7,11 +7,21 @@ export const SET_OK = 0;
 export const SET_DIMENSION_MISMATCH = -1;
 /** Reply status: the vector string is not in the SC1 format. */
 export const SET_CORRUPT = -2;
+/** Reply status: refused, a tag of the entry was invalidated after the write registered it (or the write took too long). */
+export const SET_STALE = -3;
 
 /**
- * Appends one entry to a scope atomically: KEYS = [vectors, responses];
- * ARGV = [nowMs, expiry (16-digit text), maxItems, dimensions, unit vector bytes, response bytes,
- * header text]. The caller's clock decides expiry, the same clock its lookups use.
+ * Appends one entry to a scope atomically: KEYS = [vectors, responses, tombstones];
+ * ARGV = [nowMs, expiry (16-digit text), maxItems, dimensions, unit vector bytes, entry value
+ * (the response, behind its meta: see entry-value.ts), header text, unused, registeredAt,
+ * stale window ms, tag, generation, tag, generation, …].
+ * The caller's clock decides expiry, the same clock its lookups use. ARGV[8…] are optional
+ * (a 7-argument call behaves as before).
+ *
+ * With tags, the write is refused (`SET_STALE`) when a tombstone in the scope shows that
+ * a tag was invalidated at a generation above the one the write registered, or when more
+ * than the stale window passed (server time) since it registered: this is what stops a
+ * write that raced an invalidation from bringing back an entry with the old tag.
  *
  * In one step it drops records whose expiry has passed, drops the oldest live records
  * beyond `maxItems - 1`, appends the new record, deletes the dropped responses, writes the
@@ -24,6 +34,15 @@ export const SET_CORRUPT = -2;
 export const setEntryScript: KVScript = defineScript({
   name: 'semantic-cache:set-entry',
   lua: `
+if ARGV[9] ~= nil and ARGV[9] ~= '' then
+  local clock = redis.call('TIME')
+  local serverNow = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  if serverNow - tonumber(ARGV[9]) > tonumber(ARGV[10]) then return {${SET_STALE}, 0, 0, 0} end
+  for i = 11, #ARGV, 2 do
+    local tomb = redis.call('HGET', KEYS[3], ARGV[i])
+    if tomb and tonumber(tomb) > tonumber(ARGV[i + 1]) then return {${SET_STALE}, 0, 0, 0} end
+  end
+end
 local now = tonumber(ARGV[1])
 local expiry = ARGV[2]
 local maxItems = tonumber(ARGV[3])
@@ -74,7 +93,15 @@ redis.call('PEXPIRE', KEYS[2], ttl)
 return {${SET_OK}, counter, #dropped, #parts - 1}
 `,
   memory: (store: MemoryStore, keys: string[], args: Uint8Array[]) => {
-    const [vectorsKey, responsesKey] = keys as [string, string];
+    const [vectorsKey, responsesKey, tombstonesKey] = keys as [string, string, string | undefined];
+    const registeredAt = argString(args[8]);
+    if (registeredAt !== '') {
+      if (store.now() - Number(registeredAt) > argNumber(args[9])) return [SET_STALE, 0, 0, 0];
+      for (let i = 10; i + 1 < args.length; i += 2) {
+        const tomb = store.hget(tombstonesKey!, argString(args[i]));
+        if (tomb !== null && argNumber(tomb) > argNumber(args[i + 1])) return [SET_STALE, 0, 0, 0];
+      }
+    }
     const now = argNumber(args[0]);
     const expiryText = argString(args[1]);
     const maxItems = argNumber(args[2]);

@@ -2,11 +2,20 @@ import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-
 import { BackendGuard, checkBackendErrorPolicy, checkBackendTimeout, checkOptionKeys, describeValue, type BackendErrorPolicy } from './backend.js';
 import { SemanticCacheError, backendError } from './errors.js';
 import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, responsesKeyOf, scopeKeys, scopeScanPattern, type ScopeKeys } from './keys.js';
-import { countLive, formatExpiry, readHeader, recordId, scanBestMatch } from './records.js';
+import { VECTOR_HEADER_BYTES, countLive, formatExpiry, readHeader, recordId, recordSize, scanBestMatch } from './records.js';
 import { SET_CORRUPT, SET_DIMENSION_MISMATCH, SET_OK, headerArg, setEntryScript } from './scripts.js';
 import { decodeResponse, encodeResponse } from './serialization.js';
 import { SimilarityTracker, type BackendErrorCounts, type SimilarityBucket, type SimilaritySummary } from './stats.js';
 import { float32ToBytes, normalizeEmbedding, type EmbeddingInput } from './vector.js';
+import type { TelemetrySetting } from '@lix/telemetry';
+import { CacheTelemetry } from './cache-telemetry.js';
+import { STALE_SET_WINDOW_MS, encodeEntryMeta, lifetimeOf, parseEntryMeta, resolveCacheExpiry, resolveEntryExpiry, type CacheExpiry, type ExpiryMode } from './expiry.js';
+import { extendEntryScript } from './policy-scripts.js';
+import { packEntryValue, unpackEntryValue, storedExpiryAt } from './entry-value.js';
+import { parseInvalidateSelector, parseSetOptions, type InvalidateSelector, type InvalidationResult, type SetEntryOptions } from './policy-options.js';
+import { invalidateRef, registerTags, tagRef, urlRef } from './tags.js';
+import { SET_STALE } from './scripts.js';
+import { similarityHistogramOf, type SimilarityHistogram } from './histogram.js';
 
 /** Default TTL of an entry: 5 minutes, as in the original. */
 export const DEFAULT_SEMANTIC_TTL_MS = 300_000;
@@ -58,6 +67,19 @@ export interface SemanticCacheOptions {
    * (5000 ms for the Redis drivers unless configured), else 5000 ms.
    */
   backendTimeoutMs?: number;
+  /**
+   * `'absolute'` (default): an entry lives `ttlMs` from its write. `'sliding'`: a hit
+   * extends it to `ttlMs` from the hit, up to `maxAgeMs` from the write. `set` can override
+   * it per entry.
+   */
+  expiry?: ExpiryMode;
+  /** Sliding entries' cap on life from their write (default 24 h, at least `ttlMs`). */
+  maxAgeMs?: number;
+  /**
+   * OpenTelemetry metrics and spans (see `@lix/telemetry`): by default the global API when
+   * `@opentelemetry/api` is installed (a no-op until an SDK is registered); `false` for none.
+   */
+  telemetry?: TelemetrySetting;
 }
 
 /** Every key {@link SemanticCacheOptions} knows; any other key is rejected (`INVALID_OPTION`). */
@@ -74,6 +96,9 @@ export const SEMANTIC_CACHE_OPTION_KEYS: readonly string[] = [
   'clock',
   'onBackendError',
   'backendTimeoutMs',
+  'expiry',
+  'maxAgeMs',
+  'telemetry',
 ];
 
 /** A hit, as {@link SemanticCache.lookup} reports it. */
@@ -119,6 +144,10 @@ export interface SemanticCacheStats {
    * treated as a miss or a skipped write unless `onBackendError` is `'throw'`.
    */
   backendErrors: BackendErrorCounts;
+  /** Writes refused because a tag of theirs was invalidated while they were in flight. */
+  staleSets: number;
+  /** Live entries removed by this instance's `invalidate` calls. */
+  invalidated: number;
   /** Live entries in this instance's scope owner, counted with SCAN (`null` with `{ countStored: false }`, or when the backend failed). */
   storedEntries: number | null;
   /** URLs with at least one stored key in this scope owner (`null` with `{ countStored: false }`). */
@@ -159,8 +188,12 @@ export class SemanticCache<T = unknown> {
   readonly #maxResponseBytes: number;
   readonly #logger: Logger | undefined;
   readonly #clock: Clock;
-  readonly #similarities = new SimilarityTracker();
+  readonly #similarities: SimilarityTracker;
   readonly #backend: BackendGuard;
+  readonly #expiry: CacheExpiry;
+  readonly #telemetry: CacheTelemetry;
+  #staleSets = 0;
+  #invalidated = 0;
   /** URL → keys, so repeated lookups on one page skip hashing; bounded and simply cleared when full. */
   readonly #keyCache = new Map<string, ScopeKeys>();
   #hits = 0;
@@ -191,7 +224,10 @@ export class SemanticCache<T = unknown> {
     checkLogger(options.logger);
     const policy = checkBackendErrorPolicy(options.onBackendError);
     const timeoutMs = checkBackendTimeout(options.backendTimeoutMs, driver.commandTimeoutMs);
-    this.#driver = driver;
+    this.#expiry = resolveCacheExpiry(options, ttlMs);
+    this.#telemetry = new CacheTelemetry(options.telemetry, scope, options.sessionId);
+    this.#similarities = this.#telemetry.similarityTracker();
+    this.#driver = this.#telemetry.observeDriver(driver);
     this.#sessionId = options.sessionId;
     this.#prefix = checkKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.#ttlMs = ttlMs;
@@ -240,7 +276,11 @@ export class SemanticCache<T = unknown> {
   }
 
   /** Like {@link get}, but also reports the similarity of the match (for tuning and logging). */
-  async lookup(url: string, embedding: EmbeddingInput, options?: LookupOptions): Promise<SemanticCacheHit<T> | null> {
+  lookup(url: string, embedding: EmbeddingInput, options?: LookupOptions): Promise<SemanticCacheHit<T> | null> {
+    return this.#telemetry.lookup(() => this.#lookup(url, embedding, options));
+  }
+
+  async #lookup(url: string, embedding: EmbeddingInput, options?: LookupOptions): Promise<SemanticCacheHit<T> | null> {
     checkUrl(url);
     const threshold = options?.similarityThreshold === undefined ? this.#threshold : checkThreshold(options.similarityThreshold, 'similarityThreshold');
     const query = normalizeEmbedding(embedding);
@@ -280,7 +320,7 @@ export class SemanticCache<T = unknown> {
       this.#similarities.record(best.similarity, false);
       return null;
     }
-    const response = decodeResponse<T>(stored);
+    const response = await this.#hitResponse(stored, keys, packed, dimensions, best.index);
     this.#hits++;
     this.#similarities.record(best.similarity, true);
     return { response, similarity: best.similarity };
@@ -293,6 +333,29 @@ export class SemanticCache<T = unknown> {
     return null;
   }
 
+  /**
+   * Decodes a hit and, when the entry slides and would gain at least a tenth of its idle
+   * time, extends it with one script (atomic; the common hit costs no write and no script).
+   * An extension that fails leaves the hit a hit: the entry just keeps its old expiry.
+   */
+  async #hitResponse(stored: Uint8Array, keys: ScopeKeys, packed: Uint8Array, dimensions: number, index: number): Promise<T> {
+    const { meta, response } = unpackEntryValue(stored);
+    const decoded = decodeResponse<T>(response);
+    if (meta === null || meta.charCodeAt(0) !== 0x73) return decoded;
+    const parsed = parseEntryMeta(meta);
+    if (parsed === null || !parsed.sliding) return decoded;
+    const now = this.#now();
+    const size = recordSize(dimensions);
+    const offset = VECTOR_HEADER_BYTES + index * size;
+    if (Math.min(now + parsed.idleMs, parsed.deadlineMs) - storedExpiryAt(packed, offset) < parsed.idleMs / 10) return decoded;
+    try {
+      await this.#driver.eval(extendEntryScript, [keys.vectors, keys.responses], [recordId(packed, dimensions, index), offset, now, size]);
+    } catch (error) {
+      this.#logger?.warn?.('semantic-cache: could not extend a sliding entry; it keeps its expiry', { error });
+    }
+    return decoded;
+  }
+
   #emptyMiss(): null {
     this.#misses++;
     this.#emptyMisses++;
@@ -303,22 +366,36 @@ export class SemanticCache<T = unknown> {
    * Stores `response` for the query `embedding` on `url`, atomically: expired entries and
    * the oldest beyond `maxItemsPerUrl` are dropped in the same step.
    */
-  async set(url: string, embedding: EmbeddingInput, response: T): Promise<void> {
+  set(url: string, embedding: EmbeddingInput, response: T, options?: SetEntryOptions): Promise<void> {
+    return this.#telemetry.set(() => this.#set(url, embedding, response, options));
+  }
+
+  async #set(url: string, embedding: EmbeddingInput, response: T, setOptions?: SetEntryOptions): Promise<void> {
     checkUrl(url);
+    const { options, tags } = parseSetOptions(setOptions);
+    const expiry = resolveEntryExpiry(this.#expiry, this.#ttlMs, options);
     const unit = normalizeEmbedding(embedding);
     const encoded = encodeResponse(response, this.#maxResponseBytes);
     const keys = this.#keysOf(url);
-    const now = this.#now();
     let reply;
     try {
-      reply = await this.#backend.call(this.#backend.deadline(), 'set', () => this.#driver.eval(setEntryScript, [keys.vectors, keys.responses], [
+      const deadline = this.#backend.deadline();
+      // Tags (the URL is always one) are registered first: see tags.ts for why this order makes invalidation race-free.
+      const refs = [urlRef(this.#prefix, url), ...tags.map((tag) => tagRef(this.#prefix, tag))];
+      const registration = await this.#backend.call(deadline, 'set', () => registerTags(this.#driver, refs, keys.vectors, lifetimeOf(expiry)));
+      const now = this.#now();
+      reply = await this.#backend.call(deadline, 'set', () => this.#driver.eval(setEntryScript, [keys.vectors, keys.responses, keys.tombstones], [
         now,
-        formatExpiry(now + this.#ttlMs),
+        formatExpiry(now + expiry.ttlMs),
         this.#maxItems,
         unit.length,
         float32ToBytes(unit),
-        encoded,
+        packEntryValue(encodeEntryMeta(expiry, now, registration.generations), encoded),
         headerArg(unit.length),
+        '',
+        registration.registeredAt,
+        STALE_SET_WINDOW_MS,
+        ...registration.generations.flat(),
       ]));
     } catch (error) {
       // Skipped: the response was computed anyway, it just is not cached this time.
@@ -335,11 +412,81 @@ export class SemanticCache<T = unknown> {
     if (status === SET_CORRUPT) {
       throw new SemanticCacheError('CORRUPT_ENTRY', `The key ${keys.vectors} does not hold an SC1 vector list; clear it with clearSession().`);
     }
+    if (status === SET_STALE) {
+      this.#staleSets++;
+      this.#telemetry.staleSet();
+      this.#logger?.debug?.('semantic-cache: refused a write whose tag was invalidated while it was in flight', { url: url.slice(0, 200) });
+      return;
+    }
     if (status !== SET_OK) throw new SemanticCacheError('BACKEND_ERROR', `The set script returned status ${status}.`);
     const dropped = typeof reply[2] === 'number' ? reply[2] : 0;
     this.#sets++;
     this.#evictions += dropped;
+    this.#telemetry.evicted(dropped);
     if (dropped > 0) this.#logger?.debug?.('semantic-cache: dropped entries on set', { dropped, live: reply[3] });
+  }
+
+  /**
+   * Removes, in every scope (every session and the shared pool, on every Cluster node),
+   * the entries carrying any of `tags` and, with `url`, every entry of that URL. Only the
+   * scopes indexed under those tags are visited: no KEYS, no SCAN, no reading of other
+   * entries. A `set` racing it never brings an invalidated entry back: a write that
+   * registered its tags before the invalidation is removed or refused (`staleSets`).
+   */
+  invalidate(selector: InvalidateSelector): Promise<InvalidationResult> {
+    return this.#telemetry.invalidate(async () => {
+      const { tags, url } = parseInvalidateSelector(selector);
+      const refs = tags.map((tag) => tagRef(this.#prefix, tag));
+      if (url !== undefined) refs.push(urlRef(this.#prefix, url));
+      const result = { removed: 0, scopes: 0 };
+      try {
+        for (const ref of refs) {
+          const done = await invalidateRef(this.#driver, ref, this.#now());
+          result.removed += done.removed;
+          result.scopes += done.scopes;
+          if (done.corruptScopes > 0) this.#logger?.warn?.('semantic-cache: skipped scopes that are not in the SC1 format while invalidating', { scopes: done.corruptScopes });
+        }
+      } catch (error) {
+        throw backendError('invalidate', error);
+      }
+      this.#invalidated += result.removed;
+      this.#telemetry.invalidated(result.removed);
+      return result;
+    });
+  }
+
+  /**
+   * The live entry most similar to `embedding` on `url`, whatever the threshold, with its
+   * similarity; `null` when the scope is empty. Counts nothing and never extends a sliding
+   * entry: for calibration and inspection.
+   */
+  async nearest(url: string, embedding: EmbeddingInput): Promise<SemanticCacheHit<T> | null> {
+    checkUrl(url);
+    const query = normalizeEmbedding(embedding);
+    const keys = this.#keysOf(url);
+    try {
+      const packed = await this.#driver.get(keys.vectors);
+      if (packed === null) return null;
+      const { dimensions, count } = readHeader(packed);
+      if (dimensions !== query.length) {
+        if (countLive(packed, this.#now()) === 0) return null;
+        throw new SemanticCacheError('DIMENSION_MISMATCH', `The query has ${query.length} dimensions but this scope stores ${dimensions}-dimension embeddings.`);
+      }
+      const best = scanBestMatch(packed, dimensions, count, query, this.#now());
+      if (best.index < 0) return null;
+      const stored = await this.#driver.hget(keys.responses, recordId(packed, dimensions, best.index));
+      return stored === null ? null : { response: decodeResponse<T>(unpackEntryValue(stored).response), similarity: best.similarity };
+    } catch (error) {
+      throw backendError('nearest', error);
+    }
+  }
+
+  /**
+   * This instance's best-similarity histogram in a plottable form: bucket edges, hit and
+   * miss counts per bucket, and the threshold.
+   */
+  getSimilarityHistogram(): SimilarityHistogram {
+    return similarityHistogramOf(this.#similarities.histogram(), { scope: this.#scope, sessionId: this.#sessionId, similarityThreshold: this.#threshold });
   }
 
   /**
@@ -415,6 +562,8 @@ export class SemanticCache<T = unknown> {
       sets: this.#sets,
       evictions: this.#evictions,
       backendErrors: this.#backend.counter.snapshot(),
+      staleSets: this.#staleSets,
+      invalidated: this.#invalidated,
       storedEntries,
       storedUrls,
     };
@@ -428,6 +577,8 @@ export class SemanticCache<T = unknown> {
     this.#raceMisses = 0;
     this.#sets = 0;
     this.#evictions = 0;
+    this.#staleSets = 0;
+    this.#invalidated = 0;
     this.#similarities.reset();
     this.#backend.counter.reset();
   }
