@@ -333,7 +333,7 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
 }
 
 /** Every key {@link CacheRuntimeOptions} knows. */
-export const RUNTIME_OPTION_KEYS: readonly string[] = ['config', 'logger', 'clock', 'drivers', 'layers', 'defaults'];
+export const RUNTIME_OPTION_KEYS: readonly string[] = ['config', 'logger', 'clock', 'drivers', 'layers', 'defaults', 'telemetry'];
 
 const SLOTS: readonly string[] = ['sessionWindow', 'semanticCache', 'urlEmbeddingCache'];
 

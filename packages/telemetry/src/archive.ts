@@ -7,7 +7,8 @@ import { resolveTelemetry, type TelemetrySetting } from './telemetry.js';
 
 /** The structural part of an `ArchiveStore` (`@lix/archive`) this wrapper relies on. */
 export interface ArchiveStoreLike {
-  appendTurns(sessionId: string, turns: readonly unknown[]): Promise<unknown>;
+  // `never` elements: any store accepts this, whatever turn type its own signature names.
+  appendTurns(sessionId: string, turns: Iterable<never>): Promise<unknown>;
   loadRecent(sessionId: string, count: number): Promise<unknown>;
 }
 
