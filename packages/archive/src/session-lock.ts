@@ -55,14 +55,16 @@ class Lease implements LeaseHandle {
   assertHeld(): void {
     if (this.released) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was already released`);
     this.renew();
-    // Only a writer that found this lease stale can create the next generation.
-    let superseded: boolean;
+    if (this.superseded()) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was taken over (this writer stalled past its lease); nothing was written`);
+  }
+
+  /** True when another writer took the lease over; only one that found it stale can create the next generation. */
+  superseded(): boolean {
     try {
-      superseded = statSync(join(this.dir, `g${this.generation + 1}`), { throwIfNoEntry: false }) !== undefined;
+      return statSync(join(this.dir, `g${this.generation + 1}`), { throwIfNoEntry: false }) !== undefined;
     } catch {
-      superseded = false; // cannot tell (EACCES…): the next write will fail loudly if it must
+      return false; // cannot tell (EACCES…): the next write will fail loudly if it must
     }
-    if (superseded) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was taken over (this writer stalled past its lease); nothing was written`);
   }
 
   release(): void {
@@ -165,13 +167,12 @@ export class SessionLocks {
     clearTimeout(kept.timer);
     this.idle.delete(lockDir);
     lingering.delete(kept.lease);
-    try {
-      kept.lease.assertHeld();
-      return kept.lease;
-    } catch {
-      kept.lease.release();
-      return undefined;
-    }
+    // The body renews the lease before it writes (assertHeld); here only a takeover
+    // matters, so a superseded lease is dropped and a fresh one acquired. The heartbeat
+    // kept the counter moving meanwhile, so no renewal write is needed twice per append.
+    if (!kept.lease.released && !kept.lease.superseded()) return kept.lease;
+    kept.lease.release();
+    return undefined;
   }
 
   private async hold<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {

@@ -175,21 +175,18 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
 
   /**
    * Stores several messages, in order. Every message is checked first, so a bad one
-   * (`INVALID_MESSAGE`, `MESSAGE_TOO_LARGE`) stores none of them. Then each goes through
-   * the window's `addMessage`: an archive append and a Redis round trip per message. The
-   * window has no public batch append yet (see the README). An archive failure part way
-   * rejects with `HISTORY_FAILED` naming how many messages were stored, and those stay stored.
+   * (`INVALID_MESSAGE`, `MESSAGE_TOO_LARGE`) stores none of them. Then the batch goes
+   * through the window's `addMessages`: one archive append and one Redis round trip for
+   * up to 256 messages. An archive failure rejects with `HISTORY_FAILED`, and the batch
+   * is not stored (a batch above 256 messages is written in parts; see the README).
    */
   override async addMessages(messages: BaseMessage[]): Promise<void> {
     if (!Array.isArray(messages)) throw new LixLangChainError('INVALID_MESSAGE', 'addMessages needs an array of LangChain messages.');
     const turns = messages.map((message, index) => this.#checked(toWindowTurn(message, index), index));
-    for (let index = 0; index < turns.length; index++) {
-      const turn = turns[index]!;
-      try {
-        await this.window.addMessage(turn.role, turn.content, turn.metadata);
-      } catch (error) {
-        throw translate(error, `session "${this.sessionId}": ${index} of ${turns.length} messages were stored; messages[${index}] and the rest were not`);
-      }
+    try {
+      await this.window.addMessages(turns.map((turn) => ({ role: turn.role, content: turn.content, metadata: turn.metadata })));
+    } catch (error) {
+      throw translate(error, `session "${this.sessionId}": the ${turns.length} messages were not stored`);
     }
   }
 

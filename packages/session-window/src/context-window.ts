@@ -1,5 +1,5 @@
 import { HybridConversationCache, type HybridConversationCacheOptions } from './hybrid-cache.js';
-import type { ConversationMessage, JsonObject, SessionStats, SmartContext } from './types.js';
+import type { ConversationMessage, JsonObject, NewMessage, SessionStats, SmartContext } from './types.js';
 
 /** What {@link SessionContextWindow.getStats} returns: the cache's stats plus its settings. */
 export interface ContextWindowStats extends SessionStats {
@@ -24,6 +24,11 @@ export class SessionContextWindow {
   /** Adds a message; resolves with its seq once the archive holds it. See {@link HybridConversationCache.addMessage}. */
   addMessage(role: string, content: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number> {
     return this.cache.addMessage(role, content, metadata, embedding);
+  }
+
+  /** Adds several messages with one archive write; resolves with their seqs. See {@link HybridConversationCache.addMessages}. */
+  addMessages(messages: readonly NewMessage[]): Promise<number[]> {
+    return this.cache.addMessages(messages);
   }
 
   /** The hot window, oldest first, within the token budget. */

@@ -6,7 +6,7 @@ import { decodeRecord, encodeTrustedRecord, recordSeq } from './record.js';
 import { APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from './scripts.js';
 import { currentDoubtEpoch, raiseDoubt, sessionState, type DecodedRecord, type PendingAppend, type SessionState } from './session-state.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
-import type { ConversationMessage, JsonObject, RelevantMessage, SessionStats, SmartContext, WindowCounters } from './types.js';
+import type { ConversationMessage, JsonObject, NewMessage, RelevantMessage, SessionStats, SmartContext, WindowCounters } from './types.js';
 import {
   checkOptionKeys,
   clockOption,
@@ -17,6 +17,7 @@ import {
   loggerOption,
   validateEmbedding,
   validateMessage,
+  type ValidMessage,
   validateSessionId,
   type MessageLimits,
 } from './validate.js';
@@ -274,26 +275,68 @@ export class HybridConversationCache {
    */
   async addMessage(role: string, content: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number> {
     const valid = guardInput(() => validateMessage(role, content, metadata, embedding, this.limits));
-    const timestamp = this.nowMs() / 1000;
-    const turn: ArchiveTurnInput = {
-      role: valid.role,
-      content: valid.content,
-      timestamp,
-      metadata: valid.metadata,
-      ...(valid.embedding === undefined ? {} : { embedding: valid.embedding }),
-    };
-    const state = this.state();
-    return new Promise<number>((resolve, reject) => {
-      state.queue.push({
-        turn,
-        bytes: valid.content.length * 3,
-        resolve,
-        reject,
-        push: (group, seqs, lastSeq, startedAtMs) => this.pushGroup(state, group, seqs, lastSeq, startedAtMs),
-        pushKey: this.pushKey,
+    const [seq] = await this.enqueue([valid]);
+    return seq!;
+  }
+
+  /**
+   * Adds several messages, in order, and resolves with their seqs (same order). Every
+   * message is validated first, so a bad one rejects with its code (the message names
+   * its index) and stores none of them. A batch within the group limits (256 messages,
+   * 8 MB of content) is stored with one archive write and pushed with one Redis round
+   * trip; a larger batch is split into as few writes as those limits allow, in order.
+   * Like `addMessage`, it resolves once the archive holds every message, and rejects
+   * with `ARCHIVE_FAILED` when a write fails (the messages of that write and of later
+   * writes of this batch are NOT stored; those of earlier writes are).
+   */
+  async addMessages(messages: readonly NewMessage[]): Promise<number[]> {
+    const valid = guardInput(() => {
+      if (!Array.isArray(messages)) throw new SessionWindowError('INVALID_ARGUMENT', `addMessages needs an array of messages (got ${describe(messages)})`);
+      return messages.map((message: unknown, index) => {
+        if (typeof message !== 'object' || message === null) {
+          throw new SessionWindowError('INVALID_ARGUMENT', `messages[${index}] must be an object with role and content (got ${describe(message)})`);
+        }
+        const { role, content, metadata, embedding, ...rest } = message as NewMessage;
+        const unknownKey = Object.keys(rest)[0];
+        if (unknownKey !== undefined) throw new SessionWindowError('INVALID_ARGUMENT', `messages[${index}] has the unknown key "${unknownKey}"`);
+        try {
+          return validateMessage(role, content, metadata, embedding, this.limits);
+        } catch (error) {
+          if (error instanceof SessionWindowError) throw new SessionWindowError(error.code, `messages[${index}]: ${error.message}`, { cause: error });
+          throw error;
+        }
       });
-      if (!state.writing) void this.drain(state);
     });
+    if (valid.length === 0) return [];
+    return this.enqueue(valid);
+  }
+
+  /** Queues validated messages as one unit of the group commit and resolves with their seqs. */
+  private enqueue(valid: readonly ValidMessage[]): Promise<number[]> {
+    const timestamp = this.nowMs() / 1000;
+    const state = this.state();
+    const promises = valid.map(
+      (message, index) =>
+        new Promise<number>((resolve, reject) => {
+          state.queue.push({
+            turn: {
+              role: message.role,
+              content: message.content,
+              timestamp,
+              metadata: message.metadata,
+              ...(message.embedding === undefined ? {} : { embedding: message.embedding }),
+            },
+            bytes: message.content.length * 3,
+            unitLength: index === 0 ? valid.length : 0,
+            resolve,
+            reject,
+            push: (group, seqs, lastSeq, startedAtMs) => this.pushGroup(state, group, seqs, lastSeq, startedAtMs),
+            pushKey: this.pushKey,
+          });
+        }),
+    );
+    if (!state.writing) void this.drain(state);
+    return Promise.all(promises);
   }
 
   /** Writes the queue to the archive, one group at a time, until it is empty. */
@@ -303,9 +346,27 @@ export class HybridConversationCache {
       while (state.queue.length > 0) {
         let take = 0;
         let bytes = 0;
-        while (take < state.queue.length && take < MAX_GROUP_MESSAGES && (take === 0 || bytes + state.queue[take]!.bytes <= MAX_GROUP_BYTES)) {
-          bytes += state.queue[take]!.bytes;
-          take++;
+        // An addMessages batch is kept whole in one write unless it alone exceeds the
+        // limits; then it is split entry by entry, as single messages are grouped.
+        while (take < state.queue.length) {
+          const unitLength = Math.max(1, state.queue[take]!.unitLength);
+          let unitBytes = 0;
+          for (let k = take; k < take + unitLength && k < state.queue.length; k++) unitBytes += state.queue[k]!.bytes;
+          const fits = take + unitLength <= MAX_GROUP_MESSAGES && (bytes + unitBytes <= MAX_GROUP_BYTES || (take === 0 && unitLength === 1));
+          if (fits) {
+            bytes += unitBytes;
+            take += unitLength;
+            continue;
+          }
+          if (take === 0) {
+            // A batch larger than one write: its first part now, the rest as single entries.
+            while (take < unitLength && take < MAX_GROUP_MESSAGES && (take === 0 || bytes + state.queue[take]!.bytes <= MAX_GROUP_BYTES)) {
+              bytes += state.queue[take]!.bytes;
+              take++;
+            }
+            for (let k = take; k < unitLength; k++) state.queue[k]!.unitLength = 1;
+          }
+          break;
         }
         const group = state.queue.splice(0, take);
         let startedAtMs: number;

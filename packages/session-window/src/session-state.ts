@@ -6,6 +6,8 @@ export interface PendingAppend {
   turn: ArchiveTurnInput;
   /** UTF-8 bytes of the content, to bound a group's size. */
   bytes: number;
+  /** On the first entry of an `addMessages` batch, the batch's length (kept in one write); 0 on the others; 1 for `addMessage`. */
+  unitLength: number;
   resolve(seq: number): void;
   reject(error: unknown): void;
   /** Pushes the group's records (this entry's and the others') once the archive holds them. */

@@ -4,6 +4,14 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** A plain JSON object: the shape of message metadata. */
 export type JsonObject = { [key: string]: JsonValue };
 
+/** One message given to `HybridConversationCache.addMessages`; the same checks as `addMessage`'s arguments apply. */
+export interface NewMessage {
+  role: string;
+  content: string;
+  metadata?: JsonObject;
+  embedding?: Float32Array | number[];
+}
+
 /**
  * One message of a conversation. `seq` is its id: unique and increasing within the
  * session (1, 2, 3, …), assigned by the archive when the message is stored.
