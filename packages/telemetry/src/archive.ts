@@ -7,8 +7,8 @@ import { resolveTelemetry, type TelemetrySetting } from './telemetry.js';
 
 /** The structural part of an `ArchiveStore` (`@lix/archive`) this wrapper relies on. */
 export interface ArchiveStoreLike {
-  // `never` elements: any store accepts this, whatever turn type its own signature names.
-  appendTurns(sessionId: string, turns: Iterable<never>): Promise<unknown>;
+  // `never`: any store matches, whatever turn collection its own signature names.
+  appendTurns(sessionId: string, turns: never): Promise<unknown>;
   loadRecent(sessionId: string, count: number): Promise<unknown>;
 }
 
