@@ -46,3 +46,11 @@ describe('ConversationArchive options are refused with ArchiveError, whatever th
     expect(codeOf(() => new ConversationArchive({ dir: join(root, 'x'.repeat(5000)) }))).toBe('IO_ERROR');
   });
 });
+
+describe('options that are not plain objects', () => {
+  it('a revoked Proxy as options is INVALID_ARGUMENT', () => {
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    expect(codeOf(() => new ConversationArchive(revoked.proxy as never))).toBe('INVALID_ARGUMENT');
+  });
+});
