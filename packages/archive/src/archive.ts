@@ -31,6 +31,7 @@ import type { AppendResult, ArchiveStore, SessionMetadata } from './store.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from './text-search.js';
 import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from './turn-records.js';
 import { checkCount, checkOptionKeys, isPlainObject, toQueryVector, toTurnArray } from './validate.js';
+import { describeValue } from './session-id.js';
 
 /** Where the archive sends diagnostics; every method is optional. */
 export interface ArchiveLogger {
@@ -153,7 +154,7 @@ export class ConversationArchive implements ArchiveStore {
       throw new ArchiveError('INVALID_ARGUMENT', 'ConversationArchive needs options.dir, the archive folder');
     }
     const codec = options.codec ?? 'brotli';
-    if (typeof codec !== 'string' || !Object.hasOwn(codecIds, codec)) throw new ArchiveError('INVALID_ARGUMENT', `unknown codec ${String(codec)}; use brotli, deflate, huffman or none`);
+    if (typeof codec !== 'string' || !Object.hasOwn(codecIds, codec)) throw new ArchiveError('INVALID_ARGUMENT', `unknown codec ${typeof codec === 'string' ? JSON.stringify(codec.slice(0, 64)) : describeValue(codec)}; use brotli, deflate, huffman or none`);
     if (options.fsync !== undefined && typeof options.fsync !== 'boolean') throw new ArchiveError('INVALID_ARGUMENT', 'fsync must be a boolean');
     if (options.logger !== undefined && !(isPlainObject(options.logger) || typeof options.logger === 'object')) throw new ArchiveError('INVALID_ARGUMENT', 'logger must be an object');
     if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new ArchiveError('INVALID_ARGUMENT', 'clock must have a now() method');

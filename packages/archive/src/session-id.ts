@@ -30,7 +30,16 @@ export function assertValidSessionId(id: unknown): asserts id is string {
 /** A short, safe description of a bad value for error messages (never the value itself). */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && isArraySafe(value)) return 'an array';
   if (typeof value === 'string') return value.length === 0 ? 'an empty string' : `a string of ${value.length} characters`;
   return typeof value;
+}
+
+// Array.isArray throws for a revoked Proxy; a message must never fail to be written.
+function isArraySafe(value: object): boolean {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
 }

@@ -7,8 +7,13 @@ export const MAX_METADATA_DEPTH = 64;
 /** True for `{}`-style objects (prototype `Object.prototype` or `null`). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  try {
+    const proto: unknown = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws (or a revoked one) is not a plain object.
+    return false;
+  }
 }
 
 /** Throws `INVALID_ARGUMENT` naming every key of `options` that is not in `known`. */

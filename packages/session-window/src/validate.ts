@@ -52,9 +52,10 @@ export function describe(value: unknown): string {
     default:
       break;
   }
-  if (Array.isArray(value)) return 'an array';
   let name = 'Object';
   try {
+    // Array.isArray throws for a revoked Proxy, so it sits inside the try too.
+    if (Array.isArray(value)) return 'an array';
     const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
     if (proto === null) name = 'a null-prototype object';
     else if (typeof proto.constructor?.name === 'string') name = proto.constructor.name;
