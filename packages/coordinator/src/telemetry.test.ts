@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METRICS } from '@lix/telemetry';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestSdk, total } from './otel-sdk.test-helper.js';
+import { createTestSdk, total } from '@lix/test-utils/otel';
 import { createCacheRuntime } from './standard.js';
 
 const sdk = createTestSdk();

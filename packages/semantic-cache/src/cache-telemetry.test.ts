@@ -3,7 +3,7 @@ import { createMemoryDriver } from '@lix/redis-pool/memory';
 import type { KVDriver } from '@lix/redis-pool';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomVector, seededRandom, vectorAtSimilarity } from '../test/helpers.js';
-import { createTestSdk, total } from '../test/otel-sdk.js';
+import { createTestSdk, total } from '@lix/test-utils/otel';
 import { SemanticCache } from './semantic-cache.js';
 
 const sdk = createTestSdk();

@@ -12,7 +12,7 @@ import { TelemetryError } from './errors.js';
 import { instrumentSessionWindow, instrumentUrlEmbeddingCache } from './layers.js';
 import { loadOtelApi, setOtelApiForTesting } from './load-api.js';
 import { METRICS } from './metric-names.js';
-import { createTestSdk, total } from './otel-sdk.test-helper.js';
+import { createTestSdk, total } from '@lix/test-utils/otel';
 import { Telemetry, resolveTelemetry } from './telemetry.js';
 
 const sdk = createTestSdk();
