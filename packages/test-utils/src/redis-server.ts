@@ -442,7 +442,33 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     throw new Error(`the node on port ${port} did not become a synced replica within ${timeoutMs} ms`);
   }
 
-  await waitHealthy();
+  // `cluster_state:ok` arrives before every node has heard that the replicas are replicas:
+  // until then a node can still list one as a slot-less master. Tests read the topology at
+  // once, so startup waits for every node to agree on it.
+  async function waitTopology(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const views = await Promise.all(
+        nodes.map((node) => node.cli('cluster', 'nodes').then(parseClusterNodes).catch(() => [] as ClusterNodeInfo[])),
+      );
+      const agreed = views.every(
+        (view) =>
+          view.filter((info) => info.role === 'master' && info.slots.length > 0).length === masters &&
+          view.filter((info) => info.role === 'replica').length === masters * replicas,
+      );
+      if (agreed) return;
+      await sleep(100);
+    }
+    throw new Error(`cluster nodes did not agree on ${masters} masters and ${masters * replicas} replicas within ${timeoutMs} ms`);
+  }
+
+  try {
+    await waitHealthy();
+    await waitTopology();
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.stop()));
+    throw error;
+  }
   return {
     nodes,
     clusterNodes,
@@ -454,12 +480,9 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     masterPorts: async () => {
       const node = await first();
       if (!node) return [];
-      const text = await node.cli('cluster', 'nodes');
-      return text
-        .split('\n')
-        .filter((line) => line.includes('master') && !line.includes('fail'))
-        .map((line) => Number(line.split(' ')[1]?.split(':')[1]?.split('@')[0]))
-        .filter((port) => Number.isFinite(port));
+      return parseClusterNodes(await node.cli('cluster', 'nodes'))
+        .filter((info) => info.role === 'master' && !info.failing && info.slots.length > 0)
+        .map((info) => info.port);
     },
     waitHealthy,
     stop: async () => {
