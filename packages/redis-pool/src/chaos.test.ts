@@ -1,8 +1,8 @@
 import { startOutageTopology, uniquePrefix, type OutageTopology } from '@lix/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisConnectionOptions } from './connection-options.js';
+import type { RedisConnectionOptions } from './clients/connection-options.js';
 import type { KVDriver } from './driver.js';
-import { KVError, type KVErrorCode } from './errors.js';
+import { KVError, type KVErrorCode } from './shared/errors.js';
 import { createIoredisDriver } from './ioredis.js';
 import { createNodeRedisDriver } from './node-redis.js';
 import { argNumber, defineScript } from './script.js';

@@ -1,12 +1,12 @@
 import { startRedisCluster, uniquePrefix, type RedisClusterHandle } from '@lix/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisConnectionOptions } from './connection-options.js';
+import type { RedisConnectionOptions } from './clients/connection-options.js';
 import type { KVDriver } from './driver.js';
-import { isKVError } from './errors.js';
+import { isKVError } from './shared/errors.js';
 import { createIoredisDriver } from './ioredis.js';
 import { createNodeRedisDriver } from './node-redis.js';
-import { keySlot } from './slot.js';
+import { keySlot } from './cluster/slot.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

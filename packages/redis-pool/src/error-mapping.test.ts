@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRedisError, toKVError } from './error-mapping.js';
-import { KVError } from './errors.js';
+import { classifyRedisError, toKVError } from './clients/error-mapping.js';
+import { KVError } from './shared/errors.js';
 
 /** An error shaped like a client library's class of that name (checked by name, not identity). */
 function named(name: string, message: string, code?: string): Error {

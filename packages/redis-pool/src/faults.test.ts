@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { getFreePort, startRedisServer, uniquePrefix, type RedisServerHandle } from '@lix/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KVDriver } from './driver.js';
-import { isKVError, type KVErrorCode } from './errors.js';
-import type { RedisConnectionOptions } from './connection-options.js';
+import { isKVError, type KVErrorCode } from './shared/errors.js';
+import type { RedisConnectionOptions } from './clients/connection-options.js';
 import { createIoredisDriver } from './ioredis.js';
 import { createNodeRedisDriver } from './node-redis.js';
 

@@ -5,7 +5,7 @@ import * as vitest from 'vitest';
 import { describe, expect, it } from 'vitest';
 import { runKVDriverConformance } from './conformance.js';
 import type { Clock } from './driver.js';
-import { isKVError } from './errors.js';
+import { isKVError } from './shared/errors.js';
 import { MemoryServer, compileGlob, createMemoryDriver, createMemoryServer, formatArgNumber } from './memory.js';
 import { defineScript } from './script.js';
 

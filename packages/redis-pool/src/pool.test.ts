@@ -1,6 +1,6 @@
 import { startRedisServer, uniquePrefix, type RedisServerHandle } from '@lix/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isKVError } from './errors.js';
+import { isKVError } from './shared/errors.js';
 import { closeAllPooledDrivers, getPooledDriver, pooledDriverCount, pooledDriverKey } from './pool.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);

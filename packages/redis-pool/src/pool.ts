@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CONNECTION_OPTION_KEYS, checkOptionsObject, describeValue, resolveConnectionOptions, type RedisConnectionOptions } from './connection-options.js';
+import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type RedisConnectionOptions } from './clients/connection-options.js';
+import { checkOptionsObject, describeValue } from './shared/arguments.js';
 import type {
   BatchOptions,
   KVArg,
@@ -11,10 +12,10 @@ import type {
   ScriptReply,
   SetOptions,
 } from './driver.js';
-import { KVError } from './errors.js';
-import { createIoredisDriver, type IoredisModule } from './ioredis.js';
-import { createMemoryDriver } from './memory.js';
-import { createNodeRedisDriver, type NodeRedisModule } from './node-redis.js';
+import { KVError } from './shared/errors.js';
+import { createIoredisDriver, type IoredisModule } from './clients/ioredis.js';
+import { createMemoryDriver } from './memory/driver.js';
+import { createNodeRedisDriver, type NodeRedisModule } from './clients/node-redis.js';
 import type { KVScript } from './script.js';
 
 /** Which driver a pooled handle uses. */

@@ -3,12 +3,12 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { describeEachDriver } from '../../driver-matrix/src/index.js';
 import type { KVDriver } from './driver.js';
-import { isKVError } from './errors.js';
+import { isKVError } from './shared/errors.js';
 import { createIoredisDriver } from './ioredis.js';
-import { loadOptionalModule } from './load-module.js';
+import { loadOptionalModule } from './clients/load-module.js';
 import { createNodeRedisDriver } from './node-redis.js';
 import { defineScript } from './script.js';
-import { keySlot } from './slot.js';
+import { keySlot } from './cluster/slot.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { checkOptionsObject } from './connection-options.js';
-import { KVError } from './errors.js';
+import { checkOptionsObject } from './shared/arguments.js';
+import { KVError } from './shared/errors.js';
 import type { ScoredMember, ScriptReply, SetOptions, RangeLimit } from './driver.js';
 
 /**

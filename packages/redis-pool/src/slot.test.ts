@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc16, groupBySlot, hashTagOf, keySlot } from './slot.js';
+import { crc16, groupBySlot, hashTagOf, keySlot } from './cluster/slot.js';
 
 describe('cluster key slots', () => {
   it('computes CRC16/XMODEM like the Redis Cluster spec (check value 0x31C3)', () => {
@@ -31,7 +31,7 @@ describe('cluster key slots', () => {
 
 describe('slot helpers on bad input', () => {
   it('reject non-string keys and non-byte input with KVError INVALID_ARGUMENT', async () => {
-    const { KVError } = await import('./errors.js');
+    const { KVError } = await import('./shared/errors.js');
     for (const run of [() => keySlot(Object.create(null)), () => hashTagOf(42 as never), () => crc16('x' as never), () => groupBySlot('abc' as never)]) {
       expect(run).toThrow(KVError);
     }

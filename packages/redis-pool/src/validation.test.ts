@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeEachDriver } from '../../driver-matrix/src/index.js';
 import type { KVDriver } from './driver.js';
-import { KVError } from './errors.js';
+import { KVError } from './shared/errors.js';
 import { createIoredisDriver } from './ioredis.js';
 import { createMemoryDriver, createMemoryServer } from './memory.js';
 import { createNodeRedisDriver } from './node-redis.js';

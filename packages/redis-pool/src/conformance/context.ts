@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KVDriver } from '../driver.js';
-import { KVError, type KVErrorCode } from '../errors.js';
-import { escapeGlob } from '../memory-glob.js';
+import { KVError, type KVErrorCode } from '../shared/errors.js';
+import { escapeGlob } from '../memory/glob.js';
 
 /** One assertion chain, the subset of vitest's / Jest's `expect(...)` the suite uses. */
 export interface ConformanceAssertion {

@@ -1,4 +1,4 @@
-import { isKVError } from '../errors.js';
+import { isKVError } from '../shared/errors.js';
 import { bytes, type SuiteContext } from './context.js';
 
 const decoder = new TextDecoder();

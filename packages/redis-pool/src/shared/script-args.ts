@@ -1,4 +1,4 @@
-import type { KVArg } from './driver.js';
+import type { KVArg } from '../driver.js';
 import { KVError } from './errors.js';
 
 const encoder = new TextEncoder();

@@ -1,6 +1,7 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import type { Logger } from './driver.js';
-import { KVError } from './errors.js';
+import type { Logger } from '../driver.js';
+import { checkOptionsObject, describeValue } from '../shared/arguments.js';
+import { KVError } from '../shared/errors.js';
 
 /** A Redis node address. */
 export interface RedisNodeAddress {
@@ -72,37 +73,6 @@ export const CONNECTION_OPTION_KEYS: readonly string[] = [
   'reconnectMaxDelayMs',
   'logger',
 ];
-
-/**
- * A value for an error message. `String()` and `JSON.stringify` both throw on some values
- * (objects without a prototype, BigInts, cycles), and a message must never be why a
- * validation fails with a TypeError instead of the typed error.
- */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  if (typeof value === 'function') return 'a function';
-  try {
-    return String(value);
-  } catch {
-    return typeof value;
-  }
-}
-
-/**
- * Rejects anything but a plain options object, and keys it does not know: a misspelt
- * option (`comandTimeoutMs`) would otherwise be ignored without a word.
- */
-export function checkOptionsObject(options: unknown, known: readonly string[], owner: string): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new KVError('INVALID_ARGUMENT', `${owner} takes an options object, got ${describeValue(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new KVError('INVALID_ARGUMENT', `${owner} has no option ${JSON.stringify(key)}; known options: ${known.join(', ')}`);
-  }
-}
 
 function optionalString(value: unknown, name: string): void {
   if (value !== undefined && typeof value !== 'string') throw new KVError('INVALID_ARGUMENT', `${name} must be a string, got ${describeValue(value)}`);

@@ -1,4 +1,4 @@
-import { KVError } from './errors.js';
+import { KVError } from '../shared/errors.js';
 
 const installHint: Record<string, string> = {
   ioredis: 'install ioredis: pnpm add ioredis',

@@ -11,7 +11,7 @@ for (let i = 0; i < 256; i++) {
   table[i] = crc;
 }
 
-import { KVError } from './errors.js';
+import { KVError } from '../shared/errors.js';
 
 const encoder = new TextEncoder();
 

@@ -1,8 +1,8 @@
-import { checkOptionsObject, describeValue } from './connection-options.js';
-import { systemClock, type Clock, type Logger, type RangeLimit, type ScoredMember, type SetOptions } from './driver.js';
-import { KVError } from './errors.js';
-import { compileGlob } from './memory-glob.js';
-import type { MemoryStore } from './script.js';
+import { checkOptionsObject, describeValue } from '../shared/arguments.js';
+import { systemClock, type Clock, type Logger, type RangeLimit, type ScoredMember, type SetOptions } from '../driver.js';
+import { KVError } from '../shared/errors.js';
+import { compileGlob } from './glob.js';
+import type { MemoryStore } from '../script.js';
 
 type Entry =
   | { kind: 'string'; value: Uint8Array; expiresAt: number | undefined }

@@ -36,3 +36,34 @@ export function optionsArg<T extends object>(value: T | undefined, name: string)
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new KVError('INVALID_ARGUMENT', `${name} must be an object, got ${kind(value)}`);
   return value;
 }
+
+/**
+ * A value for an error message. `String()` and `JSON.stringify` both throw on some values
+ * (objects without a prototype, BigInts, cycles), and a message must never be why a
+ * validation fails with a TypeError instead of the typed error.
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  if (typeof value === 'function') return 'a function';
+  try {
+    return String(value);
+  } catch {
+    return typeof value;
+  }
+}
+
+/**
+ * Rejects anything but a plain options object, and keys it does not know: a misspelt
+ * option (`comandTimeoutMs`) would otherwise be ignored without a word.
+ */
+export function checkOptionsObject(options: unknown, known: readonly string[], owner: string): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new KVError('INVALID_ARGUMENT', `${owner} takes an options object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new KVError('INVALID_ARGUMENT', `${owner} has no option ${JSON.stringify(key)}; known options: ${known.join(', ')}`);
+  }
+}

@@ -8,13 +8,13 @@ import type {
   ScoredMember,
   ScriptReply,
   SetOptions,
-} from './driver.js';
-import { arrayArg, keyArg, keyList, optionsArg, stringArg } from './arguments.js';
-import { KVError } from './errors.js';
+} from '../driver.js';
+import { arrayArg, keyArg, keyList, optionsArg, stringArg } from '../shared/arguments.js';
+import { KVError } from '../shared/errors.js';
 import { toKVError } from './error-mapping.js';
-import { formatArgNumber } from './script-args.js';
-import type { KVScript } from './script.js';
-import { groupBySlot, keySlot } from './slot.js';
+import { formatArgNumber } from '../shared/script-args.js';
+import type { KVScript } from '../script.js';
+import { groupBySlot, keySlot } from '../cluster/slot.js';
 
 /** An argument as the client libraries take it: keys and numbers as strings, values as Buffers. */
 export type RespArg = string | Buffer;

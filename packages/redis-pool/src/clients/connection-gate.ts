@@ -1,4 +1,4 @@
-import { KVError } from './errors.js';
+import { KVError } from '../shared/errors.js';
 import { classifyRedisError } from './error-mapping.js';
 
 /**

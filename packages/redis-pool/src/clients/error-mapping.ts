@@ -1,4 +1,4 @@
-import { KVError, type KVErrorCode } from './errors.js';
+import { KVError, type KVErrorCode } from '../shared/errors.js';
 
 /** Where an error happened, to pick the code and write a message that says what failed. */
 export interface ErrorContext {
