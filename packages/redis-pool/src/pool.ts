@@ -1,22 +1,12 @@
 import { createHash } from 'node:crypto';
 import { CONNECTION_OPTION_KEYS, resolveConnectionOptions, type RedisConnectionOptions } from './clients/connection-options.js';
 import { checkOptionsObject, describeValue } from './shared/arguments.js';
-import type {
-  BatchOptions,
-  KVArg,
-  KVBatch,
-  KVDriver,
-  RangeLimit,
-  ScanOptions,
-  ScoredMember,
-  ScriptReply,
-  SetOptions,
-} from './driver.js';
+import type { BatchOptions, KVBatch, KVDriver, ScanOptions } from './driver.js';
+import { DRIVER_METHODS, installCommands } from './commands/table.js';
 import { KVError } from './shared/errors.js';
 import { createIoredisDriver, type IoredisModule } from './clients/ioredis.js';
 import { createMemoryDriver } from './memory/driver.js';
 import { createNodeRedisDriver, type NodeRedisModule } from './clients/node-redis.js';
-import type { KVScript } from './script.js';
 
 /** Which driver a pooled handle uses. */
 export type PooledDriverKind = 'ioredis' | 'node-redis' | 'memory';
@@ -82,6 +72,9 @@ function createDriver(options: PooledDriverOptions): KVDriver {
   return createNodeRedisDriver({ ...connection, ...(lib === undefined ? {} : { lib: lib as NodeRedisModule }) });
 }
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+interface PooledHandle extends Pick<KVDriver, (typeof DRIVER_METHODS)[number]> {}
+
 class PooledHandle implements PooledDriverHandle {
   readonly poolKey: string;
   readonly driverName: string;
@@ -131,89 +124,21 @@ class PooledHandle implements PooledDriverHandle {
     return this.release();
   }
 
-  connect(): Promise<void> {
-    return this.#call((driver) => driver.connect());
+
+  static {
+    installCommands(PooledHandle.prototype, DRIVER_METHODS, (name) => {
+      const method = name as (typeof DRIVER_METHODS)[number];
+      return function (this: PooledHandle, a?: unknown, b?: unknown, c?: unknown, d?: unknown) {
+        return this.#call((driver) => (driver[method] as (...args: unknown[]) => Promise<unknown>).call(driver, a, b, c, d));
+      };
+    });
   }
-  ping(): Promise<void> {
-    return this.#call((driver) => driver.ping());
-  }
-  get(key: string): Promise<Uint8Array | null> {
-    return this.#call((driver) => driver.get(key));
-  }
-  set(key: string, value: Uint8Array, options?: SetOptions): Promise<boolean> {
-    return this.#call((driver) => driver.set(key, value, options));
-  }
-  mget(keys: string[]): Promise<(Uint8Array | null)[]> {
-    return this.#call((driver) => driver.mget(keys));
-  }
-  mset(entries: Iterable<readonly [string, Uint8Array]>, options?: { ttlMs?: number }): Promise<void> {
-    return this.#call((driver) => driver.mset(entries, options));
-  }
-  del(keys: string[]): Promise<number> {
-    return this.#call((driver) => driver.del(keys));
-  }
-  exists(key: string): Promise<boolean> {
-    return this.#call((driver) => driver.exists(key));
-  }
-  incrBy(key: string, by: number): Promise<number> {
-    return this.#call((driver) => driver.incrBy(key, by));
-  }
-  pexpire(key: string, ttlMs: number): Promise<boolean> {
-    return this.#call((driver) => driver.pexpire(key, ttlMs));
-  }
-  pttl(key: string): Promise<number> {
-    return this.#call((driver) => driver.pttl(key));
-  }
-  rpush(key: string, values: Uint8Array[]): Promise<number> {
-    return this.#call((driver) => driver.rpush(key, values));
-  }
-  lrange(key: string, start: number, stop: number): Promise<Uint8Array[]> {
-    return this.#call((driver) => driver.lrange(key, start, stop));
-  }
-  llen(key: string): Promise<number> {
-    return this.#call((driver) => driver.llen(key));
-  }
-  ltrim(key: string, start: number, stop: number): Promise<void> {
-    return this.#call((driver) => driver.ltrim(key, start, stop));
-  }
-  hset(key: string, fields: Record<string, Uint8Array>): Promise<number> {
-    return this.#call((driver) => driver.hset(key, fields));
-  }
-  hget(key: string, field: string): Promise<Uint8Array | null> {
-    return this.#call((driver) => driver.hget(key, field));
-  }
-  hgetall(key: string): Promise<Record<string, Uint8Array>> {
-    return this.#call((driver) => driver.hgetall(key));
-  }
-  hdel(key: string, fields: string[]): Promise<number> {
-    return this.#call((driver) => driver.hdel(key, fields));
-  }
-  hincrBy(key: string, field: string, by: number): Promise<number> {
-    return this.#call((driver) => driver.hincrBy(key, field, by));
-  }
-  zadd(key: string, members: ScoredMember[]): Promise<number> {
-    return this.#call((driver) => driver.zadd(key, members));
-  }
-  zrangeByScore(key: string, min: number, max: number, limit?: RangeLimit): Promise<string[]> {
-    return this.#call((driver) => driver.zrangeByScore(key, min, max, limit));
-  }
-  zrem(key: string, members: string[]): Promise<number> {
-    return this.#call((driver) => driver.zrem(key, members));
-  }
-  zcard(key: string): Promise<number> {
-    return this.#call((driver) => driver.zcard(key));
-  }
+
   scan(options: ScanOptions): AsyncIterable<string> {
     return this.#driver().scan(options);
   }
   batch(options?: BatchOptions): KVBatch {
     return this.#driver().batch(options);
-  }
-  eval(script: KVScript, keys: string[], args: KVArg[]): Promise<ScriptReply> {
-    return this.#call((driver) => driver.eval(script, keys, args));
-  }
-  memoryUsage(key: string): Promise<number | null> {
-    return this.#call((driver) => driver.memoryUsage(key));
   }
 }
 

@@ -1,23 +1,28 @@
-import type {
-  BatchOptions,
-  KVArg,
-  KVBatch,
-  KVDriver,
-  RangeLimit,
-  ScanOptions,
-  ScoredMember,
-  ScriptReply,
-  SetOptions,
-} from '../driver.js';
-import { arrayArg, keyArg, keyList, optionsArg, stringArg } from '../shared/arguments.js';
+import type { BatchOptions, KVArg, KVBatch, KVBatchCommands, KVDriver, ScanOptions, ScriptReply } from '../driver.js';
+import { keyArg, keyList, optionsArg, stringArg } from '../shared/arguments.js';
 import { KVError } from '../shared/errors.js';
 import { toKVError } from './error-mapping.js';
-import { formatArgNumber } from '../shared/script-args.js';
 import type { KVScript } from '../script.js';
 import { groupBySlot, keySlot } from '../cluster/slot.js';
+import { BATCH_COMMANDS, COMMANDS, commandSpec, installCommands, type CommandSpec } from '../commands/table.js';
+import {
+  asInvalid,
+  asVoid,
+  copyByteArgs,
+  immediate,
+  plan,
+  scriptArg,
+  scriptArgs,
+  scriptReplyOf,
+  shown,
+  textOf,
+  toBuffer,
+  ttlArg,
+  type Planned,
+  type RespArg,
+} from '../commands/resp.js';
 
-/** An argument as the client libraries take it: keys and numbers as strings, values as Buffers. */
-export type RespArg = string | Buffer;
+export type { RespArg } from '../commands/resp.js';
 
 /** A node that can run a command on its own (used to SCAN every master of a cluster). */
 export interface RespNode {
@@ -61,202 +66,6 @@ export interface RespTransport {
   close(): Promise<void>;
 }
 
-type Convert<T> = (reply: unknown) => T;
-
-/** Formats a bad argument for an error message; `String()` itself throws on some objects. */
-function shown(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
-function toBuffer(value: Uint8Array): Buffer {
-  if (Buffer.isBuffer(value)) return value;
-  if (!(value instanceof Uint8Array)) throw new KVError('INVALID_ARGUMENT', `value must be a Uint8Array, got ${typeof value}`);
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
-function argOf(value: KVArg): RespArg {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return formatArgNumber(value);
-  return toBuffer(value);
-}
-
-/** Zero-copy view of a Buffer as a plain `Uint8Array`. */
-export function bytesOf(reply: unknown): Uint8Array {
-  if (reply instanceof Uint8Array) return new Uint8Array(reply.buffer, reply.byteOffset, reply.byteLength);
-  if (typeof reply === 'string') return new Uint8Array(Buffer.from(reply));
-  if (typeof reply === 'number') return new Uint8Array(Buffer.from(String(reply)));
-  throw new KVError('COMMAND_FAILED', `unexpected reply type ${typeof reply}`);
-}
-
-const textDecoder = new TextDecoder();
-function textOf(reply: unknown): string {
-  if (typeof reply === 'string') return reply;
-  if (reply instanceof Uint8Array) return textDecoder.decode(reply);
-  return String(reply);
-}
-
-const bytesOrNull: Convert<Uint8Array | null> = (reply) => (reply === null || reply === undefined ? null : bytesOf(reply));
-const asNumber: Convert<number> = (reply) => (typeof reply === 'number' ? reply : Number(textOf(reply)));
-const asBoolean: Convert<boolean> = (reply) => asNumber(reply) === 1;
-const asVoid: Convert<void> = () => undefined;
-const setReply: Convert<boolean> = (reply) => reply !== null && reply !== undefined;
-const bytesList: Convert<Uint8Array[]> = (reply) => (reply as unknown[]).map(bytesOf);
-const stringList: Convert<string[]> = (reply) => (reply as unknown[]).map(textOf);
-const hashReply: Convert<Record<string, Uint8Array>> = (reply) => {
-  const entries: [string, Uint8Array][] = [];
-  if (Array.isArray(reply)) {
-    for (let i = 0; i + 1 < reply.length; i += 2) entries.push([textOf(reply[i]), bytesOf(reply[i + 1])]);
-  } else if (reply instanceof Map) {
-    for (const [field, value] of reply) entries.push([textOf(field), bytesOf(value)]);
-  } else if (reply !== null && typeof reply === 'object') {
-    for (const [field, value] of Object.entries(reply)) entries.push([field, bytesOf(value)]);
-  }
-  // fromEntries defines own properties, so a field named "__proto__" stays a field.
-  return Object.fromEntries(entries);
-};
-const memoryReply: Convert<number | null> = (reply) => (reply === null || reply === undefined ? null : asNumber(reply));
-
-/** Maps a raw script reply as {@link ScriptReply} says (RESP2 semantics). */
-export function scriptReplyOf(reply: unknown): ScriptReply {
-  if (reply === null || reply === undefined) return null;
-  if (typeof reply === 'number') return reply;
-  // Integer replies arrive as decimal text (see "exact integers" in the transports).
-  if (typeof reply === 'string') return Number(reply);
-  if (typeof reply === 'bigint') return Number(reply);
-  if (typeof reply === 'boolean') return reply ? 1 : null;
-  if (Array.isArray(reply)) return reply.map(scriptReplyOf);
-  return bytesOf(reply);
-}
-
-function scoreArg(score: number, name: string): string {
-  if (typeof score !== 'number' || Number.isNaN(score)) throw new KVError('INVALID_ARGUMENT', `${name} must be a number, got ${shown(score)}`);
-  if (score === Number.POSITIVE_INFINITY) return '+inf';
-  if (score === Number.NEGATIVE_INFINITY) return '-inf';
-  return String(score);
-}
-
-function ttlArg(ttlMs: number, name = 'ttlMs'): string {
-  if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new KVError('INVALID_ARGUMENT', `${name} must be a positive integer of milliseconds, got ${shown(ttlMs)}`);
-  return String(ttlMs);
-}
-
-function integerArg(value: number, name: string): string {
-  if (!Number.isSafeInteger(value)) throw new KVError('INVALID_ARGUMENT', `${name} must be a safe integer, got ${shown(value)}`);
-  return String(value);
-}
-
-
-/** Anything thrown while building a command that is not a KVError yet becomes one. */
-function asInvalid(error: unknown): KVError {
-  if (error instanceof KVError) return error;
-  return new KVError('INVALID_ARGUMENT', `invalid argument: ${error instanceof Error ? error.message : shown(error)}`, { cause: error });
-}
-
-/** One command ready to go: its arguments, reply conversion and routing key. */
-interface Planned<T> {
-  command: string;
-  args: RespArg[];
-  routeKey: string | undefined;
-  convert: Convert<T>;
-  script?: string;
-  /** Known answer without a round trip (e.g. HDEL with no fields). */
-  immediate?: { value: T };
-}
-
-function plan<T>(command: string, args: RespArg[], routeKey: string | undefined, convert: Convert<T>): Planned<T> {
-  return { command, args, routeKey, convert };
-}
-
-function immediate<T>(command: string, routeKey: string | undefined, value: T): Planned<T> {
-  return { command, args: [], routeKey, convert: () => value, immediate: { value } };
-}
-
-function setArgs(key: string, value: Uint8Array, given: SetOptions | undefined): RespArg[] {
-  const options = optionsArg(given, 'set options');
-  const args: RespArg[] = ['SET', keyArg(key), toBuffer(value)];
-  if (options?.ttlMs !== undefined) args.push('PX', ttlArg(options.ttlMs));
-  if (options?.mode !== undefined) {
-    if (options.mode !== 'NX' && options.mode !== 'XX') throw new KVError('INVALID_ARGUMENT', `mode must be NX or XX, got ${shown(options.mode)}`);
-    args.push(options.mode);
-  }
-  return args;
-}
-
-/**
- * The commands of the contract as plans, shared by direct calls and batches. Scripts
- * are planned by the caller because direct calls use EVALSHA and batches use EVAL.
- */
-const plans = {
-  get: (key: string) => plan('GET', ['GET', keyArg(key)], key, bytesOrNull),
-  set: (key: string, value: Uint8Array, options?: SetOptions) => plan('SET', setArgs(key, value, options), key, setReply),
-  del: (keys: string[]) => (arrayArg(keys, 'keys').length === 0 ? immediate('DEL', undefined, 0) : plan('DEL', ['DEL', ...keyList(keys)], keys[0], asNumber)),
-  exists: (key: string) => plan('EXISTS', ['EXISTS', keyArg(key)], key, asBoolean),
-  incrBy: (key: string, by: number) => plan('INCRBY', ['INCRBY', keyArg(key), integerArg(by, 'by')], key, asNumber),
-  pexpire: (key: string, ttlMs: number) => plan('PEXPIRE', ['PEXPIRE', keyArg(key), integerArg(ttlMs, 'ttlMs')], key, asBoolean),
-  pttl: (key: string) => plan('PTTL', ['PTTL', keyArg(key)], key, asNumber),
-  rpush: (key: string, values: Uint8Array[]) =>
-    arrayArg(values, 'values').length === 0
-      ? plan('LLEN', ['LLEN', keyArg(key)], key, asNumber)
-      : plan('RPUSH', ['RPUSH', keyArg(key), ...values.map(toBuffer)], key, asNumber),
-  lrange: (key: string, start: number, stop: number) =>
-    plan('LRANGE', ['LRANGE', keyArg(key), integerArg(start, 'start'), integerArg(stop, 'stop')], key, bytesList),
-  llen: (key: string) => plan('LLEN', ['LLEN', keyArg(key)], key, asNumber),
-  ltrim: (key: string, start: number, stop: number) =>
-    plan('LTRIM', ['LTRIM', keyArg(key), integerArg(start, 'start'), integerArg(stop, 'stop')], key, asVoid),
-  hset: (key: string, fields: Record<string, Uint8Array>) => {
-    const args: RespArg[] = ['HSET', keyArg(key)];
-    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) throw new KVError('INVALID_ARGUMENT', `hset fields must be an object of field → bytes, got ${fields === null ? 'null' : typeof fields}`);
-    for (const [field, value] of Object.entries(fields)) args.push(field, toBuffer(value));
-    return args.length === 2 ? immediate('HSET', key, 0) : plan('HSET', args, key, asNumber);
-  },
-  hget: (key: string, field: string) => plan('HGET', ['HGET', keyArg(key), stringArg(field, 'field')], key, bytesOrNull),
-  hgetall: (key: string) => plan('HGETALL', ['HGETALL', keyArg(key)], key, hashReply),
-  hdel: (key: string, fields: string[]) =>
-    arrayArg(fields, 'fields').length === 0 ? immediate('HDEL', key, 0) : plan('HDEL', ['HDEL', keyArg(key), ...fields.map((field) => stringArg(field, 'field'))], key, asNumber),
-  hincrBy: (key: string, field: string, by: number) => plan('HINCRBY', ['HINCRBY', keyArg(key), stringArg(field, 'field'), integerArg(by, 'by')], key, asNumber),
-  zadd: (key: string, members: ScoredMember[]) => {
-    if (arrayArg(members, 'members').length === 0) return immediate('ZADD', key, 0);
-    const args: RespArg[] = ['ZADD', keyArg(key)];
-    for (const entry of members) {
-      if (entry === null || typeof entry !== 'object') throw new KVError('INVALID_ARGUMENT', `zadd members must be { score, member } objects, got ${entry === null ? 'null' : typeof entry}`);
-      args.push(scoreArg(entry.score, 'score'), stringArg(entry.member, 'member'));
-    }
-    return plan('ZADD', args, key, asNumber);
-  },
-  zrangeByScore: (key: string, min: number, max: number, given?: RangeLimit) => {
-    const limit = optionsArg(given, 'limit');
-    const args: RespArg[] = ['ZRANGEBYSCORE', keyArg(key), scoreArg(min, 'min'), scoreArg(max, 'max')];
-    if (limit !== undefined) args.push('LIMIT', integerArg(limit.offset, 'limit.offset'), integerArg(limit.count, 'limit.count'));
-    return plan('ZRANGEBYSCORE', args, key, stringList);
-  },
-  zrem: (key: string, members: string[]) =>
-    arrayArg(members, 'members').length === 0 ? immediate('ZREM', key, 0) : plan('ZREM', ['ZREM', keyArg(key), ...members.map((member) => stringArg(member, 'member'))], key, asNumber),
-  zcard: (key: string) => plan('ZCARD', ['ZCARD', keyArg(key)], key, asNumber),
-};
-
-/** Replaces caller-owned byte arguments by copies, in place. */
-function copyByteArgs(args: RespArg[]): void {
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index]!;
-    if (typeof arg !== 'string') args[index] = Buffer.from(arg);
-  }
-}
-
-function scriptArgs(command: 'EVALSHA' | 'EVAL', body: string, keys: string[], args: KVArg[]): RespArg[] {
-  return [command, body, String(arrayArg(keys, 'script keys').length), ...keys.map(keyArg), ...arrayArg(args, 'script args').map(argOf)];
-}
-
-function scriptArg(script: KVScript): KVScript {
-  if (script === null || typeof script !== 'object' || typeof script.sha1 !== 'string' || typeof script.lua !== 'string') {
-    throw new KVError('INVALID_ARGUMENT', 'eval takes a script made by defineScript()');
-  }
-  return script;
-}
-
 class Deferred<T> {
   readonly promise: Promise<T>;
   readonly resolve: (value: T) => void;
@@ -293,6 +102,10 @@ interface Queued {
   invalid?: KVError;
   result: Deferred<unknown>;
 }
+
+/** The methods {@link RespDriver} gets from the command table. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+export interface RespDriver extends Pick<KVDriver, Exclude<(typeof BATCH_COMMANDS)[number], 'del'> | 'memoryUsage'> {}
 
 /** {@link KVDriver} on top of a {@link RespTransport}. */
 export class RespDriver implements KVDriver {
@@ -333,15 +146,32 @@ export class RespDriver implements KVDriver {
     return this.#transport.sendMapped(planned.args, planned.routeKey, planned.convert, (error: unknown) => this.#fail(error, planned.command, planned.script));
   }
 
-  /** Builds the plan, turning argument validation errors into rejections. */
-  #call<T>(build: () => Planned<T>): Promise<T> {
+  /** Plans a command of the table, turning argument validation errors into rejections. */
+  #call<A extends unknown[], T>(spec: CommandSpec<A, T>, ...args: A): Promise<T> {
     let planned: Planned<T>;
     try {
-      planned = build();
+      planned = spec.plan(...args);
     } catch (error) {
       return Promise.reject(asInvalid(error));
     }
     return this.#run(planned);
+  }
+
+  static {
+    // Every command of the table but the ones with code of their own (mget, del).
+    const names = [...BATCH_COMMANDS.filter((name) => name !== 'del'), 'memoryUsage'];
+    installCommands(RespDriver.prototype, names, (name) => {
+      const spec = commandSpec(name as never);
+      return function (this: RespDriver, a?: unknown, b?: unknown, c?: unknown, d?: unknown) {
+        let planned: Planned<unknown>;
+        try {
+          planned = spec.plan(a, b, c, d);
+        } catch (error) {
+          return Promise.reject(asInvalid(error));
+        }
+        return this.#run(planned);
+      };
+    });
   }
 
   async connect(): Promise<void> {
@@ -373,26 +203,18 @@ export class RespDriver implements KVDriver {
     return this.#closing;
   }
 
-  get(key: string): Promise<Uint8Array | null> {
-    return this.#call(() => plans.get(key));
-  }
-
-  set(key: string, value: Uint8Array, options?: SetOptions): Promise<boolean> {
-    return this.#call(() => plans.set(key, value, options));
-  }
-
   async mget(keys: string[]): Promise<(Uint8Array | null)[]> {
     keyList(keys);
     if (keys.length === 0) {
       if (this.#closed) throw this.#closedError('MGET');
       return [];
     }
-    if (!this.isCluster) return this.#call(() => plan('MGET', ['MGET', ...keys.map(keyArg)], keys[0], (reply) => (reply as unknown[]).map(bytesOrNull)));
+    if (!this.isCluster) return this.#call(COMMANDS.mget, keys);
     const out = new Array<Uint8Array | null>(keys.length);
     await Promise.all(
       [...groupBySlot(keys).values()].map(async (indexes) => {
         const slotKeys = indexes.map((index) => keys[index]!);
-        const values = await this.#call(() => plan('MGET', ['MGET', ...slotKeys.map(keyArg)], slotKeys[0], (reply) => (reply as unknown[]).map(bytesOrNull)));
+        const values = await this.#call(COMMANDS.mget, slotKeys);
         indexes.forEach((index, position) => {
           out[index] = values[position] ?? null;
         });
@@ -439,68 +261,12 @@ export class RespDriver implements KVDriver {
   }
 
   async del(keys: string[]): Promise<number> {
-    if (!this.isCluster || !Array.isArray(keys) || keys.length <= 1) return this.#call(() => plans.del(keys));
+    if (!this.isCluster || !Array.isArray(keys) || keys.length <= 1) return this.#call(COMMANDS.del, keys);
     keyList(keys);
     const counts = await Promise.all(
-      [...groupBySlot(keys).values()].map((indexes) => this.#call(() => plans.del(indexes.map((index) => keys[index]!)))),
+      [...groupBySlot(keys).values()].map((indexes) => this.#call(COMMANDS.del, indexes.map((index) => keys[index]!))),
     );
     return counts.reduce((sum, count) => sum + count, 0);
-  }
-
-  exists(key: string): Promise<boolean> {
-    return this.#call(() => plans.exists(key));
-  }
-  incrBy(key: string, by: number): Promise<number> {
-    return this.#call(() => plans.incrBy(key, by));
-  }
-  pexpire(key: string, ttlMs: number): Promise<boolean> {
-    return this.#call(() => plans.pexpire(key, ttlMs));
-  }
-  pttl(key: string): Promise<number> {
-    return this.#call(() => plans.pttl(key));
-  }
-  rpush(key: string, values: Uint8Array[]): Promise<number> {
-    return this.#call(() => plans.rpush(key, values));
-  }
-  lrange(key: string, start: number, stop: number): Promise<Uint8Array[]> {
-    return this.#call(() => plans.lrange(key, start, stop));
-  }
-  llen(key: string): Promise<number> {
-    return this.#call(() => plans.llen(key));
-  }
-  ltrim(key: string, start: number, stop: number): Promise<void> {
-    return this.#call(() => plans.ltrim(key, start, stop));
-  }
-  hset(key: string, fields: Record<string, Uint8Array>): Promise<number> {
-    return this.#call(() => plans.hset(key, fields));
-  }
-  hget(key: string, field: string): Promise<Uint8Array | null> {
-    return this.#call(() => plans.hget(key, field));
-  }
-  hgetall(key: string): Promise<Record<string, Uint8Array>> {
-    return this.#call(() => plans.hgetall(key));
-  }
-  hdel(key: string, fields: string[]): Promise<number> {
-    return this.#call(() => plans.hdel(key, fields));
-  }
-  hincrBy(key: string, field: string, by: number): Promise<number> {
-    return this.#call(() => plans.hincrBy(key, field, by));
-  }
-  zadd(key: string, members: ScoredMember[]): Promise<number> {
-    return this.#call(() => plans.zadd(key, members));
-  }
-  zrangeByScore(key: string, min: number, max: number, limit?: RangeLimit): Promise<string[]> {
-    return this.#call(() => plans.zrangeByScore(key, min, max, limit));
-  }
-  zrem(key: string, members: string[]): Promise<number> {
-    return this.#call(() => plans.zrem(key, members));
-  }
-  zcard(key: string): Promise<number> {
-    return this.#call(() => plans.zcard(key));
-  }
-
-  memoryUsage(key: string): Promise<number | null> {
-    return this.#call(() => plan('MEMORY', ['MEMORY', 'USAGE', keyArg(key)], key, memoryReply));
   }
 
   async *scan(options: ScanOptions): AsyncIterable<string> {
@@ -577,6 +343,9 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+interface RespBatch extends Pick<KVBatchCommands, (typeof BATCH_COMMANDS)[number]> {}
+
 class RespBatch implements KVBatch {
   readonly #queue: Queued[] = [];
   readonly #transport: RespTransport;
@@ -620,66 +389,15 @@ class RespBatch implements KVBatch {
     return result.promise as Promise<T>;
   }
 
-  get(key: string) {
-    return this.#add(() => plans.get(key));
+  static {
+    installCommands(RespBatch.prototype, BATCH_COMMANDS, (name) => {
+      const spec = commandSpec(name as never);
+      return function (this: RespBatch, a?: unknown, b?: unknown, c?: unknown, d?: unknown) {
+        return this.#add(() => spec.plan(a, b, c, d));
+      };
+    });
   }
-  set(key: string, value: Uint8Array, options?: SetOptions) {
-    return this.#add(() => plans.set(key, value, options));
-  }
-  del(keys: string[]) {
-    return this.#add(() => plans.del(keys));
-  }
-  exists(key: string) {
-    return this.#add(() => plans.exists(key));
-  }
-  incrBy(key: string, by: number) {
-    return this.#add(() => plans.incrBy(key, by));
-  }
-  pexpire(key: string, ttlMs: number) {
-    return this.#add(() => plans.pexpire(key, ttlMs));
-  }
-  pttl(key: string) {
-    return this.#add(() => plans.pttl(key));
-  }
-  rpush(key: string, values: Uint8Array[]) {
-    return this.#add(() => plans.rpush(key, values));
-  }
-  lrange(key: string, start: number, stop: number) {
-    return this.#add(() => plans.lrange(key, start, stop));
-  }
-  llen(key: string) {
-    return this.#add(() => plans.llen(key));
-  }
-  ltrim(key: string, start: number, stop: number) {
-    return this.#add(() => plans.ltrim(key, start, stop));
-  }
-  hset(key: string, fields: Record<string, Uint8Array>) {
-    return this.#add(() => plans.hset(key, fields));
-  }
-  hget(key: string, field: string) {
-    return this.#add(() => plans.hget(key, field));
-  }
-  hgetall(key: string) {
-    return this.#add(() => plans.hgetall(key));
-  }
-  hdel(key: string, fields: string[]) {
-    return this.#add(() => plans.hdel(key, fields));
-  }
-  hincrBy(key: string, field: string, by: number) {
-    return this.#add(() => plans.hincrBy(key, field, by));
-  }
-  zadd(key: string, members: ScoredMember[]) {
-    return this.#add(() => plans.zadd(key, members));
-  }
-  zrangeByScore(key: string, min: number, max: number, limit?: RangeLimit) {
-    return this.#add(() => plans.zrangeByScore(key, min, max, limit));
-  }
-  zrem(key: string, members: string[]) {
-    return this.#add(() => plans.zrem(key, members));
-  }
-  zcard(key: string) {
-    return this.#add(() => plans.zcard(key));
-  }
+
   eval(script: KVScript, keys: string[], args: KVArg[]): Promise<ScriptReply> {
     // EVAL, not EVALSHA: a NOSCRIPT inside a pipeline or MULTI could not be retried
     // without reordering or breaking atomicity, and EVAL also caches the script.

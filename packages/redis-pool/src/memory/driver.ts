@@ -12,7 +12,8 @@ import type {
   ScriptReply,
   SetOptions,
 } from '../driver.js';
-import { keyList, optionsArg, stringArg } from '../shared/arguments.js';
+import { optionsArg } from '../shared/arguments.js';
+import { BATCH_COMMANDS, commandSpec, installCommands, type CommandName } from '../commands/table.js';
 import { KVError } from '../shared/errors.js';
 import { checkOptionsObject, describeValue } from '../shared/arguments.js';
 import { MemoryServer, checkClockAndLogger } from './server.js';
@@ -76,6 +77,9 @@ type Command<T> = (server: MemoryServer) => T;
  * configured, and a fast, deterministic stand-in for tests (inject a manual `clock`).
  * Commands run synchronously in call order, so batches and scripts are atomic.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+interface MemoryDriver extends Pick<KVDriver, (typeof BATCH_COMMANDS)[number] | 'mget' | 'memoryUsage'> {}
+
 class MemoryDriver implements KVDriver {
   readonly driverName = MEMORY_DRIVER_NAME;
   readonly isCluster = false;
@@ -131,18 +135,6 @@ class MemoryDriver implements KVDriver {
     return Promise.resolve();
   }
 
-  get(key: string): Promise<Uint8Array | null> {
-    return this.#run((s) => s.get(key));
-  }
-
-  set(key: string, value: Uint8Array, options?: SetOptions): Promise<boolean> {
-    return this.#run((s) => s.set(key, value, optionsArg(options, 'set options')));
-  }
-
-  mget(keys: string[]): Promise<(Uint8Array | null)[]> {
-    return this.#run((s) => s.mget(keyList(keys)));
-  }
-
   mset(entries: Iterable<readonly [string, Uint8Array]>, options?: { ttlMs?: number }): Promise<void> {
     return this.#run((s) => {
       if (entries === null || typeof entries !== 'object' || typeof (entries as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
@@ -152,76 +144,13 @@ class MemoryDriver implements KVDriver {
     });
   }
 
-  del(keys: string[]): Promise<number> {
-    return this.#run((s) => s.del(keyList(keys)));
-  }
-
-  exists(key: string): Promise<boolean> {
-    return this.#run((s) => s.exists(key));
-  }
-
-  incrBy(key: string, by: number): Promise<number> {
-    return this.#run((s) => s.incrBy(key, by));
-  }
-
-  pexpire(key: string, ttlMs: number): Promise<boolean> {
-    return this.#run((s) => s.pexpire(key, ttlMs));
-  }
-
-  pttl(key: string): Promise<number> {
-    return this.#run((s) => s.pttl(key));
-  }
-
-  rpush(key: string, values: Uint8Array[]): Promise<number> {
-    return this.#run((s) => s.rpush(key, values));
-  }
-
-  lrange(key: string, start: number, stop: number): Promise<Uint8Array[]> {
-    return this.#run((s) => s.lrange(key, start, stop));
-  }
-
-  llen(key: string): Promise<number> {
-    return this.#run((s) => s.llen(key));
-  }
-
-  ltrim(key: string, start: number, stop: number): Promise<void> {
-    return this.#run((s) => s.ltrim(key, start, stop));
-  }
-
-  hset(key: string, fields: Record<string, Uint8Array>): Promise<number> {
-    return this.#run((s) => s.hset(key, fields));
-  }
-
-  hget(key: string, field: string): Promise<Uint8Array | null> {
-    return this.#run((s) => s.hget(key, stringArg(field, 'field')));
-  }
-
-  hgetall(key: string): Promise<Record<string, Uint8Array>> {
-    return this.#run((s) => s.hgetall(key));
-  }
-
-  hdel(key: string, fields: string[]): Promise<number> {
-    return this.#run((s) => s.hdel(key, fields));
-  }
-
-  hincrBy(key: string, field: string, by: number): Promise<number> {
-    return this.#run((s) => s.hincrBy(key, field, by));
-  }
-
-  zadd(key: string, members: ScoredMember[]): Promise<number> {
-    return this.#run((s) => s.zadd(key, members));
-  }
-
-  zrangeByScore(key: string, min: number, max: number, limit?: RangeLimit): Promise<string[]> {
-    return this.#run((s) => s.zrangeByScore(key, min, max, optionsArg(limit, 'limit')));
-  }
-
-  zrem(key: string, members: string[]): Promise<number> {
-    return this.#run((s) => s.zrem(key, members));
-  }
-
-  zcard(key: string): Promise<number> {
-    return this.#run((s) => s.zcard(key));
+  static {
+    installCommands(MemoryDriver.prototype, [...BATCH_COMMANDS, 'mget', 'memoryUsage'], (name) => {
+      const spec = commandSpec(name as CommandName);
+      return function (this: MemoryDriver, a?: unknown, b?: unknown, c?: unknown, d?: unknown) {
+        return this.#run((server) => spec.memory(server, a, b, c, d));
+      };
+    });
   }
 
   async *scan(options: ScanOptions): AsyncIterable<string> {
@@ -265,10 +194,6 @@ class MemoryDriver implements KVDriver {
     return toScriptReply(result, script.name);
   }
 
-  memoryUsage(key: string): Promise<number | null> {
-    return this.#run((s) => s.memoryUsage(key));
-  }
-
   /** Runs queued batch commands in one synchronous pass; used by {@link MemoryBatch}. */
   runBatch(steps: readonly BatchStep[]): KVError[] {
     this.#check();
@@ -297,6 +222,9 @@ interface BatchStep {
  * else interleaves, so `atomic` holds trivially. Like MULTI/EXEC, a failing command does
  * not undo the others.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+interface MemoryBatch extends Pick<KVBatchCommands, (typeof BATCH_COMMANDS)[number]> {}
+
 class MemoryBatch implements KVBatch {
   readonly #driver: MemoryDriver;
   readonly #steps: BatchStep[] = [];
@@ -342,80 +270,25 @@ class MemoryBatch implements KVBatch {
     }
   }
 
-  get(key: string): Promise<Uint8Array | null> {
-    return this.#queue((s) => s.get(key));
+  static {
+    installCommands(MemoryBatch.prototype, BATCH_COMMANDS, (name) => {
+      const spec = commandSpec(name as CommandName);
+      const snapshot = spec.snapshot;
+      return function (this: MemoryBatch, a?: unknown, b?: unknown, c?: unknown, d?: unknown) {
+        if (snapshot === undefined) return this.#queue((server) => spec.memory(server, a, b, c, d));
+        let args: unknown[];
+        try {
+          args = snapshot(a, b, c, d);
+        } catch (error) {
+          return this.#queue(() => {
+            throw error;
+          });
+        }
+        return this.#queue((server) => spec.memory(server, ...args));
+      };
+    });
   }
-  set(key: string, value: Uint8Array, options?: SetOptions): Promise<boolean> {
-    // Copy now: the caller may reuse its array before exec(), and Redis clients serialise at call time.
-    const copy = value instanceof Uint8Array ? new Uint8Array(value) : value;
-    return this.#queue((s) => s.set(key, copy, options));
-  }
-  del(keys: string[]): Promise<number> {
-    const copy = [...keys];
-    return this.#queue((s) => s.del(copy));
-  }
-  exists(key: string): Promise<boolean> {
-    return this.#queue((s) => s.exists(key));
-  }
-  incrBy(key: string, by: number): Promise<number> {
-    return this.#queue((s) => s.incrBy(key, by));
-  }
-  pexpire(key: string, ttlMs: number): Promise<boolean> {
-    return this.#queue((s) => s.pexpire(key, ttlMs));
-  }
-  pttl(key: string): Promise<number> {
-    return this.#queue((s) => s.pttl(key));
-  }
-  rpush(key: string, values: Uint8Array[]): Promise<number> {
-    const copy = Array.isArray(values) ? values.map((v) => (v instanceof Uint8Array ? new Uint8Array(v) : v)) : values;
-    return this.#queue((s) => s.rpush(key, copy));
-  }
-  lrange(key: string, start: number, stop: number): Promise<Uint8Array[]> {
-    return this.#queue((s) => s.lrange(key, start, stop));
-  }
-  llen(key: string): Promise<number> {
-    return this.#queue((s) => s.llen(key));
-  }
-  ltrim(key: string, start: number, stop: number): Promise<void> {
-    return this.#queue((s) => s.ltrim(key, start, stop));
-  }
-  hset(key: string, fields: Record<string, Uint8Array>): Promise<number> {
-    const copy: Record<string, Uint8Array> = {};
-    if (fields !== null && typeof fields === 'object') {
-      for (const [field, value] of Object.entries(fields)) {
-        Object.defineProperty(copy, field, { value: value instanceof Uint8Array ? new Uint8Array(value) : value, enumerable: true, writable: true, configurable: true });
-      }
-    }
-    return this.#queue((s) => s.hset(key, fields === null || typeof fields !== 'object' ? fields : copy));
-  }
-  hget(key: string, field: string): Promise<Uint8Array | null> {
-    return this.#queue((s) => s.hget(key, field));
-  }
-  hgetall(key: string): Promise<Record<string, Uint8Array>> {
-    return this.#queue((s) => s.hgetall(key));
-  }
-  hdel(key: string, fields: string[]): Promise<number> {
-    const copy = [...fields];
-    return this.#queue((s) => s.hdel(key, copy));
-  }
-  hincrBy(key: string, field: string, by: number): Promise<number> {
-    return this.#queue((s) => s.hincrBy(key, field, by));
-  }
-  zadd(key: string, members: ScoredMember[]): Promise<number> {
-    const copy = Array.isArray(members) ? members.map((m) => ({ ...m })) : members;
-    return this.#queue((s) => s.zadd(key, copy));
-  }
-  zrangeByScore(key: string, min: number, max: number, limit?: RangeLimit): Promise<string[]> {
-    const copy = limit === undefined ? undefined : { ...limit };
-    return this.#queue((s) => s.zrangeByScore(key, min, max, copy));
-  }
-  zrem(key: string, members: string[]): Promise<number> {
-    const copy = [...members];
-    return this.#queue((s) => s.zrem(key, copy));
-  }
-  zcard(key: string): Promise<number> {
-    return this.#queue((s) => s.zcard(key));
-  }
+
   eval(script: KVScript, keys: string[], args: KVArg[]): Promise<ScriptReply> {
     let encoded: KVArg[];
     try {
@@ -431,33 +304,20 @@ class MemoryBatch implements KVBatch {
 
 }
 
+/** The keyspace methods a script's memory twin may call: exactly {@link MemoryStore}. */
+const STORE_METHODS = Object.keys({
+  now: 0, get: 0, set: 0, del: 0, exists: 0, incrBy: 0, pexpire: 0, pttl: 0, rpush: 0, lpop: 0, lrange: 0, llen: 0, ltrim: 0,
+  hset: 0, hget: 0, hgetall: 0, hdel: 0, hlen: 0, hincrBy: 0, zadd: 0, zrangeByScore: 0, zrem: 0, zcard: 0,
+} satisfies Record<keyof MemoryStore, 0>) as (keyof MemoryStore)[];
+
 function createScriptView(server: MemoryServer): MemoryStore {
   // A frozen view with only the MemoryStore methods, so a twin cannot reach flushAll/close.
-  return Object.freeze({
-    now: () => server.now(),
-    get: (key) => server.get(key),
-    set: (key, value, options) => server.set(key, value, options),
-    del: (keys) => server.del(keys),
-    exists: (key) => server.exists(key),
-    incrBy: (key, by) => server.incrBy(key, by),
-    pexpire: (key, ttlMs) => server.pexpire(key, ttlMs),
-    pttl: (key) => server.pttl(key),
-    rpush: (key, values) => server.rpush(key, values),
-    lpop: (key, count) => server.lpop(key, count),
-    lrange: (key, start, stop) => server.lrange(key, start, stop),
-    llen: (key) => server.llen(key),
-    ltrim: (key, start, stop) => server.ltrim(key, start, stop),
-    hset: (key, fields) => server.hset(key, fields),
-    hget: (key, field) => server.hget(key, field),
-    hgetall: (key) => server.hgetall(key),
-    hdel: (key, fields) => server.hdel(key, fields),
-    hlen: (key) => server.hlen(key),
-    hincrBy: (key, field, by) => server.hincrBy(key, field, by),
-    zadd: (key, members) => server.zadd(key, members),
-    zrangeByScore: (key, min, max, limit) => server.zrangeByScore(key, min, max, limit),
-    zrem: (key, members) => server.zrem(key, members),
-    zcard: (key) => server.zcard(key),
-  } satisfies MemoryStore);
+  const view: Record<string, unknown> = {};
+  for (const name of STORE_METHODS) {
+    const method = server[name] as (...args: unknown[]) => unknown;
+    view[name] = (...args: unknown[]) => method.apply(server, args);
+  }
+  return Object.freeze(view) as unknown as MemoryStore;
 }
 
 /**
