@@ -1,5 +1,5 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { ConnectionGate } from './connection-gate.js';
+import { ClientLifecycle, type ClientListener } from './lifecycle.js';
 import { checkOptionsObject } from '../shared/arguments.js';
 import { CONNECTION_OPTION_KEYS, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
 import type { KVDriver } from '../driver.js';
@@ -61,7 +61,7 @@ function nodeOptions(resolved: ResolvedConnectionOptions): RedisOptions {
   };
 }
 
-class IoredisTransport implements RespTransport {
+class IoredisTransport extends ClientLifecycle<Client> implements RespTransport {
   readonly driverName = IOREDIS_DRIVER_NAME;
   readonly isCluster: boolean;
   readonly commandTimeoutMs: number;
@@ -70,60 +70,24 @@ class IoredisTransport implements RespTransport {
   readonly writesLater: boolean;
   readonly #options: IoredisDriverOptions;
   readonly #resolved: ResolvedConnectionOptions;
-  readonly #gate: ConnectionGate;
-  readonly #ownsClient: boolean;
-  #client: Client | undefined;
-  #starting: Promise<void> | undefined;
-  #closed = false;
-  #detach: (() => void) | undefined;
 
-  constructor(options: IoredisDriverOptions) {
-    this.#options = options;
-    this.#resolved = resolveConnectionOptions(options);
-    this.commandTimeoutMs = this.#resolved.commandTimeoutMs;
-    this.#ownsClient = options.client === undefined || options.closeClient === true;
-    this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
-    this.writesLater = this.isCluster;
-    this.#gate = new ConnectionGate(IOREDIS_DRIVER_NAME, this.#resolved.connectTimeoutMs);
-  }
-
-  gate(): Promise<void> | undefined {
-    if (this.#gate.ready) return undefined;
-    if (this.#client === undefined) return this.connect();
-    return this.#gate.check();
-  }
-
-  connect(): Promise<void> {
-    if (this.#closed) return Promise.reject(new KVError('CLIENT_CLOSED', 'ioredis: connect() after close()'));
-    // Once the client exists the gate answers (the client reconnects by itself); until
-    // then one start attempt runs at a time, and a failed one is retried by the next call.
-    if (this.#client !== undefined && this.#starting === undefined) return this.#gate.check() ?? Promise.resolve();
-    this.#starting ??= this.#start().finally(() => {
-      this.#starting = undefined;
+  constructor(options: IoredisDriverOptions, resolved: ResolvedConnectionOptions) {
+    super({
+      label: IOREDIS_DRIVER_NAME,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      closeTimeoutMs: resolved.commandTimeoutMs,
+      ownsClient: options.client === undefined || options.closeClient === true,
+      logger: resolved.logger,
     });
-    return this.#starting.then(() => (this.#gate.ready ? undefined : this.#gate.check()));
+    this.#options = options;
+    this.#resolved = resolved;
+    this.commandTimeoutMs = resolved.commandTimeoutMs;
+    this.isCluster = options.client !== undefined ? isClusterClient(options.client) : resolved.clusterNodes !== undefined;
+    this.writesLater = this.isCluster;
   }
 
-  async #start(): Promise<void> {
-    const client = this.#options.client ?? (await this.#create());
-    if (this.#closed) {
-      // A socket reset while this client winds down must not become an unhandled 'error'.
-      client.on('error', () => undefined);
-      if (this.#ownsClient) client.disconnect();
-      throw new KVError('CLIENT_CLOSED', 'ioredis: closed while connecting');
-    }
-    this.#client = client;
-    this.#listen(client);
-    if (client.status === 'ready') {
-      this.#gate.markReady();
-      return;
-    }
-    const ready = this.#gate.wait();
-    if (client.status === 'wait') client.connect().catch(() => undefined);
-    await ready;
-  }
-
-  async #create(): Promise<Client> {
+  protected async createClient(): Promise<Client> {
+    if (this.#options.client !== undefined) return this.#options.client;
     const lib = this.#options.lib ?? (await loadOptionalModule<IoredisModule>('ioredis', () => import('ioredis')));
     const namespace = lib as IoredisModule & { default?: IoredisModule };
     const RedisClass = namespace.Redis ?? namespace.default?.Redis;
@@ -142,58 +106,73 @@ class IoredisTransport implements RespTransport {
     return new RedisClass({ ...nodeOptions(resolved), host: resolved.host, port: resolved.port, db: resolved.db });
   }
 
-  #listen(client: Client): void {
-    const logger = this.#resolved.logger;
+  protected async openClient(client: Client): Promise<void> {
+    if (client.status === 'ready') {
+      this.connection.markReady();
+      return;
+    }
+    const ready = this.connection.wait();
+    if (client.status === 'wait') client.connect().catch(() => undefined);
+    await ready;
+  }
+
+  protected clientListeners(client: Client): Record<string, ClientListener> {
     const { username, password } = this.#resolved;
     const verifyAuth = password !== undefined && this.#options.client === undefined;
     const authArgs: RespArg[] = username === undefined ? ['AUTH', password ?? ''] : ['AUTH', username, password ?? ''];
-    const onReady = () => {
-      logger?.debug?.('ioredis: ready');
-      if (!verifyAuth) {
-        this.#gate.markReady();
-        return;
-      }
-      // ioredis carries on unauthenticated when the server has no password set (it only
-      // warns). A configured password that the server does not accept must be an error,
-      // so AUTH is repeated here and the driver opens only when it succeeds.
-      // On a cluster every node is checked once the cluster is ready.
-      const nodes: Redis[] = isClusterClient(client) ? client.nodes('all') : [client];
-      Promise.all(nodes.map((node) => callBuffer(node, authArgs))).then(
-        () => this.#gate.markReady(),
-        (error: unknown) => this.#gate.markDown(error),
-      );
-    };
-    const onError = (error: Error) => {
-      logger?.warn?.('ioredis: connection error', { error: error.message });
-      this.#gate.markDown(error);
-    };
     const onClose = () => {
-      if (!this.#closed) this.#gate.markDown(new Error('Connection is closed.'));
+      if (!this.closed) this.connection.markDown(new Error('Connection is closed.'));
     };
-    client.on('ready', onReady);
-    client.on('error', onError);
-    client.on('close', onClose);
-    client.on('end', onClose);
-    this.#detach = () => {
-      client.off('ready', onReady);
-      client.off('error', onError);
-      client.off('close', onClose);
-      client.off('end', onClose);
+    return {
+      ready: () => {
+        this.logger?.debug?.('ioredis: ready');
+        if (!verifyAuth) {
+          this.connection.markReady();
+          return;
+        }
+        // ioredis carries on unauthenticated when the server has no password set (it only
+        // warns). A configured password that the server does not accept must be an error,
+        // so AUTH is repeated here and the driver opens only when it succeeds.
+        // On a cluster every node is checked once the cluster is ready.
+        const nodes: Redis[] = isClusterClient(client) ? client.nodes('all') : [client];
+        Promise.all(nodes.map((node) => callBuffer(node, authArgs))).then(
+          () => this.connection.markReady(),
+          (error: unknown) => this.connection.markDown(error),
+        );
+      },
+      error: (error) => {
+        this.logger?.warn?.('ioredis: connection error', { error: error.message });
+        this.connection.markDown(error);
+      },
+      close: onClose,
+      end: onClose,
     };
+  }
+
+  protected isClientReady(client: Client): boolean {
+    return client.status === 'ready';
+  }
+
+  protected quitClient(client: Client): Promise<unknown> {
+    return client.quit();
+  }
+
+  protected destroyClient(client: Client): void {
+    client.disconnect();
   }
 
   send(args: RespArg[]): Promise<unknown> {
-    return callBuffer(this.#client!, args);
+    return callBuffer(this.client!, args);
   }
 
   sendMapped<T>(args: RespArg[], _routeKey: string | undefined, onReply: (reply: unknown) => T, onError: (error: unknown) => unknown): Promise<T> {
-    return callBuffer(this.#client!, args).then(onReply, (error: unknown) => {
+    return callBuffer(this.client!, args).then(onReply, (error: unknown) => {
       throw onError(error);
     });
   }
 
   async batch(commands: RespArg[][], atomic: boolean): Promise<unknown[]> {
-    const client = this.#client!;
+    const client = this.client!;
     const pipeline = atomic ? client.multi() : client.pipeline();
     // Pipeline commands return the pipeline itself (chainable); replies come from exec().
     for (const args of commands) void callBuffer(pipeline as unknown as Redis, args);
@@ -203,32 +182,9 @@ class IoredisTransport implements RespTransport {
   }
 
   async masters(): Promise<RespNode[]> {
-    const client = this.#client!;
+    const client = this.client!;
     const nodes: Redis[] = isClusterClient(client) ? client.nodes('master') : [client];
     return nodes.map((node) => ({ send: (args: RespArg[]) => callBuffer(node, args) }));
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#gate.fail(new KVError('CLIENT_CLOSED', 'ioredis: driver closed'));
-    const client = this.#client;
-    if (client === undefined) {
-      // Still loading or connecting: #start sees #closed and disconnects what it made.
-      await this.#starting?.catch(() => undefined);
-      return;
-    }
-    this.#detach?.();
-    // Errors after close (e.g. the socket resetting) must not become unhandled 'error' events.
-    client.on('error', () => undefined);
-    if (!this.#ownsClient) return;
-    if (client.status === 'ready') {
-      await Promise.race([
-        client.quit().catch(() => undefined),
-        new Promise((resolve) => setTimeout(resolve, this.#resolved.commandTimeoutMs).unref()),
-      ]);
-    }
-    client.disconnect();
   }
 }
 
@@ -242,5 +198,5 @@ const DRIVER_OPTION_KEYS: readonly string[] = [...CONNECTION_OPTION_KEYS, 'clien
  */
 export function createIoredisDriver(options: IoredisDriverOptions = {}): KVDriver {
   checkOptionsObject(options, DRIVER_OPTION_KEYS, 'createIoredisDriver');
-  return new RespDriver(new IoredisTransport(options));
+  return new RespDriver(new IoredisTransport(options, resolveConnectionOptions(options)));
 }

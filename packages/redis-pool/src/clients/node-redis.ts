@@ -1,6 +1,6 @@
 import type { RedisClientType, RedisClusterType } from 'redis';
 import { CommandDeadlines } from '../shared/deadlines.js';
-import { ConnectionGate } from './connection-gate.js';
+import { ClientLifecycle, type ClientListener } from './lifecycle.js';
 import { classifyRedisError } from './error-mapping.js';
 import { checkOptionsObject } from '../shared/arguments.js';
 import { CONNECTION_OPTION_KEYS, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
@@ -47,7 +47,7 @@ function isClusterClient(client: NodeRedisClient | NodeRedisCluster): client is 
   return 'masters' in client && typeof (client as NodeRedisCluster).nodeClient === 'function';
 }
 
-class NodeRedisTransport implements RespTransport {
+class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisCluster> implements RespTransport {
   readonly driverName = NODE_REDIS_DRIVER_NAME;
   readonly isCluster: boolean;
   readonly commandTimeoutMs: number;
@@ -55,46 +55,28 @@ class NodeRedisTransport implements RespTransport {
   readonly writesLater = true;
   readonly #options: NodeRedisDriverOptions;
   readonly #resolved: ResolvedConnectionOptions;
-  readonly #gate: ConnectionGate;
-  readonly #ownsClient: boolean;
-  #client: NodeRedisClient | NodeRedisCluster | undefined;
   /** Per-command options: reply type mapping, and node-redis' own timeout switched off. */
   #commandOptions: { typeMapping: Record<number, unknown>; timeout: number } | undefined;
   readonly #deadlines: CommandDeadlines;
-  #starting: Promise<void> | undefined;
   /** Last error a cluster node reported, to explain a failed cluster connect. */
   #lastNodeError: Error | undefined;
-  #closed = false;
-  #detach: (() => void) | undefined;
 
-  constructor(options: NodeRedisDriverOptions) {
-    this.#options = options;
-    this.#resolved = resolveConnectionOptions(options);
-    this.commandTimeoutMs = this.#resolved.commandTimeoutMs;
-    this.#ownsClient = options.client === undefined || options.closeClient === true;
-    this.isCluster = options.client !== undefined ? isClusterClient(options.client) : this.#resolved.clusterNodes !== undefined;
-    this.#gate = new ConnectionGate(NODE_REDIS_DRIVER_NAME, this.#resolved.connectTimeoutMs);
-    this.#deadlines = new CommandDeadlines(NODE_REDIS_DRIVER_NAME, this.#resolved.commandTimeoutMs);
-  }
-
-  gate(): Promise<void> | undefined {
-    if (this.#gate.ready) return undefined;
-    if (this.#client === undefined) return this.connect();
-    return this.#gate.check();
-  }
-
-  connect(): Promise<void> {
-    if (this.#closed) return Promise.reject(new KVError('CLIENT_CLOSED', 'node-redis: connect() after close()'));
-    // Once the client exists the gate answers (the client reconnects by itself); until
-    // then one start attempt runs at a time, and a failed one is retried by the next call.
-    if (this.#client !== undefined && this.#starting === undefined) return this.#gate.check() ?? Promise.resolve();
-    this.#starting ??= this.#start().finally(() => {
-      this.#starting = undefined;
+  constructor(options: NodeRedisDriverOptions, resolved: ResolvedConnectionOptions) {
+    super({
+      label: NODE_REDIS_DRIVER_NAME,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      closeTimeoutMs: resolved.commandTimeoutMs,
+      ownsClient: options.client === undefined || options.closeClient === true,
+      logger: resolved.logger,
     });
-    return this.#starting.then(() => (this.#gate.ready ? undefined : this.#gate.check()));
+    this.#options = options;
+    this.#resolved = resolved;
+    this.commandTimeoutMs = resolved.commandTimeoutMs;
+    this.isCluster = options.client !== undefined ? isClusterClient(options.client) : resolved.clusterNodes !== undefined;
+    this.#deadlines = new CommandDeadlines(NODE_REDIS_DRIVER_NAME, resolved.commandTimeoutMs);
   }
 
-  async #start(): Promise<void> {
+  protected async createClient(): Promise<NodeRedisClient | NodeRedisCluster> {
     const lib = this.#options.lib ?? (await loadOptionalModule<NodeRedisModule>('redis', () => import('redis')));
     const blob = lib.RESP_TYPES.BLOB_STRING;
     const simple = lib.RESP_TYPES.SIMPLE_STRING;
@@ -104,16 +86,10 @@ class NodeRedisTransport implements RespTransport {
     // timeout 0: node-redis' default 5 s timeout arms an AbortSignal per command (costly)
     // and only covers commands not yet written; CommandDeadlines covers the whole wait.
     this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer, [integer]: String }, timeout: 0 };
-    const client = this.#options.client ?? this.#create(lib);
-    if (this.#closed) {
-      // Not yet listened to: give it a listener so a late socket error stays handled, and
-      // release a client this driver made (it has not connected, so nothing to quit).
-      client.on('error', () => undefined);
-      if (this.#ownsClient && client.isOpen) client.destroy();
-      throw new KVError('CLIENT_CLOSED', 'node-redis: closed while connecting');
-    }
-    this.#client = client;
-    this.#listen(client);
+    return this.#options.client ?? this.#create(lib);
+  }
+
+  protected async openClient(client: NodeRedisClient | NodeRedisCluster): Promise<void> {
     if (isClusterClient(client)) {
       // A cluster client connects every master before resolving; per-node outages then
       // surface as offline errors from the node's own client (no queue, no waiting).
@@ -130,10 +106,7 @@ class NodeRedisTransport implements RespTransport {
           connecting.catch(() => undefined);
           // A cluster client does not retry a failed first connect: drop it, so the next
           // command starts over with a fresh one.
-          // Its listeners stay attached (switched off) and absorb late socket errors.
-          this.#detach?.();
-          if (this.#ownsClient && client.isOpen) client.destroy();
-          this.#client = undefined;
+          this.dropClient();
           // "All the root nodes are unavailable" hides a rejected password: say so.
           const last = this.#lastNodeError;
           if (last !== undefined && classifyRedisError(last) === 'AUTH_FAILED') {
@@ -144,14 +117,14 @@ class NodeRedisTransport implements RespTransport {
           clearTimeout(timer);
         }
       }
-      this.#gate.markReady();
+      this.connection.markReady();
       return;
     }
     if (client.isReady) {
-      this.#gate.markReady();
+      this.connection.markReady();
       return;
     }
-    const ready = this.#gate.wait();
+    const ready = this.connection.wait();
     if (!client.isOpen) client.connect().catch(() => undefined);
     await ready;
   }
@@ -188,57 +161,55 @@ class NodeRedisTransport implements RespTransport {
     }) as unknown as NodeRedisClient;
   }
 
-  /**
-   * Listens for the client's lifetime; listeners are never removed, only switched off.
-   *
-   * Why: `createClient`/`createCluster` hand out `Object.create(realClient)`, and the real
-   * client is what emits. `on()` through that object writes into the real client's
-   * listener table, but when `off()` takes the last listener away, Node's EventEmitter
-   * gives the *wrapper* a fresh table of its own. Every listener added afterwards (the
-   * one meant to absorb errors after `close()`) then sits where the emitter never looks,
-   * and the next socket reset (`read ECONNRESET` from a server killed during or after
-   * close) is an 'error' event with no listener: an uncaught exception.
-   */
-  #listen(client: NodeRedisClient | NodeRedisCluster): void {
-    const logger = this.#resolved.logger;
+  protected clientListeners(client: NodeRedisClient | NodeRedisCluster): Record<string, ClientListener> {
+    const logger = this.logger;
     const cluster = isClusterClient(client);
-    let active = true;
-    const onReady = () => {
-      if (!active) return;
-      logger?.debug?.('node-redis: ready');
-      this.#gate.markReady();
-    };
-    const onError = (error: Error) => {
-      if (!active) {
-        logger?.debug?.('node-redis: error on a released client', { error: error.message });
-        return;
-      }
-      logger?.warn?.('node-redis: connection error', { error: error.message });
-      if (cluster) this.#lastNodeError = error;
-      else this.#gate.markDown(error);
-    };
     const onEnd = () => {
-      if (active && !this.#closed && !cluster) this.#gate.markDown(new Error('Socket closed unexpectedly'));
+      if (!this.closed && !cluster) this.connection.markDown(new Error('Socket closed unexpectedly'));
     };
-    const onNodeError = (error: Error) => {
-      if (!active) return;
-      this.#lastNodeError = error;
-      logger?.warn?.('node-redis: cluster node error', { error: error.message });
+    const listeners: Record<string, ClientListener> = {
+      error: (error) => {
+        logger?.warn?.('node-redis: connection error', { error: error.message });
+        if (cluster) this.#lastNodeError = error;
+        else this.connection.markDown(error);
+      },
+      'node-error': (error) => {
+        this.#lastNodeError = error;
+        logger?.warn?.('node-redis: cluster node error', { error: error.message });
+      },
     };
-    client.on('error', onError);
-    client.on('node-error', onNodeError);
     if (!cluster) {
-      client.on('ready', onReady);
-      client.on('end', onEnd);
-      client.on('reconnecting', onEnd);
+      listeners.ready = () => {
+        logger?.debug?.('node-redis: ready');
+        this.connection.markReady();
+      };
+      listeners.end = onEnd;
+      listeners.reconnecting = onEnd;
     }
-    this.#detach = () => {
-      active = false;
-    };
+    return listeners;
+  }
+
+  protected isClientReady(client: NodeRedisClient | NodeRedisCluster): boolean {
+    return isClusterClient(client) ? client.isOpen : client.isReady;
+  }
+
+  protected quitClient(client: NodeRedisClient | NodeRedisCluster): Promise<unknown> {
+    return client.close();
+  }
+
+  protected destroyClient(client: NodeRedisClient | NodeRedisCluster): void {
+    if (client.isOpen) client.destroy();
+  }
+
+  protected override onClosed(): void {
+    // A command still waiting once the client is gone (a frozen server that never
+    // answered) would otherwise wait forever: the deadline timer stops with the driver.
+    this.#deadlines.failAll(new KVError('CLIENT_CLOSED', 'node-redis: driver closed before the command was answered'));
+    this.#deadlines.dispose();
   }
 
   #sendRaw(args: RespArg[], routeKey: string | undefined): Promise<unknown> {
-    const client = this.#client!;
+    const client = this.client!;
     return this.isCluster
       ? (client as unknown as RawClusterSender).sendCommand(routeKey, false, args, this.#commandOptions)
       : (client as unknown as RawSender).sendCommand(args, this.#commandOptions);
@@ -253,7 +224,7 @@ class NodeRedisTransport implements RespTransport {
   }
 
   async batch(commands: RespArg[][], atomic: boolean, routeKey: string | undefined): Promise<unknown[]> {
-    const client = this.#client!;
+    const client = this.client!;
     const settle = (promise: Promise<unknown>) => promise.catch((error: unknown) => error);
     if (!atomic && this.isCluster) {
       // Commands for one node queued in the same tick go out as one write.
@@ -290,38 +261,12 @@ class NodeRedisTransport implements RespTransport {
   }
 
   async masters(): Promise<RespNode[]> {
-    const client = this.#client!;
+    const client = this.client!;
     if (!isClusterClient(client)) return [{ send: (args) => this.send(args, undefined) }];
     const clients = await Promise.all(client.masters.map((master) => client.nodeClient(master)));
     return clients.map((node) => ({
       send: (args: RespArg[]) => this.#deadlines.track((node as unknown as RawSender).sendCommand(args, this.#commandOptions), String(args[0])),
     }));
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#gate.fail(new KVError('CLIENT_CLOSED', 'node-redis: driver closed'));
-    try {
-      await this.#starting?.catch(() => undefined);
-      const client = this.#client;
-      if (client === undefined) return;
-      // Its listeners stay attached (switched off) and absorb errors after close.
-      this.#detach?.();
-      if (!this.#ownsClient) return;
-      const ready = isClusterClient(client) ? client.isOpen : client.isReady;
-      if (ready) {
-        const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.#resolved.commandTimeoutMs).unref());
-        const result = await Promise.race([client.close().then(() => 'closed' as const, () => 'failed' as const), timeout]);
-        if (result === 'closed') return;
-      }
-      if (client.isOpen) client.destroy();
-    } finally {
-      // A command still waiting once the client is gone (a frozen server that never
-      // answered) would otherwise wait forever: the deadline timer stops with the driver.
-      this.#deadlines.failAll(new KVError('CLIENT_CLOSED', 'node-redis: driver closed before the command was answered'));
-      this.#deadlines.dispose();
-    }
   }
 }
 
@@ -335,5 +280,5 @@ const DRIVER_OPTION_KEYS: readonly string[] = [...CONNECTION_OPTION_KEYS, 'clien
  */
 export function createNodeRedisDriver(options: NodeRedisDriverOptions = {}): KVDriver {
   checkOptionsObject(options, DRIVER_OPTION_KEYS, 'createNodeRedisDriver');
-  return new RespDriver(new NodeRedisTransport(options));
+  return new RespDriver(new NodeRedisTransport(options, resolveConnectionOptions(options)));
 }
