@@ -57,6 +57,16 @@ class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisClus
   readonly #resolved: ResolvedConnectionOptions;
   /** Per-command options: reply type mapping, and node-redis' own timeout switched off. */
   #commandOptions: { typeMapping: Record<number, unknown>; timeout: number } | undefined;
+  /**
+   * The client with {@link #commandOptions} as its defaults (`withCommandOptions`): a
+   * command sent without an options object of its own skips node-redis' merge of two
+   * option objects, which costs about as much as the rest of the send.
+   */
+  #sender: (RawSender & RawClusterSender) | undefined;
+  /** Like {@link #commandOptions} with status replies left as strings. */
+  #plainOptions: { typeMapping: Record<number, unknown>; timeout: number } | undefined;
+  /** The client with {@link #plainOptions} as its defaults, for commands other than scripts. */
+  #plainSender: (RawSender & RawClusterSender) | undefined;
   readonly #deadlines: CommandDeadlines;
   /** Last error a cluster node reported, to explain a failed cluster connect. */
   #lastNodeError: Error | undefined;
@@ -86,10 +96,15 @@ class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisClus
     // timeout 0: node-redis' default 5 s timeout arms an AbortSignal per command (costly)
     // and only covers commands not yet written; CommandDeadlines covers the whole wait.
     this.#commandOptions = { typeMapping: { [blob]: Buffer, [simple]: Buffer, [integer]: String }, timeout: 0 };
+    // Status replies as bytes matter only where they reach the caller: script replies
+    // (and batches, which may hold scripts). Elsewhere ('OK', 'PONG') a string is cheaper.
+    this.#plainOptions = { typeMapping: { [blob]: Buffer, [integer]: String }, timeout: 0 };
     return this.#options.client ?? this.#create(lib);
   }
 
   protected async openClient(client: NodeRedisClient | NodeRedisCluster): Promise<void> {
+    this.#sender = this.#withOptions(client);
+    this.#plainSender = client.withCommandOptions(this.#plainOptions!) as unknown as RawSender & RawClusterSender;
     if (isClusterClient(client)) {
       // A cluster client connects every master before resolving; per-node outages then
       // surface as offline errors from the node's own client (no queue, no waiting).
@@ -208,11 +223,14 @@ class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisClus
     this.#deadlines.dispose();
   }
 
+  #withOptions(client: NodeRedisClient | NodeRedisCluster): RawSender & RawClusterSender {
+    return client.withCommandOptions(this.#commandOptions!) as unknown as RawSender & RawClusterSender;
+  }
+
   #sendRaw(args: RespArg[], routeKey: string | undefined): Promise<unknown> {
-    const client = this.client!;
-    return this.isCluster
-      ? (client as unknown as RawClusterSender).sendCommand(routeKey, false, args, this.#commandOptions)
-      : (client as unknown as RawSender).sendCommand(args, this.#commandOptions);
+    const command = args[0];
+    const sender = command === 'EVALSHA' || command === 'EVAL' ? this.#sender! : this.#plainSender!;
+    return this.isCluster ? sender.sendCommand(routeKey, false, args) : sender.sendCommand(args);
   }
 
   send(args: RespArg[], routeKey: string | undefined): Promise<unknown> {
@@ -233,13 +251,13 @@ class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisClus
     // Raw commands on the node's client rather than node-redis' multi(): its exec() loses
     // the Buffer mapping inside nested replies and, as a pipeline, stops at the first error.
     let node: RawSender;
-    if (!this.isCluster) node = client as unknown as RawSender;
+    if (!this.isCluster) node = this.#sender!;
     else {
       const cluster = client as NodeRedisCluster;
-      node = (await (routeKey === undefined ? cluster.nodeClient(cluster.masters[0]!) : cluster.getNodeClientForKey(routeKey))) as unknown as RawSender;
+      node = this.#withOptions((await (routeKey === undefined ? cluster.nodeClient(cluster.masters[0]!) : cluster.getNodeClientForKey(routeKey))) as NodeRedisClient);
     }
     if (!atomic) {
-      const settled = Promise.allSettled(commands.map((args) => node.sendCommand(args, this.#commandOptions)));
+      const settled = Promise.allSettled(commands.map((args) => node.sendCommand(args)));
       return this.#deadlines.track(settled, 'PIPELINE').then((results) => results.map((result) => (result.status === 'fulfilled' ? result.value : result.reason)));
     }
     // One chainId keeps MULTI … EXEC together in node-redis' write queue.
@@ -264,9 +282,10 @@ class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisClus
     const client = this.client!;
     if (!isClusterClient(client)) return [{ send: (args) => this.send(args, undefined) }];
     const clients = await Promise.all(client.masters.map((master) => client.nodeClient(master)));
-    return clients.map((node) => ({
-      send: (args: RespArg[]) => this.#deadlines.track((node as unknown as RawSender).sendCommand(args, this.#commandOptions), String(args[0])),
-    }));
+    return clients.map((node) => {
+      const sender = this.#withOptions(node as NodeRedisClient);
+      return { send: (args: RespArg[]) => this.#deadlines.track(sender.sendCommand(args), String(args[0])) };
+    });
   }
 }
 

@@ -8,7 +8,7 @@ import { BATCH_COMMANDS, COMMANDS, commandSpec, installCommands, type CommandSpe
 import {
   asInvalid,
   asVoid,
-  copyByteArgs,
+  wireArgs,
   immediate,
   plan,
   scriptArg,
@@ -16,9 +16,10 @@ import {
   scriptReplyOf,
   shown,
   textOf,
-  toBuffer,
+  bytesArg,
   ttlArg,
   type Planned,
+  type CommandArg,
   type RespArg,
 } from '../commands/resp.js';
 
@@ -136,14 +137,15 @@ export class RespDriver implements KVDriver {
   #run<T>(planned: Planned<T>): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closedError(planned.command));
     if (planned.immediate) return Promise.resolve(planned.immediate.value);
-    if (this.#transport.writesLater) copyByteArgs(planned.args);
+    // Before any wait for the connection: a copy keeps the bytes as they were at call time.
+    wireArgs(planned.args, this.#transport.writesLater);
     const gate = this.#transport.gate();
     if (gate !== undefined) return gate.then(() => this.#send(planned), (error: unknown) => Promise.reject(this.#fail(error, planned.command)));
     return this.#send(planned);
   }
 
   #send<T>(planned: Planned<T>): Promise<T> {
-    return this.#transport.sendMapped(planned.args, planned.routeKey, planned.convert, (error: unknown) => this.#fail(error, planned.command, planned.script));
+    return this.#transport.sendMapped(planned.args as RespArg[], planned.routeKey, planned.convert, (error: unknown) => this.#fail(error, planned.command, planned.script));
   }
 
   /** Plans a command of the table, turning argument validation errors into rejections. */
@@ -237,7 +239,7 @@ export class RespDriver implements KVDriver {
     for (const entry of list) {
       if (!Array.isArray(entry) || entry.length !== 2) throw new KVError('INVALID_ARGUMENT', 'mset entries must be [key, bytes] pairs');
       keyArg(entry[0]);
-      toBuffer(entry[1]);
+      bytesArg(entry[1]);
     }
     if (list.length === 0) return;
     optionsArg(options, 'mset options');
@@ -247,8 +249,8 @@ export class RespDriver implements KVDriver {
       groups.map(async (indexes) => {
         const group = indexes.map((index) => list[index]!);
         if (ttl === undefined) {
-          const args: RespArg[] = ['MSET'];
-          for (const [key, value] of group) args.push(keyArg(key), toBuffer(value));
+          const args: CommandArg[] = ['MSET'];
+          for (const [key, value] of group) args.push(keyArg(key), bytesArg(value));
           await this.#run(plan('MSET', args, group[0]![0], asVoid));
           return;
         }
@@ -310,7 +312,7 @@ export class RespDriver implements KVDriver {
         throw new KVError('CROSS_SLOT', `${this.driverName}: script "${script.name}" keys span several cluster slots; put them under one hash tag like {session}`);
       }
     }
-    let scriptCall: RespArg[];
+    let scriptCall: CommandArg[];
     try {
       scriptCall = scriptArgs('EVALSHA', script.sha1, keys, args);
     } catch (error) {
@@ -378,7 +380,7 @@ class RespBatch implements KVBatch {
     try {
       const planned = build() as Planned<unknown>;
       // The caller may reuse its buffers before exec(): keep the bytes as they are now.
-      copyByteArgs(planned.args);
+      wireArgs(planned.args, true);
       this.#queue.push({ planned, result });
     } catch (error) {
       // Invalid arguments fail this command now, and exec() fails without sending anything.
@@ -441,7 +443,8 @@ class RespBatch implements KVBatch {
       const gate = this.#transport.gate();
       if (gate !== undefined) await gate;
       replies = await this.#transport.batch(
-        toSend.map((entry) => entry.planned.args),
+        // #add has already turned them into copies (wireArgs).
+        toSend.map((entry) => entry.planned.args as RespArg[]),
         this.#atomic,
         routeKey,
       );

@@ -10,6 +10,13 @@ import { formatArgNumber } from '../shared/script-args.js';
 /** An argument as the client libraries take it: keys and numbers as strings, values as Buffers. */
 export type RespArg = string | Buffer;
 
+/**
+ * An argument as a command is planned: values stay the caller's bytes until the driver
+ * knows whether the client needs a copy ({@link wireArgs}), so no view is made to be
+ * thrown away.
+ */
+export type CommandArg = string | Uint8Array;
+
 export type Convert<T> = (reply: unknown) => T;
 
 /** Formats a bad argument for an error message; `String()` itself throws on some objects. */
@@ -21,16 +28,22 @@ export function shown(value: unknown): string {
   }
 }
 
+/** Checks a value argument; the bytes themselves are left for {@link wireArgs}. */
+export function bytesArg(value: Uint8Array): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new KVError('INVALID_ARGUMENT', `value must be a Uint8Array, got ${typeof value}`);
+  return value;
+}
+
 export function toBuffer(value: Uint8Array): Buffer {
   if (Buffer.isBuffer(value)) return value;
   if (!(value instanceof Uint8Array)) throw new KVError('INVALID_ARGUMENT', `value must be a Uint8Array, got ${typeof value}`);
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-export function argOf(value: KVArg): RespArg {
+export function argOf(value: KVArg): CommandArg {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return formatArgNumber(value);
-  return toBuffer(value);
+  return bytesArg(value);
 }
 
 /** Zero-copy view of a Buffer as a plain `Uint8Array`. */
@@ -108,7 +121,7 @@ export function asInvalid(error: unknown): KVError {
 /** One command ready to go: its arguments, reply conversion and routing key. */
 export interface Planned<T> {
   command: string;
-  args: RespArg[];
+  args: CommandArg[];
   routeKey: string | undefined;
   convert: Convert<T>;
   script?: string;
@@ -116,7 +129,7 @@ export interface Planned<T> {
   immediate?: { value: T };
 }
 
-export function plan<T>(command: string, args: RespArg[], routeKey: string | undefined, convert: Convert<T>): Planned<T> {
+export function plan<T>(command: string, args: CommandArg[], routeKey: string | undefined, convert: Convert<T>): Planned<T> {
   return { command, args, routeKey, convert };
 }
 
@@ -124,9 +137,9 @@ export function immediate<T>(command: string, routeKey: string | undefined, valu
   return { command, args: [], routeKey, convert: () => value, immediate: { value } };
 }
 
-export function setArgs(key: string, value: Uint8Array, given: SetOptions | undefined): RespArg[] {
+export function setArgs(key: string, value: Uint8Array, given: SetOptions | undefined): CommandArg[] {
   const options = optionsArg(given, 'set options');
-  const args: RespArg[] = ['SET', keyArg(key), toBuffer(value)];
+  const args: CommandArg[] = ['SET', keyArg(key), bytesArg(value)];
   if (options?.ttlMs !== undefined) args.push('PX', ttlArg(options.ttlMs));
   if (options?.mode !== undefined) {
     if (options.mode !== 'NX' && options.mode !== 'XX') throw new KVError('INVALID_ARGUMENT', `mode must be NX or XX, got ${shown(options.mode)}`);
@@ -135,15 +148,20 @@ export function setArgs(key: string, value: Uint8Array, given: SetOptions | unde
   return args;
 }
 
-/** Replaces caller-owned byte arguments by copies, in place. */
-export function copyByteArgs(args: RespArg[]): void {
+/**
+ * Turns planned arguments into what the client libraries take, in place: byte values as
+ * copies when `copy` (the client writes later, or a batch runs later, and the caller may
+ * reuse its array meanwhile), else as zero-copy Buffer views.
+ */
+export function wireArgs(args: CommandArg[], copy: boolean): RespArg[] {
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]!;
-    if (typeof arg !== 'string') args[index] = Buffer.from(arg);
+    if (typeof arg !== 'string') args[index] = copy ? Buffer.from(arg) : toBuffer(arg);
   }
+  return args as RespArg[];
 }
 
-export function scriptArgs(command: 'EVALSHA' | 'EVAL', body: string, keys: string[], args: KVArg[]): RespArg[] {
+export function scriptArgs(command: 'EVALSHA' | 'EVAL', body: string, keys: string[], args: KVArg[]): CommandArg[] {
   return [command, body, String(arrayArg(keys, 'script keys').length), ...keys.map(keyArg), ...arrayArg(args, 'script args').map(argOf)];
 }
 

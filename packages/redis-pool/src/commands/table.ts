@@ -17,9 +17,9 @@ import {
   setArgs,
   setReply,
   stringList,
-  toBuffer,
+  bytesArg,
   type Planned,
-  type RespArg,
+  type CommandArg,
 } from './resp.js';
 
 /**
@@ -90,7 +90,7 @@ export const COMMANDS = {
     plan: (key, values) =>
       arrayArg(values, 'values').length === 0
         ? plan('LLEN', ['LLEN', keyArg(key)], key, asNumber)
-        : plan('RPUSH', ['RPUSH', keyArg(key), ...values.map(toBuffer)], key, asNumber),
+        : plan('RPUSH', ['RPUSH', keyArg(key), ...values.map(bytesArg)], key, asNumber),
     memory: (server, key, values) => server.rpush(key, values),
     snapshot: (key, values) => [key, Array.isArray(values) ? values.map(copyBytes) : values],
   },
@@ -108,11 +108,11 @@ export const COMMANDS = {
   },
   hset: {
     plan: (key, fields) => {
-      const args: RespArg[] = ['HSET', keyArg(key)];
+      const args: CommandArg[] = ['HSET', keyArg(key)];
       if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
         throw new KVError('INVALID_ARGUMENT', `hset fields must be an object of field → bytes, got ${fields === null ? 'null' : typeof fields}`);
       }
-      for (const [field, value] of Object.entries(fields)) args.push(field, toBuffer(value));
+      for (const [field, value] of Object.entries(fields)) args.push(field, bytesArg(value));
       return args.length === 2 ? immediate('HSET', key, 0) : plan('HSET', args, key, asNumber);
     },
     memory: (server, key, fields) => server.hset(key, fields),
@@ -149,7 +149,7 @@ export const COMMANDS = {
   zadd: {
     plan: (key, members) => {
       if (arrayArg(members, 'members').length === 0) return immediate('ZADD', key, 0);
-      const args: RespArg[] = ['ZADD', keyArg(key)];
+      const args: CommandArg[] = ['ZADD', keyArg(key)];
       for (const entry of members) {
         if (entry === null || typeof entry !== 'object') {
           throw new KVError('INVALID_ARGUMENT', `zadd members must be { score, member } objects, got ${entry === null ? 'null' : typeof entry}`);
@@ -164,7 +164,7 @@ export const COMMANDS = {
   zrangeByScore: {
     plan: (key, min, max, given) => {
       const limit = optionsArg(given, 'limit');
-      const args: RespArg[] = ['ZRANGEBYSCORE', keyArg(key), scoreArg(min, 'min'), scoreArg(max, 'max')];
+      const args: CommandArg[] = ['ZRANGEBYSCORE', keyArg(key), scoreArg(min, 'min'), scoreArg(max, 'max')];
       if (limit !== undefined) args.push('LIMIT', integerArg(limit.offset, 'limit.offset'), integerArg(limit.count, 'limit.count'));
       return plan('ZRANGEBYSCORE', args, key, stringList);
     },
