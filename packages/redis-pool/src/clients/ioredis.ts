@@ -1,4 +1,5 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { CommandDeadlines } from '../shared/deadlines.js';
 import { ClientLifecycle, type ClientListener } from './lifecycle.js';
 import { checkOptionsObject } from '../shared/arguments.js';
 import { CONNECTION_OPTION_KEYS, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
@@ -45,7 +46,8 @@ function nodeOptions(resolved: ResolvedConnectionOptions): RedisOptions {
     password: resolved.password,
     tls: resolved.tls,
     connectTimeout: resolved.connectTimeoutMs,
-    commandTimeout: resolved.commandTimeoutMs,
+    // No commandTimeout: it arms a timer per command (ten per pipeline of ten); the
+    // transport's shared CommandDeadlines bound every command instead.
     // Commands in flight when the connection drops fail at once instead of being
     // re-sent after some reconnection attempts: the caller decides what to redo.
     maxRetriesPerRequest: 0,
@@ -70,6 +72,11 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
   readonly writesLater: boolean;
   readonly #options: IoredisDriverOptions;
   readonly #resolved: ResolvedConnectionOptions;
+  /**
+   * Bounds commands on clients this driver creates (an injected client keeps its own
+   * settings, as it always did).
+   */
+  readonly #deadlines: CommandDeadlines | undefined;
 
   constructor(options: IoredisDriverOptions, resolved: ResolvedConnectionOptions) {
     super({
@@ -84,6 +91,11 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
     this.commandTimeoutMs = resolved.commandTimeoutMs;
     this.isCluster = options.client !== undefined ? isClusterClient(options.client) : resolved.clusterNodes !== undefined;
     this.writesLater = this.isCluster;
+    this.#deadlines = options.client === undefined ? new CommandDeadlines(IOREDIS_DRIVER_NAME, resolved.commandTimeoutMs) : undefined;
+  }
+
+  #track<T>(promise: Promise<T>, command: string): Promise<T> {
+    return this.#deadlines === undefined ? promise : this.#deadlines.track(promise, command);
   }
 
   protected async createClient(): Promise<Client> {
@@ -135,7 +147,7 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
         // so AUTH is repeated here and the driver opens only when it succeeds.
         // On a cluster every node is checked once the cluster is ready.
         const nodes: Redis[] = isClusterClient(client) ? client.nodes('all') : [client];
-        Promise.all(nodes.map((node) => callBuffer(node, authArgs))).then(
+        Promise.all(nodes.map((node) => this.#track(callBuffer(node, authArgs), 'AUTH'))).then(
           () => this.connection.markReady(),
           (error: unknown) => this.connection.markDown(error),
         );
@@ -162,11 +174,13 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
   }
 
   send(args: RespArg[]): Promise<unknown> {
-    return callBuffer(this.client!, args);
+    return this.#track(callBuffer(this.client!, args), args[0] as string);
   }
 
   sendMapped<T>(args: RespArg[], _routeKey: string | undefined, onReply: (reply: unknown) => T, onError: (error: unknown) => unknown): Promise<T> {
-    return callBuffer(this.client!, args).then(onReply, (error: unknown) => {
+    const sent = callBuffer(this.client!, args);
+    if (this.#deadlines !== undefined) return this.#deadlines.trackMapped(sent, args[0] as string, onReply, onError);
+    return sent.then(onReply, (error: unknown) => {
       throw onError(error);
     });
   }
@@ -176,7 +190,7 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
     const pipeline = atomic ? client.multi() : client.pipeline();
     // Pipeline commands return the pipeline itself (chainable); replies come from exec().
     for (const args of commands) void callBuffer(pipeline as unknown as Redis, args);
-    const results = await pipeline.exec();
+    const results = await this.#track(pipeline.exec(), atomic ? 'MULTI/EXEC' : 'PIPELINE');
     if (results === null) throw new KVError('COMMAND_FAILED', 'ioredis: transaction was discarded');
     return results.map(([error, reply]) => error ?? reply);
   }
@@ -184,7 +198,7 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
   async masters(): Promise<RespNode[]> {
     const client = this.client!;
     const nodes: Redis[] = isClusterClient(client) ? client.nodes('master') : [client];
-    return nodes.map((node) => ({ send: (args: RespArg[]) => callBuffer(node, args) }));
+    return nodes.map((node) => ({ send: (args: RespArg[]) => this.#track(callBuffer(node, args), args[0] as string) }));
   }
 }
 

@@ -205,13 +205,18 @@ export class RespDriver implements KVDriver {
     return this.#closing;
   }
 
-  async mget(keys: string[]): Promise<(Uint8Array | null)[]> {
+  mget(keys: string[]): Promise<(Uint8Array | null)[]> {
+    // One node, one MGET: the plan validates the keys as it builds the command.
+    if (!this.isCluster && Array.isArray(keys) && keys.length > 0) return this.#call(COMMANDS.mget, keys);
+    return this.#mgetBySlot(keys);
+  }
+
+  async #mgetBySlot(keys: string[]): Promise<(Uint8Array | null)[]> {
     keyList(keys);
     if (keys.length === 0) {
       if (this.#closed) throw this.#closedError('MGET');
       return [];
     }
-    if (!this.isCluster) return this.#call(COMMANDS.mget, keys);
     const out = new Array<Uint8Array | null>(keys.length);
     await Promise.all(
       [...groupBySlot(keys).values()].map(async (indexes) => {

@@ -184,7 +184,11 @@ export const COMMANDS = {
     memory: (server, key) => server.zcard(key),
   },
   mget: {
-    plan: (keys) => plan('MGET', ['MGET', ...keyList(keys)], keys[0], bytesOrNullList),
+    plan: (keys) => {
+      const args: CommandArg[] = ['MGET'];
+      for (const key of arrayArg(keys, 'keys')) args.push(keyArg(key));
+      return plan('MGET', args, keys[0], bytesOrNullList);
+    },
     memory: (server, keys) => server.mget(keyList(keys)),
   },
   memoryUsage: {
@@ -194,7 +198,10 @@ export const COMMANDS = {
 } satisfies { [M in keyof KVDriver]?: Spec<M> };
 
 function bytesOrNullList(reply: unknown): (Uint8Array | null)[] {
-  return (reply as unknown[]).map(bytesOrNull);
+  const replies = reply as unknown[];
+  const values = new Array<Uint8Array | null>(replies.length);
+  for (let index = 0; index < replies.length; index++) values[index] = bytesOrNull(replies[index]);
+  return values;
 }
 
 /** Names of the table's commands. */
