@@ -307,38 +307,34 @@ export class RespDriver implements KVDriver {
     }
   }
 
-  async eval(script: KVScript, keys: string[], args: KVArg[]): Promise<ScriptReply> {
-    if (this.#closed) throw this.#closedError('EVALSHA');
-    scriptArg(script);
-    keyList(keys, 'script keys');
-    if (this.isCluster && keys.length > 1) {
-      const slot = keySlot(keys[0]!);
-      if (keys.some((key) => keySlot(key) !== slot)) {
-        throw new KVError('CROSS_SLOT', `${this.driverName}: script "${script.name}" keys span several cluster slots; put them under one hash tag like {session}`);
+  eval(script: KVScript, keys: string[], args: KVArg[]): Promise<ScriptReply> {
+    if (this.#closed) return Promise.reject(this.#closedError('EVALSHA'));
+    let planned: Planned<ScriptReply>;
+    try {
+      scriptArg(script);
+      if (this.isCluster) {
+        keyList(keys, 'script keys');
+        if (keys.length > 1) {
+          const slot = keySlot(keys[0]!);
+          if (keys.some((key) => keySlot(key) !== slot)) {
+            throw new KVError('CROSS_SLOT', `${this.driverName}: script "${script.name}" keys span several cluster slots; put them under one hash tag like {session}`);
+          }
+        }
       }
-    }
-    let scriptCall: CommandArg[];
-    try {
-      scriptCall = scriptArgs('EVALSHA', script.sha1, keys, args);
+      // scriptArgs checks the keys (an array of strings) as keyList does.
+      planned = { command: 'EVALSHA', args: scriptArgs('EVALSHA', script.sha1, keys, args), routeKey: keys[0], convert: scriptReplyOf, script: script.name };
     } catch (error) {
-      throw asInvalid(error);
+      return Promise.reject(asInvalid(error));
     }
-    const planned: Planned<ScriptReply> = {
-      command: 'EVALSHA',
-      args: scriptCall,
-      routeKey: keys[0],
-      convert: scriptReplyOf,
-      script: script.name,
-    };
-    try {
-      return await this.#run(planned);
-    } catch (error) {
+    // Not an async function: the common case (the script is cached) costs no extra promise.
+    return this.#run(planned).catch((error: unknown) => {
       if (!(error instanceof KVError && error.code === 'SCRIPT_ERROR' && isNoScript(error.cause))) throw error;
       // This node has not cached the script (new, restarted or flushed): EVAL sends the
       // body, which also caches it there, so the next EVALSHA succeeds.
       return this.#run({ ...planned, command: 'EVAL', args: scriptArgs('EVAL', script.lua, keys, args) });
-    }
+    });
   }
+
 
   batch(options?: BatchOptions): KVBatch {
     optionsArg(options, 'batch options');

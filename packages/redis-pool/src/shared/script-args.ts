@@ -15,6 +15,9 @@ export function formatArgNumber(value: number): string {
   if (!Number.isFinite(value)) {
     throw new KVError('INVALID_ARGUMENT', `Cannot pass ${String(value)} as a Redis argument: only finite numbers have a decimal form.`);
   }
+  // String() writes safe integers digit for digit; larger ones would come out in exponent
+  // notation past 1e21, which BigInt avoids (at the cost of an allocation).
+  if (Number.isSafeInteger(value)) return String(value);
   return Number.isInteger(value) ? BigInt(value).toString() : String(value);
 }
 
