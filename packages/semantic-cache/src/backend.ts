@@ -1,3 +1,4 @@
+import { showValue } from '@lix/core';
 import { KVError, type Logger } from '@lix/redis-pool';
 import { SemanticCacheError, backendError } from './errors.js';
 import { BackendErrorCounter } from './stats.js';
@@ -39,16 +40,8 @@ export function checkBackendTimeout(value: unknown, driverTimeoutMs: unknown): n
   return value;
 }
 
-/** `String()` throws on some values (symbols in templates, objects without a prototype). */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
+/** A value for an error message (the kernel's: strings quoted, never throws). */
+export const describeValue = showValue;
 
 /**
  * Rejects options objects with keys the class does not know: a misspelt option would

@@ -72,6 +72,29 @@ describeEachDriver('UrlEmbeddingCache', (target) => {
     expect(await layer.get('https://object.com')).toEqual(new Float32Array([1, 2, 3]));
   });
 
+  it('splits batches into commands of at most batchSize keys, answering as one call', async () => {
+    const mgetSizes: number[] = [];
+    const msetSizes: number[] = [];
+    const counting = new Proxy(env.driver, {
+      get(driver, name, receiver) {
+        const value = Reflect.get(driver, name, receiver) as unknown;
+        if (name === 'mget') return (keys: string[]) => (mgetSizes.push(keys.length), driver.mget(keys));
+        if (name === 'mset') return (pairs: unknown[], options: unknown) => (msetSizes.push(pairs.length), (driver.mset as (...args: unknown[]) => unknown)(pairs, options));
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(driver) : value;
+      },
+    });
+    const layer = cache({ driver: counting, batchSize: 7 });
+    const urls = Array.from({ length: 23 }, (_, i) => `https://batched-${i}.com`);
+    const vectors = new Map(urls.filter((_, i) => i % 4 !== 1).map((url) => [url, randomVector(random, 8)] as const));
+    await layer.batchSet(vectors);
+    expect(msetSizes).toEqual([7, 7, 3]);
+    const results = await layer.batchGet(urls);
+    expect(mgetSizes).toEqual([7, 7, 7, 2]);
+    results.forEach((result, i) => expect(result).toEqual(vectors.get(urls[i]!) ?? null));
+    expect(() => cache({ batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => cache({ batchSize: 1.5 })).toThrow(SemanticCacheError);
+  });
+
   it('never serves vectors of another model', async () => {
     const prefix = uniquePrefix('ue');
     await cache({ modelId: 'model-a' }, prefix).set('https://a.com', randomVector(random));
