@@ -62,6 +62,7 @@ export const standardUrlEmbeddingCache: UrlEmbeddingFactory = ({ config, driver,
     modelId: config.embeddingModelId,
     keyPrefix: config.redisKeyPrefix,
     ttlMs: config.urlCacheTtlSeconds * 1000,
+    batchSize: config.urlCacheBatchSize,
     backendTimeoutMs: config.redisCommandTimeoutMs,
     ...(logger ? { logger } : {}),
   }) as unknown as UrlEmbeddingLayer;
