@@ -1,4 +1,10 @@
-import { HybridConversationCache, type ConversationMessage, type HybridConversationCacheOptions, type JsonObject, type SessionArchive } from '@lix/session-window';
+import {
+  HybridConversationCache,
+  type ConversationMessage,
+  type HybridConversationCacheOptions,
+  type JsonObject,
+  type SessionArchive,
+} from '@lix/session-window';
 import type { Clock, KVDriver, Logger } from '@lix/redis-pool';
 import type { UIMessage } from 'ai';
 import { AiSdkCacheError, checkOptionKeys } from './errors.js';
@@ -81,9 +87,13 @@ function textOf(message: UIMessage): string {
 function checkMessage(message: unknown, index: number): asserts message is UIMessage {
   if (message === null || typeof message !== 'object') throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] is not an object.`);
   const candidate = message as Partial<UIMessage>;
-  if (typeof candidate.id !== 'string' || candidate.id === '') throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has no id (UI messages need a non-empty string id).`);
+  if (typeof candidate.id !== 'string' || candidate.id === '')
+    throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has no id (UI messages need a non-empty string id).`);
   if (candidate.role !== 'user' && candidate.role !== 'assistant' && candidate.role !== 'system') {
-    throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has role ${JSON.stringify(candidate.role)}; UI messages are user, assistant or system.`);
+    throw new AiSdkCacheError(
+      'INVALID_ARGUMENT',
+      `saveChat: messages[${index}] has role ${JSON.stringify(candidate.role)}; UI messages are user, assistant or system.`,
+    );
   }
   if (!Array.isArray(candidate.parts)) throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has no parts array.`);
 }
@@ -104,7 +114,8 @@ function replay(turns: readonly ConversationMessage[]): ChatState {
       continue;
     }
     let message: UIMessage | undefined;
-    if (stored !== null && typeof stored === 'object' && (stored as Partial<StoredUiMessage>).v === 1) message = (stored as StoredUiMessage).message as unknown as UIMessage;
+    if (stored !== null && typeof stored === 'object' && (stored as Partial<StoredUiMessage>).v === 1)
+      message = (stored as StoredUiMessage).message as unknown as UIMessage;
     else message = fromPlainTurn(turn);
     if (message === undefined || typeof message.id !== 'string') continue;
     if (!state.messages.has(message.id)) state.order.push(message.id);
@@ -175,7 +186,9 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
       if (code === 'CONTENT_TOO_LARGE' || code === 'METADATA_TOO_LARGE' || code === 'INVALID_CONTENT' || code === 'INVALID_METADATA') {
         throw new AiSdkCacheError('INVALID_ARGUMENT', `chat "${chat.sessionId}": ${(error as Error).message}`, { cause: error });
       }
-      throw new AiSdkCacheError('STORE_FAILED', `chat "${chat.sessionId}": the archive did not store the message: ${(error as Error).message}`, { cause: error });
+      throw new AiSdkCacheError('STORE_FAILED', `chat "${chat.sessionId}": the archive did not store the message: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   };
 

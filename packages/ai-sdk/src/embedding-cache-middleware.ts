@@ -145,7 +145,10 @@ export function embeddingCacheMiddleware(options: EmbeddingCacheMiddlewareOption
       const result = missTexts.length === values.length ? await doEmbed() : await model.doEmbed({ ...params, values: missTexts });
       stats.embedded += missTexts.length;
       if (!Array.isArray(result.embeddings) || result.embeddings.length !== missTexts.length) {
-        throw new AiSdkCacheError('INVALID_ARGUMENT', `the embedding model returned ${String(result.embeddings?.length)} embeddings for ${missTexts.length} values.`);
+        throw new AiSdkCacheError(
+          'INVALID_ARGUMENT',
+          `the embedding model returned ${String(result.embeddings?.length)} embeddings for ${missTexts.length} values.`,
+        );
       }
       const toWrite: Array<[string, number[]]> = [];
       missTexts.forEach((text, position) => {

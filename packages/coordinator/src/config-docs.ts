@@ -1,7 +1,10 @@
 import { CONFIG_TABLE, type ConfigField } from './config-fields.js';
 
 /** Markers around the generated table in the package README. */
-export const CONFIG_TABLE_MARKERS = Object.freeze({ start: '<!-- config-table:start (generated from CONFIG_TABLE: pnpm --filter @lix/coordinator docs) -->', end: '<!-- config-table:end -->' });
+export const CONFIG_TABLE_MARKERS = Object.freeze({
+  start: '<!-- config-table:start (generated from CONFIG_TABLE: pnpm --filter @lix/coordinator docs) -->',
+  end: '<!-- config-table:end -->',
+});
 
 function shownDefault(spec: ConfigField<unknown>): string {
   if (spec.shownDefault !== undefined) return spec.shownDefault;
@@ -14,8 +17,8 @@ function shownDefault(spec: ConfigField<unknown>): string {
 
 /** The README's settings table, generated from {@link CONFIG_TABLE}. */
 export function configTableMarkdown(): string {
-  const rows = Object.entries(CONFIG_TABLE).map(([name, spec]: [string, ConfigField<unknown>]) =>
-    `| \`${name}\` | \`${spec.env}\` | ${shownDefault(spec)} | ${spec.accepts} | ${spec.doc} |`,
+  const rows = Object.entries(CONFIG_TABLE).map(
+    ([name, spec]: [string, ConfigField<unknown>]) => `| \`${name}\` | \`${spec.env}\` | ${shownDefault(spec)} | ${spec.accepts} | ${spec.doc} |`,
   );
   return ['| field | env variable (`{PREFIX}_…`) | default | accepted values | what it does |', '|---|---|---|---|---|', ...rows].join('\n');
 }

@@ -238,7 +238,14 @@ describe('CacheConfig.fromEnv', () => {
   });
 
   it('accepts booleans as true/false/1/0 in any case', () => {
-    for (const [text, value] of [['true', true], ['TRUE', true], ['1', true], ['false', false], ['False', false], ['0', false]] as const) {
+    for (const [text, value] of [
+      ['true', true],
+      ['TRUE', true],
+      ['1', true],
+      ['false', false],
+      ['False', false],
+      ['0', false],
+    ] as const) {
       expect(CacheConfig.fromEnv('A', { A_REDIS_TLS: text }).redisTls).toBe(value);
     }
   });
@@ -315,7 +322,9 @@ describe('CONFIG_TABLE', () => {
     const { readFileSync } = await import('node:fs');
     const { configTableMarkdown, CONFIG_TABLE_MARKERS } = await import('./config-docs.js');
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf(CONFIG_TABLE_MARKERS.start) + CONFIG_TABLE_MARKERS.start.length, readme.indexOf(CONFIG_TABLE_MARKERS.end)).trim();
+    const section = readme
+      .slice(readme.indexOf(CONFIG_TABLE_MARKERS.start) + CONFIG_TABLE_MARKERS.start.length, readme.indexOf(CONFIG_TABLE_MARKERS.end))
+      .trim();
     expect(section).toBe(configTableMarkdown());
   });
 

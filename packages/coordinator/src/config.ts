@@ -42,8 +42,8 @@ export interface CacheConfig extends Readonly<CacheConfigOptions> {}
  * or from the environment (`CacheConfig.fromEnv('MYAPP')`); every value is validated
  * and a bad one throws a {@link ConfigError} that names it.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above only names the table's fields, which the constructor assigns.
 export class CacheConfig {
-
   /** Validates `options` over the defaults; throws a {@link ConfigError} naming the first bad option. */
   constructor(options: Partial<CacheConfigOptions> = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -72,8 +72,7 @@ export class CacheConfig {
     }
     const clusterNodes = values.clusterNodes as ClusterNode[];
     const remote = values.redisUrl !== undefined || raw.redisHost !== undefined || clusterNodes.length > 0;
-    const driver =
-      raw.driver === undefined ? (remote ? 'ioredis' : 'memory') : parseDriver(raw.driver, nameOf('driver'));
+    const driver = raw.driver === undefined ? (remote ? 'ioredis' : 'memory') : parseDriver(raw.driver, nameOf('driver'));
     if (driver === 'memory' && clusterNodes.length > 0) {
       throw new ConfigError(
         'CONFLICTING_OPTIONS',
@@ -102,8 +101,10 @@ export class CacheConfig {
    * (password, username, URL, cluster nodes, token limit); elsewhere they are errors.
    */
   static fromEnv(prefix = '', env: Readonly<Record<string, string | undefined>> = process.env): CacheConfig {
-    if (typeof prefix !== 'string') throw new ConfigError('INVALID_VALUE', 'CacheConfig.fromEnv takes a string prefix, e.g. "MYAPP".', { variable: 'prefix', value: prefix });
-    if (env === null || typeof env !== 'object') throw new ConfigError('INVALID_VALUE', 'CacheConfig.fromEnv takes an environment object (default process.env).', { variable: 'env', value: env });
+    if (typeof prefix !== 'string')
+      throw new ConfigError('INVALID_VALUE', 'CacheConfig.fromEnv takes a string prefix, e.g. "MYAPP".', { variable: 'prefix', value: prefix });
+    if (env === null || typeof env !== 'object')
+      throw new ConfigError('INVALID_VALUE', 'CacheConfig.fromEnv takes an environment object (default process.env).', { variable: 'env', value: env });
     const head = prefix === '' ? '' : `${prefix.toUpperCase().replace(/_+$/, '')}_`;
     const raw: Record<string, unknown> = {};
     for (const field of CONFIG_FIELDS) {
@@ -124,7 +125,10 @@ export class CacheConfig {
   /** A copy with some settings replaced (validated like the constructor). */
   with(overrides: Partial<CacheConfigOptions>): CacheConfig {
     if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
-      throw new ConfigError('INVALID_VALUE', `CacheConfig.with takes an options object, got ${describeValue(overrides)}.`, { variable: 'overrides', value: overrides });
+      throw new ConfigError('INVALID_VALUE', `CacheConfig.with takes an options object, got ${describeValue(overrides)}.`, {
+        variable: 'overrides',
+        value: overrides,
+      });
     }
     return new CacheConfig({ ...explicitSettings.get(this), ...overrides });
   }

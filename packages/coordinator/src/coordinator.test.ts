@@ -161,7 +161,13 @@ describe('CacheCoordinator with layers left out', () => {
     const coordinator = new CacheCoordinator({ sessionId: 's', sessionWindow: new ArrayWindow() });
     await coordinator.addMessageToContext('user', 'x');
     await coordinator.clearSessionCache();
-    expect(await coordinator.getStats()).toEqual({ sessionId: 's', backendErrors: {}, sessionWindow: { hotMessages: 0 }, semanticCache: null, urlEmbeddingCache: null });
+    expect(await coordinator.getStats()).toEqual({
+      sessionId: 's',
+      backendErrors: {},
+      sessionWindow: { hotMessages: 0 },
+      semanticCache: null,
+      urlEmbeddingCache: null,
+    });
   });
 
   it('rejects an empty session id', () => {
@@ -234,6 +240,21 @@ describe('CacheCoordinator.close', () => {
     expect(coordinator.closed).toBe(true);
     expect((await rejection(coordinator.getContextMessages())).code).toBe('CLOSED');
     expect((await rejection(coordinator.clearSessionCache())).code).toBe('CLOSED');
+  });
+
+  it('is closed by await using when its block ends, even when the block throws', async () => {
+    const window = new ArrayWindow();
+    let escaped: CacheCoordinator | undefined;
+    await expect(
+      (async () => {
+        await using coordinator = new CacheCoordinator({ sessionId: 's', sessionWindow: window });
+        escaped = coordinator;
+        expect(coordinator.closed).toBe(false);
+        throw new Error('the block failed');
+      })(),
+    ).rejects.toThrow('the block failed');
+    expect(escaped?.closed).toBe(true);
+    expect(window.closed).toBe(1);
   });
 
   it('leaves shared layers open with closeLayers: false', async () => {

@@ -104,14 +104,23 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
     checkLayer(options.semanticCache, 'semanticCache', ['get', 'set', 'clearSession', 'getStats']);
     checkLayer(options.urlEmbeddingCache, 'urlEmbeddingCache', ['get', 'set', 'batchSet', 'getStats']);
     if (options.closeLayers !== undefined && typeof options.closeLayers !== 'boolean') {
-      throw new ConfigError('INVALID_VALUE', `closeLayers must be a boolean, got ${describeValue(options.closeLayers)}.`, { variable: 'closeLayers', value: options.closeLayers });
+      throw new ConfigError('INVALID_VALUE', `closeLayers must be a boolean, got ${describeValue(options.closeLayers)}.`, {
+        variable: 'closeLayers',
+        value: options.closeLayers,
+      });
     }
     if (options.onClose !== undefined) checkFunction(options.onClose, 'onClose');
     if (options.flights !== undefined && (options.flights === null || typeof options.flights !== 'object')) {
-      throw new ConfigError('INVALID_VALUE', 'flights must be { semantic?, urlEmbedding? } of SingleFlight groups.', { variable: 'flights', value: options.flights });
+      throw new ConfigError('INVALID_VALUE', 'flights must be { semantic?, urlEmbedding? } of SingleFlight groups.', {
+        variable: 'flights',
+        value: options.flights,
+      });
     }
     if (typeof options.sessionId !== 'string' || options.sessionId === '') {
-      throw new ConfigError('INVALID_VALUE', `sessionId must be a non-empty string, got ${describeValue(options.sessionId)}.`, { variable: 'sessionId', value: options.sessionId });
+      throw new ConfigError('INVALID_VALUE', `sessionId must be a non-empty string, got ${describeValue(options.sessionId)}.`, {
+        variable: 'sessionId',
+        value: options.sessionId,
+      });
     }
     this.sessionId = options.sessionId;
     this.sessionWindow = options.sessionWindow;
@@ -182,7 +191,8 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
   async getOrComputeSemanticResponse(url: string, queryEmbedding: Float32Array, compute: () => Promise<R> | R): Promise<R> {
     this.#require(this.semanticCache, 'semanticCache', 'getOrComputeSemanticResponse');
     checkFunction(compute, 'compute');
-    if (typeof url !== 'string' || url === '') throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
+    if (typeof url !== 'string' || url === '')
+      throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
     if (!(queryEmbedding instanceof Float32Array)) {
       throw new ConfigError('INVALID_VALUE', `queryEmbedding must be a Float32Array, got ${describeValue(queryEmbedding)}.`, { variable: 'queryEmbedding' });
     }
@@ -231,7 +241,8 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
   async getOrComputeUrlEmbedding(url: string, compute: () => Promise<Float32Array> | Float32Array): Promise<Float32Array> {
     this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'getOrComputeUrlEmbedding');
     checkFunction(compute, 'compute');
-    if (typeof url !== 'string' || url === '') throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
+    if (typeof url !== 'string' || url === '')
+      throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
     return getOrCompute(this.#urlFlight, url, {
       lookup: () => this.getUrlEmbedding(url),
       compute: () => {
@@ -278,6 +289,11 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
     };
   }
 
+  /** `close()`, for `await using`: the coordinator is closed when the block that holds it ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /**
    * Closes the coordinator: later calls reject with `CLOSED`. Layers are closed too
    * when the coordinator owns them (`closeLayers`, default true for layers you pass;
@@ -297,12 +313,22 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
 }
 
 /** Every key {@link CacheCoordinatorOptions} knows. */
-const COORDINATOR_OPTION_KEYS: readonly string[] = ['sessionId', 'sessionWindow', 'semanticCache', 'urlEmbeddingCache', 'closeLayers', 'flights', 'onClose', 'owner'];
+const COORDINATOR_OPTION_KEYS: readonly string[] = [
+  'sessionId',
+  'sessionWindow',
+  'semanticCache',
+  'urlEmbeddingCache',
+  'closeLayers',
+  'flights',
+  'onClose',
+  'owner',
+];
 
 /** A layer passed in must at least have the methods the coordinator calls. */
 function checkLayer(layer: unknown, name: string, methods: readonly string[]): void {
   if (layer === undefined) return;
-  const missing = layer === null || typeof layer !== 'object' ? methods : methods.filter((method) => typeof (layer as Record<string, unknown>)[method] !== 'function');
+  const missing =
+    layer === null || typeof layer !== 'object' ? methods : methods.filter((method) => typeof (layer as Record<string, unknown>)[method] !== 'function');
   if (missing.length > 0) {
     throw new ConfigError('INVALID_VALUE', `${name} must be a layer object with ${methods.join(', ')}(); missing: ${missing.join(', ')}.`, { variable: name });
   }
@@ -324,7 +350,8 @@ function embeddingEntries(embeddings: unknown): [string, Float32Array][] {
       }
       pairs.push([pair[0] as string, pair[1] as Float32Array]);
       // An endless iterable must not grow this array without bound; the layer caps a batch far lower.
-      if (pairs.length > MAX_BATCH_ENTRIES) throw new ConfigError('INVALID_VALUE', `batchCacheUrlEmbeddings takes at most ${MAX_BATCH_ENTRIES} entries per call.`, { variable: 'embeddings' });
+      if (pairs.length > MAX_BATCH_ENTRIES)
+        throw new ConfigError('INVALID_VALUE', `batchCacheUrlEmbeddings takes at most ${MAX_BATCH_ENTRIES} entries per call.`, { variable: 'embeddings' });
     }
     return pairs;
   }

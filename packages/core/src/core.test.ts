@@ -146,7 +146,7 @@ describe('isPlainObject and readOptions', () => {
 
 describe('sessionIdProblem', () => {
   it('accepts any well-formed Unicode up to the limit', () => {
-    for (const id of ['a', 'user:' + 'é'.repeat(150), '😀'.repeat(256), 'x'.repeat(MAX_SESSION_ID_LENGTH)]) {
+    for (const id of ['a', `user:${'é'.repeat(150)}`, '😀'.repeat(256), 'x'.repeat(MAX_SESSION_ID_LENGTH)]) {
       expect(sessionIdProblem(id)).toBeUndefined();
     }
   });
@@ -198,9 +198,14 @@ describe('readEmbedding', () => {
   });
 
   it('refuses what is not a finite vector within the limit', () => {
-    const messages = [readEmbedding('x', 4), readEmbedding([], 4), readEmbedding([1, 2, 3], 2), readEmbedding([1, '2'], 4), readEmbedding([1e39], 4), readEmbedding(new Float32Array([NaN]), 4)].map(
-      (result) => (result.ok ? 'ok' : result.message),
-    );
+    const messages = [
+      readEmbedding('x', 4),
+      readEmbedding([], 4),
+      readEmbedding([1, 2, 3], 2),
+      readEmbedding([1, '2'], 4),
+      readEmbedding([1e39], 4),
+      readEmbedding(new Float32Array([NaN]), 4),
+    ].map((result) => (result.ok ? 'ok' : result.message));
     expect(messages).toEqual([
       'an embedding must be a Float32Array, a Float64Array or number[], got a string of 1 characters',
       'an embedding must not be empty',

@@ -43,7 +43,11 @@ export function readOptions(
       const named = unknownKeys.map((key) => JSON.stringify(key)).join(', ');
       return {
         ok: false,
-        problem: { kind: 'unknown-keys', keys: unknownKeys, message: `unknown ${what} option${unknownKeys.length > 1 ? 's' : ''} ${named}; known options: ${list}` },
+        problem: {
+          kind: 'unknown-keys',
+          keys: unknownKeys,
+          message: `unknown ${what} option${unknownKeys.length > 1 ? 's' : ''} ${named}; known options: ${list}`,
+        },
       };
     }
     for (const key of Object.keys(options)) copy[key] = options[key];

@@ -35,7 +35,10 @@ export function checkBackendTimeout(value: unknown, driverTimeoutMs: unknown): n
       : DEFAULT_BACKEND_TIMEOUT_MS;
   }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BACKEND_TIMEOUT_MS) {
-    throw new SemanticCacheError('INVALID_OPTION', `backendTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_BACKEND_TIMEOUT_MS}, got ${describeValue(value)}.`);
+    throw new SemanticCacheError(
+      'INVALID_OPTION',
+      `backendTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_BACKEND_TIMEOUT_MS}, got ${describeValue(value)}.`,
+    );
   }
   return value;
 }

@@ -46,7 +46,17 @@ export interface UrlEmbeddingCacheOptions {
 }
 
 /** Every key {@link UrlEmbeddingCacheOptions} knows; any other key is rejected (`INVALID_OPTION`). */
-export const URL_EMBEDDING_CACHE_OPTION_KEYS: readonly string[] = ['driver', 'modelId', 'keyPrefix', 'ttlMs', 'dimensions', 'logger', 'onBackendError', 'backendTimeoutMs', 'batchSize'];
+export const URL_EMBEDDING_CACHE_OPTION_KEYS: readonly string[] = [
+  'driver',
+  'modelId',
+  'keyPrefix',
+  'ttlMs',
+  'dimensions',
+  'logger',
+  'onBackendError',
+  'backendTimeoutMs',
+  'batchSize',
+];
 
 /** What {@link UrlEmbeddingCache.getStats} reports (counters of this instance). */
 export interface UrlEmbeddingCacheStats {
@@ -137,7 +147,11 @@ export class UrlEmbeddingCache {
     return key;
   }
 
-  #decode(url: string, bytes: Uint8Array | null, decoded: Float32Array | null | undefined = bytes === null ? null : (bytesToFloat32(bytes) ?? undefined)): Float32Array | null {
+  #decode(
+    url: string,
+    bytes: Uint8Array | null,
+    decoded: Float32Array | null | undefined = bytes === null ? null : (bytesToFloat32(bytes) ?? undefined),
+  ): Float32Array | null {
     if (bytes === null) {
       this.#misses++;
       return null;
@@ -195,7 +209,8 @@ export class UrlEmbeddingCache {
    */
   async batchGet(urls: readonly string[]): Promise<Array<Float32Array | null>> {
     if (!Array.isArray(urls)) throw new SemanticCacheError('INVALID_URL', 'batchGet needs an array of URLs.');
-    if (urls.length > MAX_BATCH_SIZE) throw new SemanticCacheError('INVALID_OPTION', `batchGet takes at most ${MAX_BATCH_SIZE} URLs per call, got ${urls.length}.`);
+    if (urls.length > MAX_BATCH_SIZE)
+      throw new SemanticCacheError('INVALID_OPTION', `batchGet takes at most ${MAX_BATCH_SIZE} URLs per call, got ${urls.length}.`);
     if (urls.length === 0) return [];
     const keys = urls.map((url) => this.keyOf(url));
     let values: (Uint8Array | null)[];
@@ -216,7 +231,8 @@ export class UrlEmbeddingCache {
    */
   async batchSet(entries: UrlEmbeddingEntries): Promise<void> {
     const pairs = toPairs(entries);
-    if (pairs.length > MAX_BATCH_SIZE) throw new SemanticCacheError('INVALID_OPTION', `batchSet takes at most ${MAX_BATCH_SIZE} entries per call, got ${pairs.length}.`);
+    if (pairs.length > MAX_BATCH_SIZE)
+      throw new SemanticCacheError('INVALID_OPTION', `batchSet takes at most ${MAX_BATCH_SIZE} entries per call, got ${pairs.length}.`);
     if (pairs.length === 0) return;
     const encoded = pairs.map(([url, embedding]) => [this.keyOf(url), this.#encode(embedding)] as const);
     try {
@@ -267,7 +283,8 @@ function chunksOf<T>(items: readonly T[], size: number): T[][] {
 }
 
 function toPairs(entries: UrlEmbeddingEntries): Array<readonly [string, EmbeddingInput]> {
-  if (entries === null || typeof entries !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'batchSet needs a Map, an iterable of [url, embedding] pairs or a plain object.');
+  if (entries === null || typeof entries !== 'object')
+    throw new SemanticCacheError('INVALID_OPTION', 'batchSet needs a Map, an iterable of [url, embedding] pairs or a plain object.');
   if (Symbol.iterator in entries) {
     const pairs: Array<readonly [string, EmbeddingInput]> = [];
     for (const pair of entries as Iterable<readonly [string, EmbeddingInput]>) {

@@ -171,7 +171,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     errors: [KVError],
     run: async (rng, env) => {
       let seen = 0;
-      for await (const _key of pickDriver(rng, env).scan(asAny(rng.chance(0.6) ? { match: hostileString(rng).slice(0, 10_000), count: hostileNumber(rng) } : anyValue(rng)))) {
+      for await (const _key of pickDriver(rng, env).scan(
+        asAny(rng.chance(0.6) ? { match: hostileString(rng).slice(0, 10_000), count: hostileNumber(rng) } : anyValue(rng)),
+      )) {
         if (++seen > 50) break;
       }
     },
@@ -221,7 +223,11 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     run: (rng, env) =>
       env.archive.appendTurn(
         asAny(hostileSessionId(rng)),
-        asAny(rng.chance(0.5) ? { role: 'user', content: messageBody(rng) } : { role: anyValue(rng), content: rng.chance(0.5) ? hostileString(rng) : anyValue(rng), metadata: anyValue(rng), embedding: hostileEmbedding(rng) }),
+        asAny(
+          rng.chance(0.5)
+            ? { role: 'user', content: messageBody(rng) }
+            : { role: anyValue(rng), content: rng.chance(0.5) ? hostileString(rng) : anyValue(rng), metadata: anyValue(rng), embedding: hostileEmbedding(rng) },
+        ),
       ),
   },
   {
@@ -285,7 +291,10 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   {
     api: 'session-window: new HybridConversationCache(options)',
     errors: [SessionWindowError],
-    run: (rng, env) => new HybridConversationCache(asAny(mangle(rng, { sessionId: 'ok', driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5, sessionMaxTokens: 100 }))),
+    run: (rng, env) =>
+      new HybridConversationCache(
+        asAny(mangle(rng, { sessionId: 'ok', driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5, sessionMaxTokens: 100 })),
+      ),
   },
   {
     api: 'session-window: addMessage(hostile)',
@@ -304,7 +313,12 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     api: 'session-window: hostile session id',
     errors: [SessionWindowError],
     run: async (rng, env) => {
-      const cache = new HybridConversationCache({ sessionId: asAny(hostileSessionId(rng)), driver: pickDriver(rng, env), archive: env.archive, keyPrefix: 'sweep' });
+      const cache = new HybridConversationCache({
+        sessionId: asAny(hostileSessionId(rng)),
+        driver: pickDriver(rng, env),
+        archive: env.archive,
+        keyPrefix: 'sweep',
+      });
       await cache.addMessage('user', 'hello');
       return cache.getContext();
     },
@@ -324,7 +338,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     api: 'session-window: new IdleEvictor(options)',
     errors: [SessionWindowError],
     run: async (rng, env) => {
-      const evictor = new IdleEvictor(asAny(mangle(rng, { driver: env.memory, archive: env.archive, keyPrefix: 'sweep', evictAfterMs: 1000, intervalMs: 1000 })));
+      const evictor = new IdleEvictor(
+        asAny(mangle(rng, { driver: env.memory, archive: env.archive, keyPrefix: 'sweep', evictAfterMs: 1000, intervalMs: 1000 })),
+      );
       await evictor.runOnce();
       await evictor.stop();
     },
@@ -342,7 +358,14 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   {
     api: 'session-window: encodeRecord(hostile message)',
     errors: [SessionWindowError],
-    run: (rng) => encodeRecord(asAny(rng.chance(0.5) ? { seq: hostileNumber(rng), role: anyValue(rng), content: anyValue(rng), timestamp: hostileNumber(rng), metadata: anyValue(rng) } : anyValue(rng))),
+    run: (rng) =>
+      encodeRecord(
+        asAny(
+          rng.chance(0.5)
+            ? { seq: hostileNumber(rng), role: anyValue(rng), content: anyValue(rng), timestamp: hostileNumber(rng), metadata: anyValue(rng) }
+            : anyValue(rng),
+        ),
+      ),
   },
   {
     api: 'session-window: sessionKeys/approximateTokenCount/applyTokenBudget',
@@ -354,7 +377,11 @@ export const SWEEP_GROUPS: SweepGroup[] = [
         case 1:
           return approximateTokenCount(asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)));
         default:
-          return applyTokenBudget(asAny(rng.chance(0.5) ? [{ seq: 1, role: 'user', content: anyValue(rng) }] : anyValue(rng)), asAny(hostileNumber(rng)), asAny(rng.chance(0.5) ? approximateTokenCount : anyValue(rng)));
+          return applyTokenBudget(
+            asAny(rng.chance(0.5) ? [{ seq: 1, role: 'user', content: anyValue(rng) }] : anyValue(rng)),
+            asAny(hostileNumber(rng)),
+            asAny(rng.chance(0.5) ? approximateTokenCount : anyValue(rng)),
+          );
       }
     },
   },
@@ -362,7 +389,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     api: 'session-window: new SessionContextWindow(options)',
     errors: [SessionWindowError],
     run: async (rng, env) => {
-      const window = new SessionContextWindow(asAny(mangle(rng, { sessionId: `cw-${env.next()}`, driver: env.memory, archive: env.archive, keyPrefix: 'sweep' })));
+      const window = new SessionContextWindow(
+        asAny(mangle(rng, { sessionId: `cw-${env.next()}`, driver: env.memory, archive: env.archive, keyPrefix: 'sweep' })),
+      );
       return window.getStats();
     },
   },
@@ -376,13 +405,18 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   {
     api: 'semantic-cache: new SemanticCache(options)',
     errors: [SemanticCacheError],
-    run: (rng, env) => new SemanticCache(asAny(mangle(rng, { driver: env.memory, sessionId: 'ok', keyPrefix: 'sweep', similarityThreshold: 0.9, ttlMs: 1000, maxItemsPerUrl: 5 }))),
+    run: (rng, env) =>
+      new SemanticCache(
+        asAny(mangle(rng, { driver: env.memory, sessionId: 'ok', keyPrefix: 'sweep', similarityThreshold: 0.9, ttlMs: 1000, maxItemsPerUrl: 5 })),
+      ),
   },
   {
     api: 'semantic-cache: get/set(hostile)',
     errors: [SemanticCacheError],
     run: async (rng, env) => {
-      const cache = new SemanticCache(asAny({ driver: pickDriver(rng, env), sessionId: rng.chance(0.5) ? `sc-${env.next()}` : hostileSessionId(rng), keyPrefix: 'sweep' }));
+      const cache = new SemanticCache(
+        asAny({ driver: pickDriver(rng, env), sessionId: rng.chance(0.5) ? `sc-${env.next()}` : hostileSessionId(rng), keyPrefix: 'sweep' }),
+      );
       const url = rng.chance(0.4) ? 'https://example.com/a' : anyValue(rng);
       const embedding = rng.chance(0.4) ? validEmbedding(rng) : hostileEmbedding(rng);
       if (rng.chance(0.5)) return cache.set(asAny(url), asAny(embedding), asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)));
@@ -393,7 +427,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     api: 'semantic-cache: UrlEmbeddingCache(hostile)',
     errors: [SemanticCacheError],
     run: async (rng, env) => {
-      const cache = new UrlEmbeddingCache(asAny(rng.chance(0.7) ? { driver: pickDriver(rng, env), modelId: 'sweep', keyPrefix: 'sweep' } : mangle(rng, { driver: env.memory, modelId: 'm' })));
+      const cache = new UrlEmbeddingCache(
+        asAny(rng.chance(0.7) ? { driver: pickDriver(rng, env), modelId: 'sweep', keyPrefix: 'sweep' } : mangle(rng, { driver: env.memory, modelId: 'm' })),
+      );
       const url = rng.chance(0.3) ? 'https://example.com/u' : rng.chance(0.5) ? hostileString(rng) : anyValue(rng);
       switch (rng.int(0, 2)) {
         case 0:
@@ -407,19 +443,36 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   },
 
   // ---- @lix/coordinator
-  { api: 'coordinator: new CacheConfig(options)', errors: [ConfigError], run: (rng) => new CacheConfig(asAny(mangle(rng, { driver: 'memory', hotWindowSize: 20, redisPort: 6379, archiveDir: '/tmp/x', semanticSimilarityThreshold: 0.9 }))) },
+  {
+    api: 'coordinator: new CacheConfig(options)',
+    errors: [ConfigError],
+    run: (rng) =>
+      new CacheConfig(asAny(mangle(rng, { driver: 'memory', hotWindowSize: 20, redisPort: 6379, archiveDir: '/tmp/x', semanticSimilarityThreshold: 0.9 }))),
+  },
   {
     api: 'coordinator: CacheConfig.fromEnv(hostile environment)',
     errors: [ConfigError],
     run: (rng) => {
       const env: Record<string, unknown> = {};
-      for (const name of ['REDIS_PORT', 'REDIS_URL', 'HOT_WINDOW_SIZE', 'SEMANTIC_SIMILARITY_THRESHOLD', 'REDIS_CLUSTER_NODES', 'REDIS_DRIVER', 'SESSION_MAX_TOKENS']) {
+      for (const name of [
+        'REDIS_PORT',
+        'REDIS_URL',
+        'HOT_WINDOW_SIZE',
+        'SEMANTIC_SIMILARITY_THRESHOLD',
+        'REDIS_CLUSTER_NODES',
+        'REDIS_DRIVER',
+        'SESSION_MAX_TOKENS',
+      ]) {
         if (rng.chance(0.4)) env[`APP_${name}`] = rng.chance(0.7) ? hostileString(rng).slice(0, 100_000) : envText(hostileNumber(rng));
       }
       return CacheConfig.fromEnv(asAny(rng.chance(0.8) ? 'APP' : anyValue(rng)), asAny(env));
     },
   },
-  { api: 'coordinator: new CacheCoordinator(options)', errors: [ConfigError], run: (rng) => new CacheCoordinator(asAny(rng.chance(0.5) ? { sessionId: hostileSessionId(rng) } : anyValue(rng))) },
+  {
+    api: 'coordinator: new CacheCoordinator(options)',
+    errors: [ConfigError],
+    run: (rng) => new CacheCoordinator(asAny(rng.chance(0.5) ? { sessionId: hostileSessionId(rng) } : anyValue(rng))),
+  },
   {
     api: 'coordinator: runtime coordinator calls (hostile)',
     errors: [ConfigError, SessionWindowError, SemanticCacheError, KVError, ArchiveError],
@@ -428,7 +481,11 @@ export const SWEEP_GROUPS: SweepGroup[] = [
       const coordinator = runtime.forSession(asAny(rng.chance(0.7) ? `co-${env.next()}` : hostileSessionId(rng)));
       switch (rng.int(0, 5)) {
         case 0:
-          return coordinator.addMessageToContext(asAny(rng.chance(0.5) ? 'user' : anyValue(rng)), asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)), asAny(anyValue(rng)));
+          return coordinator.addMessageToContext(
+            asAny(rng.chance(0.5) ? 'user' : anyValue(rng)),
+            asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)),
+            asAny(anyValue(rng)),
+          );
         case 1:
           return coordinator.getSemanticResponse(asAny(anyValue(rng)), asAny(hostileEmbedding(rng)));
         case 2:
