@@ -226,6 +226,35 @@ describe('CacheCoordinator getOrCompute helpers', () => {
     expect(semantic.entries.size).toBe(0);
     expect(await coordinator.getOrComputeSemanticResponse('u', vector(1), () => 'second try')).toBe('second try');
   });
+
+  it('hands compute a signal that aborts when the caller aborts, and stores nothing then', async () => {
+    const semantic = new ExactSemantic();
+    const coordinator = new CacheCoordinator({ sessionId: 's', semanticCache: semantic });
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const call = coordinator.getOrComputeSemanticResponse(
+      'u',
+      vector(3),
+      ({ signal }) =>
+        new Promise<string>((resolve) => {
+          seen = signal;
+          signal.addEventListener('abort', () => resolve('answer after abort'));
+        }),
+      { signal: controller.signal },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort(new Error('client disconnected'));
+    await expect(call).rejects.toThrow('client disconnected');
+    expect(seen?.aborted).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(semantic.entries.size).toBe(0);
+  });
+
+  it('rejects options it does not know and a signal that is not an AbortSignal', async () => {
+    const coordinator = new CacheCoordinator({ sessionId: 's', semanticCache: new ExactSemantic(), urlEmbeddingCache: new MapUrlCache() });
+    expect((await rejection(coordinator.getOrComputeSemanticResponse('u', vector(1), () => 'r', { sginal: 1 } as never))).code).toBe('UNKNOWN_OPTION');
+    expect((await rejection(coordinator.getOrComputeUrlEmbedding('u', () => vector(1), { signal: {} as AbortSignal }))).code).toBe('INVALID_VALUE');
+  });
 });
 
 describe('CacheCoordinator.close', () => {

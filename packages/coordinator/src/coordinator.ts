@@ -1,7 +1,7 @@
 import { ConfigError } from './errors.js';
 import type { ContextMessage, MessageMetadata, SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
 import { checkFunction, checkOptionKeys, describeValue } from './options-check.js';
-import { SingleFlight, getOrCompute } from './single-flight.js';
+import { SingleFlight, getOrCompute, type FlightContext, type FlightOptions } from './single-flight.js';
 
 /** Lookups and hits counted by one coordinator for one cache layer. */
 export interface LookupStats {
@@ -186,9 +186,15 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
   /**
    * Looks the query up; on a miss runs `compute` once for every concurrent caller with
    * the same URL and identical embedding, stores the result and returns it. A failing
-   * `compute` rejects every waiter and stores nothing.
+   * `compute` rejects every waiter and stores nothing. With `options.signal` this caller
+   * stops waiting when it aborts; `compute`'s `signal` aborts once every waiter stopped.
    */
-  async getOrComputeSemanticResponse(url: string, queryEmbedding: Float32Array, compute: () => Promise<R> | R): Promise<R> {
+  async getOrComputeSemanticResponse(
+    url: string,
+    queryEmbedding: Float32Array,
+    compute: (context: FlightContext) => Promise<R> | R,
+    options?: FlightOptions,
+  ): Promise<R> {
     this.#require(this.semanticCache, 'semanticCache', 'getOrComputeSemanticResponse');
     checkFunction(compute, 'compute');
     if (typeof url !== 'string' || url === '')
@@ -197,14 +203,19 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
       throw new ConfigError('INVALID_VALUE', `queryEmbedding must be a Float32Array, got ${describeValue(queryEmbedding)}.`, { variable: 'queryEmbedding' });
     }
     const flight = this.#semanticFlight as SingleFlight<R>;
-    return getOrCompute<R>(flight, `${this.sessionId}\u0000${url}\u0000${embeddingKey(queryEmbedding)}`, {
-      lookup: () => this.getSemanticResponse(url, queryEmbedding),
-      compute: () => {
-        this.#semanticCounter.computations++;
-        return compute();
+    return getOrCompute<R>(
+      flight,
+      `${this.sessionId}\u0000${url}\u0000${embeddingKey(queryEmbedding)}`,
+      {
+        lookup: () => this.getSemanticResponse(url, queryEmbedding),
+        compute: (context) => {
+          this.#semanticCounter.computations++;
+          return compute(context);
+        },
+        store: (response) => this.cacheSemanticResponse(url, queryEmbedding, response),
       },
-      store: (response) => this.cacheSemanticResponse(url, queryEmbedding, response),
-    });
+      checkFlightOptions(options),
+    );
   }
 
   /** The cached embedding of `url`, or `null`. */
@@ -237,20 +248,30 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
   /**
    * The embedding of `url`, computed by `compute` on a miss: concurrent misses for
    * the same URL (in every coordinator sharing the flight group) share one computation.
+   * `options.signal` works as for {@link CacheCoordinator.getOrComputeSemanticResponse}.
    */
-  async getOrComputeUrlEmbedding(url: string, compute: () => Promise<Float32Array> | Float32Array): Promise<Float32Array> {
+  async getOrComputeUrlEmbedding(
+    url: string,
+    compute: (context: FlightContext) => Promise<Float32Array> | Float32Array,
+    options?: FlightOptions,
+  ): Promise<Float32Array> {
     this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'getOrComputeUrlEmbedding');
     checkFunction(compute, 'compute');
     if (typeof url !== 'string' || url === '')
       throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
-    return getOrCompute(this.#urlFlight, url, {
-      lookup: () => this.getUrlEmbedding(url),
-      compute: () => {
-        this.#urlCounter.computations++;
-        return compute();
+    return getOrCompute(
+      this.#urlFlight,
+      url,
+      {
+        lookup: () => this.getUrlEmbedding(url),
+        compute: (context) => {
+          this.#urlCounter.computations++;
+          return compute(context);
+        },
+        store: (embedding) => this.cacheUrlEmbedding(url, embedding),
       },
-      store: (embedding) => this.cacheUrlEmbedding(url, embedding),
-    });
+      checkFlightOptions(options),
+    );
   }
 
   /**
@@ -356,4 +377,13 @@ function embeddingEntries(embeddings: unknown): [string, Float32Array][] {
     return pairs;
   }
   return Object.entries(embeddings as Record<string, Float32Array>);
+}
+
+function checkFlightOptions(options: unknown): FlightOptions {
+  checkOptionKeys(options, ['signal'], 'getOrCompute options');
+  const signal = (options as FlightOptions | undefined)?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ConfigError('INVALID_VALUE', `signal must be an AbortSignal, got ${describeValue(signal)}.`, { variable: 'signal', value: signal });
+  }
+  return signal === undefined ? {} : { signal };
 }
