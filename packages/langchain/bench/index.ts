@@ -32,7 +32,8 @@ import { createNodeRedisDriver } from '@lix/redis-pool/node-redis';
 import { SemanticCache } from '@lix/semantic-cache';
 import { HybridConversationCache } from '@lix/session-window';
 import { loadCorpus, startRedisServer } from '@lix/test-utils';
-import { LixChatMessageHistory, LixSemanticCache, decodeGenerations, encodeGenerations, lastHumanTurn } from '../src/index.js';
+import { LixChatMessageHistory, LixSemanticCache, lastHumanTurn } from '../src/index.js';
+import { decodeGenerations, encodeGenerations } from '../src/internal.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const OPS = Number(process.env.BENCH_OPS ?? 200);

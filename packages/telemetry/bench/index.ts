@@ -16,7 +16,8 @@ import { ConversationArchive } from '@lix/archive';
 import { defineScript } from '@lix/redis-pool';
 import { createIoredisDriver } from '@lix/redis-pool/ioredis';
 import { startRedisServer } from '@lix/test-utils';
-import { instrumentArchiveStore, instrumentDriver, instrumentMethods, loadOtelApi, resolveTelemetry } from '../src/index.js';
+import { instrumentArchiveStore, instrumentDriver, resolveTelemetry } from '../src/index.js';
+import { instrumentMethods, loadOtelApi } from '../src/internal.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const OPS = Number(process.env.BENCH_OPS ?? 500);
