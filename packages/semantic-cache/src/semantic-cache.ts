@@ -1,3 +1,4 @@
+import { sessionIdProblem } from '@lix/core';
 import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply } from '@lix/redis-pool';
 import { BackendGuard, checkBackendErrorPolicy, checkBackendTimeout, checkOptionKeys, describeValue, type BackendErrorPolicy } from './backend.js';
 import { SemanticCacheError, backendError } from './errors.js';
@@ -219,9 +220,9 @@ export class SemanticCache<T = unknown> {
     if (driver === null || typeof driver !== 'object' || typeof driver.eval !== 'function' || typeof driver.get !== 'function') {
       throw new SemanticCacheError('INVALID_OPTION', 'driver must be a KVDriver from @lix/redis-pool.');
     }
-    if (typeof options.sessionId !== 'string' || options.sessionId.length === 0 || options.sessionId.length > 1024) {
-      throw new SemanticCacheError('INVALID_OPTION', 'sessionId must be a non-empty string of at most 1024 characters.');
-    }
+    // The one session-id rule of every layer (`@lix/core`): an id the window refuses is refused here too.
+    const sessionIdIssue = sessionIdProblem(options.sessionId);
+    if (sessionIdIssue !== undefined) throw new SemanticCacheError('INVALID_OPTION', `sessionId: ${sessionIdIssue}.`);
     const scope = options.scope ?? 'session';
     if (scope !== 'session' && scope !== 'shared')
       throw new SemanticCacheError('INVALID_OPTION', `scope must be 'session' or 'shared', got ${describeValue(scope)}.`);
