@@ -1,3 +1,4 @@
+import { describeValue, showValue } from '@lix/core';
 import {
   HybridConversationCache,
   type ConversationMessage,
@@ -92,10 +93,18 @@ function checkMessage(message: unknown, index: number): asserts message is UIMes
   if (candidate.role !== 'user' && candidate.role !== 'assistant' && candidate.role !== 'system') {
     throw new AiSdkCacheError(
       'INVALID_ARGUMENT',
-      `saveChat: messages[${index}] has role ${JSON.stringify(candidate.role)}; UI messages are user, assistant or system.`,
+      `saveChat: messages[${index}] has role ${showValue(candidate.role)}; UI messages are user, assistant or system.`,
     );
   }
   if (!Array.isArray(candidate.parts)) throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has no parts array.`);
+  for (const [at, part] of (candidate.parts as unknown[]).entries()) {
+    if (part === null || typeof part !== 'object' || typeof (part as { type?: unknown }).type !== 'string') {
+      throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}].parts[${at}] is ${describeValue(part)}, not a part with a string type.`);
+    }
+    if ((part as { type: string }).type === 'text' && typeof (part as { text?: unknown }).text !== 'string') {
+      throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}].parts[${at}] is a text part without a string text.`);
+    }
+  }
 }
 
 /** A message from another writer of the same session (plain `addMessage`) as a UI message. */

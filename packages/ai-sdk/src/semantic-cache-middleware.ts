@@ -1,3 +1,4 @@
+import { showValue } from '@lix/core';
 import type {
   LanguageModelV3,
   LanguageModelV3CallOptions,
@@ -144,7 +145,7 @@ function checkFunction(name: string, value: unknown): void {
 function checkTimeout(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 600_000) {
-    throw new AiSdkCacheError('INVALID_OPTION', `semanticCacheMiddleware: ${name} must be a whole number of ms from 1 to 600000, got ${String(value)}.`);
+    throw new AiSdkCacheError('INVALID_OPTION', `semanticCacheMiddleware: ${name} must be a whole number of ms from 1 to 600000, got ${showValue(value)}.`);
   }
   return value;
 }
@@ -180,7 +181,7 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
   }
   const scope = options.scope ?? 'session';
   if (scope !== 'session' && scope !== 'shared')
-    throw new AiSdkCacheError('INVALID_OPTION', `semanticCacheMiddleware: scope must be 'session' or 'shared', got ${String(scope)}.`);
+    throw new AiSdkCacheError('INVALID_OPTION', `semanticCacheMiddleware: scope must be 'session' or 'shared', got ${showValue(scope)}.`);
   const sessionOption = options.sessionId;
   if (sessionOption !== undefined && typeof sessionOption !== 'function' && (typeof sessionOption !== 'string' || sessionOption === '')) {
     throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware: sessionId must be a non-empty string or a function of the call parameters.');

@@ -81,6 +81,16 @@ describeEachDriver('createChatStore', (target) => {
     });
     await expect(store.saveChat({ chatId: 'chat-5', messages: [conversation[0]!, conversation[0]!] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(store.saveChat({ chatId: '', messages: [] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // Parts that are not parts (found by the stress sweep: a null part was a TypeError).
+    for (const parts of [[null], [{ text: 'no type' }], [{ type: 'text', text: 42 }]]) {
+      await expect(store.saveChat({ chatId: 'chat-5', messages: [{ id: 'p', role: 'user', parts } as unknown as UIMessage] })).rejects.toMatchObject({
+        name: 'AiSdkCacheError',
+        code: 'INVALID_ARGUMENT',
+      });
+    }
+    await expect(store.saveChat({ chatId: 'chat-5', messages: [{ id: 'r', role: 10n, parts: [] } as unknown as UIMessage] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     expect(await store.loadChat('chat-5')).toEqual([]);
   });
 

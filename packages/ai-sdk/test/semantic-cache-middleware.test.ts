@@ -409,6 +409,22 @@ describe('semanticCacheMiddleware options', () => {
       expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('similarityTreshold') }),
     );
     expect(() => semanticCacheMiddleware({ driver } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    // Values whose String() throws (found by the stress sweep) still give the typed error.
+    for (const bad of [
+      Object.create(null),
+      {
+        toString: () => {
+          throw new Error('no');
+        },
+      },
+    ]) {
+      expect(() => semanticCacheMiddleware({ driver, embeddingModel: testEmbeddingModel(), lookupTimeoutMs: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+      expect(() => semanticCacheMiddleware({ driver, embeddingModel: testEmbeddingModel(), scope: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+    }
     await driver.close();
   });
 });

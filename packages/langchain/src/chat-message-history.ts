@@ -1,4 +1,5 @@
 import { BaseListChatMessageHistory } from '@langchain/core/chat_history';
+import { showValue } from '@lix/core';
 import type { BaseMessage } from '@langchain/core/messages';
 import type { ArchiveStore } from '@lix/archive';
 import type { Clock, KVDriver, Logger } from '@lix/redis-pool';
@@ -111,8 +112,7 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
     super();
     checkOptionKeys(options, 'LixChatMessageHistory', KNOWN_OPTIONS);
     const source = options.source ?? 'window';
-    if (source !== 'window' && source !== 'full')
-      throw new LixLangChainError('INVALID_OPTION', `source must be 'window' or 'full', got ${JSON.stringify(source)}.`);
+    if (source !== 'window' && source !== 'full') throw new LixLangChainError('INVALID_OPTION', `source must be 'window' or 'full', got ${showValue(source)}.`);
     const { archive } = options;
     if (archive === null || typeof archive !== 'object' || typeof archive.appendTurns !== 'function' || typeof archive.loadRecent !== 'function') {
       throw new LixLangChainError('INVALID_OPTION', 'archive must be an ArchiveStore from @lix/archive (e.g. a ConversationArchive).');

@@ -295,6 +295,9 @@ describeEachDriver('LixChatMessageHistory', (target) => {
     expect(() => history('s-bad', { hotWindowSize: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => history('', {})).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => history('s-bad', { source: 'all' as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => history('s-bad', { source: cycle as never })).toThrow(expect.objectContaining({ name: 'LixLangChainError', code: 'INVALID_OPTION' }));
     expect(() => history('s-bad', { hotWindow: 3 } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 });

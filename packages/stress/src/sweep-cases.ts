@@ -18,6 +18,11 @@ import {
   sessionKeys,
   SessionWindowError,
 } from '@lix/session-window';
+import { AiSdkCacheError, createChatStore, embeddingCacheMiddleware, semanticCacheMiddleware } from '@lix/ai-sdk';
+import { LixChatMessageHistory, LixLangChainError, LixSemanticCache } from '@lix/langchain';
+import { FakeEmbeddings } from '@langchain/core/utils/testing';
+import { AIMessage, HumanMessage } from '@langchain/core/messages';
+import { MockEmbeddingModelV3 } from 'ai/test';
 import { corrupt, anyValue, hostileEmbedding, hostileNumber, hostileSessionId, hostileString, randomBytes } from './hostile.js';
 import type { Rng } from './rng.js';
 import { createStressRuntime } from './system.js';
@@ -499,7 +504,112 @@ export const SWEEP_GROUPS: SweepGroup[] = [
       }
     },
   },
+
+  // ---- @lix/ai-sdk
+  {
+    api: 'ai-sdk: semanticCacheMiddleware(options)',
+    errors: [AiSdkCacheError],
+    run: (rng, env) =>
+      semanticCacheMiddleware(
+        asAny(
+          mangle(rng, {
+            driver: env.memory,
+            embeddingModel: sweepEmbeddingModel(),
+            scope: 'shared',
+            lookupTimeoutMs: 100,
+            storeTimeoutMs: 100,
+            singleFlight: true,
+          }),
+        ),
+      ),
+  },
+  {
+    api: 'ai-sdk: embeddingCacheMiddleware(options)',
+    errors: [AiSdkCacheError],
+    run: (rng, env) => embeddingCacheMiddleware(asAny(mangle(rng, { driver: env.memory, modelId: 'm', keyPrefix: 'sweep', ttlMs: 1000, timeoutMs: 100 }))),
+  },
+  {
+    api: 'ai-sdk: createChatStore(options) + saveChat/loadChat(hostile)',
+    errors: [AiSdkCacheError],
+    run: async (rng, env) => {
+      if (rng.chance(0.3)) return createChatStore(asAny(mangle(rng, { driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5 })));
+      const store = createChatStore({ driver: pickDriver(rng, env), archive: env.archive, keyPrefix: 'sweep' });
+      const chatId = rng.chance(0.6) ? `chat-${env.next()}` : hostileSessionId(rng);
+      if (rng.chance(0.4)) return store.loadChat(asAny(chatId));
+      const messages = rng.chance(0.5)
+        ? [
+            {
+              id: `m${env.next()}`,
+              role: rng.chance(0.7) ? 'user' : anyValue(rng),
+              parts: rng.chance(0.6) ? [{ type: 'text', text: hostileString(rng) }] : anyValue(rng),
+            },
+          ]
+        : anyValue(rng);
+      return store.saveChat(asAny(rng.chance(0.8) ? { chatId, messages } : anyValue(rng)));
+    },
+  },
+
+  // ---- @lix/langchain
+  {
+    api: 'langchain: new LixChatMessageHistory(options)',
+    errors: [LixLangChainError],
+    run: (rng, env) =>
+      new LixChatMessageHistory(
+        asAny(mangle(rng, { sessionId: 'ok', driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5, source: 'window' })),
+      ),
+  },
+  {
+    api: 'langchain: LixChatMessageHistory.addMessages(hostile)',
+    errors: [LixLangChainError],
+    run: async (rng, env) => {
+      const history = new LixChatMessageHistory({
+        sessionId: rng.chance(0.7) ? `lc-${env.next()}` : asAny(hostileSessionId(rng)),
+        driver: pickDriver(rng, env),
+        archive: env.archive,
+        keyPrefix: 'sweep',
+      });
+      const message = rng.chance(0.5) ? humanMessageOr(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)) : anyValue(rng);
+      if (rng.chance(0.5)) return history.addMessage(asAny(message));
+      return history.addMessages(
+        asAny(rng.chance(0.6) ? [message, new AIMessage({ content: 'ok', additional_kwargs: asAny({ extra: anyValue(rng) }) })] : anyValue(rng)),
+      );
+    },
+  },
+  {
+    api: 'langchain: LixSemanticCache(options) + lookup/update(hostile)',
+    errors: [LixLangChainError],
+    run: async (rng, env) => {
+      if (rng.chance(0.3))
+        return new LixSemanticCache(
+          asAny(mangle(rng, { embeddings: new FakeEmbeddings(), driver: env.memory, keyPrefix: 'sweep', ttlMs: 1000, similarityThreshold: 0.9 })),
+        );
+      const cache = new LixSemanticCache({ embeddings: new FakeEmbeddings(), driver: pickDriver(rng, env), keyPrefix: 'sweep' });
+      const prompt = rng.chance(0.6) ? `Human: ${messageBody(rng)}` : anyValue(rng);
+      const llmKey = rng.chance(0.6) ? 'model-a' : anyValue(rng);
+      if (rng.chance(0.5)) return cache.lookup(asAny(prompt), asAny(llmKey));
+      return cache.update(asAny(prompt), asAny(llmKey), asAny(rng.chance(0.5) ? [{ text: hostileString(rng) }] : anyValue(rng)));
+    },
+  },
 ];
+
+/** A LangChain message of `content`, or `content` itself where LangChain's own constructor refuses it (not ours to test). */
+function humanMessageOr(content: unknown): unknown {
+  try {
+    return new HumanMessage(asAny(content));
+  } catch {
+    return content;
+  }
+}
+
+/** An AI SDK embedding model that embeds locally: the sweep exercises our validation, not a provider. */
+function sweepEmbeddingModel(): MockEmbeddingModelV3 {
+  return new MockEmbeddingModelV3({
+    provider: 'sweep',
+    modelId: 'sweep-embedder',
+    maxEmbeddingsPerCall: 100,
+    doEmbed: async ({ values }) => ({ embeddings: values.map((value) => [value.length % 7, 1, 0.5]), warnings: [] }),
+  });
+}
 
 let runtimeOfEnv: ReturnType<typeof createStressRuntime> | undefined;
 function coordinatorRuntime(env: SweepEnv) {
