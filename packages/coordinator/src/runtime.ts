@@ -316,6 +316,26 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
     }
   }
 
+  /**
+   * Connects now instead of on the first call: every driver the runtime uses connects and
+   * answers a PING, and the archive answers one metadata lookup (a primary-key read on
+   * PostgreSQL, a stat in the folder). Resolves when all did; rejects with the first
+   * failure (`KVError` `CONNECTION_LOST`, `AUTH_FAILED`, …, or `ArchiveError`), so a service
+   * can fail its readiness probe at startup rather than on a user's request.
+   */
+  async connect(): Promise<void> {
+    if (this.#state.closed) throw new ConfigError('CLOSED', 'CacheRuntime is closed; connect() cannot run.');
+    const drivers = [...new Set(Object.values(this.#drivers))];
+    const archive = this.#shared.archive as { getMetadata?(sessionId: string): Promise<unknown> } | undefined;
+    await Promise.all([
+      ...drivers.map(async (driver) => {
+        await driver.connect();
+        await driver.ping();
+      }),
+      archive?.getMetadata?.('lix:connect-probe'),
+    ]);
+  }
+
   /** `close()`, for `await using`: the runtime is closed when the block that holds it ends. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();

@@ -25,3 +25,40 @@ describe('await using', () => {
     }
   });
 });
+
+describe('CacheRuntime.connect', () => {
+  it('resolves once the drivers answer and the archive is readable, and rejects after close', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lix-coord-connect-'));
+    try {
+      const runtime = createCacheRuntime({ config: { driver: 'memory', archiveDir: dir }, idleEviction: false });
+      await runtime.connect();
+      await runtime.close();
+      const error = await runtime.connect().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(isConfigError(error, 'CLOSED')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects with the driver error when Redis cannot be reached', async () => {
+    const { getFreePort } = await import('@lix/test-utils');
+    const port = await getFreePort();
+    const runtime = createCacheRuntime({
+      config: { driver: 'ioredis', redisHost: '127.0.0.1', redisPort: port, redisSocketConnectTimeout: 1, redisCommandTimeoutMs: 500 },
+      layers: { sessionWindow: false },
+    });
+    try {
+      const error = await runtime.connect().then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toMatchObject({ name: 'KVError' });
+      expect(['CONNECTION_LOST', 'TIMEOUT']).toContain((error as { code: string }).code);
+    } finally {
+      await runtime.close();
+    }
+  });
+});
