@@ -51,7 +51,8 @@ function summarize(reportPath) {
   }
   const report = JSON.parse(readFileSync(reportPath, 'utf8'));
   const passed = report.numPassedTests ?? 0;
-  const failed = (report.numFailedTests ?? 0) + (report.numTotalTests - passed - (report.numFailedTests ?? 0) - (report.numPendingTests ?? 0) - (report.numTodoTests ?? 0));
+  const failed =
+    (report.numFailedTests ?? 0) + (report.numTotalTests - passed - (report.numFailedTests ?? 0) - (report.numPendingTests ?? 0) - (report.numTodoTests ?? 0));
   const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   console.log(skipped > 0 ? `${passed} passed, ${failed} failed, ${skipped} skipped` : `${passed} passed, ${failed} failed`);
 }
@@ -59,7 +60,9 @@ function summarize(reportPath) {
 if (task === 'test') {
   install();
   checkRedis();
-  let status = pnpmRun('exec', 'turbo', 'run', 'typecheck', 'build', '--output-logs=errors-only');
+  let status = run(process.execPath, [join(root, 'scripts', 'check-deps.mjs')]);
+  if (status !== 0) process.exit(status);
+  status = pnpmRun('exec', 'turbo', 'run', 'typecheck', 'build', '--output-logs=errors-only');
   if (status !== 0) process.exit(status);
   status = pnpmRun('exec', 'turbo', 'run', 'lint', '--output-logs=errors-only');
   if (status !== 0) process.exit(status);

@@ -10,7 +10,29 @@ import type { EmbeddingModelV3 } from '@ai-sdk/provider';
 export const DEMO_EMBEDDER_ID = 'demo-bag-of-words-128';
 
 const DIMENSIONS = 128;
-const STOPWORDS = new Set(['the', 'a', 'an', 'is', 'are', 'what', "what's", 'me', 'please', 'tell', 'of', 'in', 'do', 'does', 'how', 'can', 'you', 'which', 'explain', 'describe', 'briefly']);
+const STOPWORDS = new Set([
+  'the',
+  'a',
+  'an',
+  'is',
+  'are',
+  'what',
+  "what's",
+  'me',
+  'please',
+  'tell',
+  'of',
+  'in',
+  'do',
+  'does',
+  'how',
+  'can',
+  'you',
+  'which',
+  'explain',
+  'describe',
+  'briefly',
+]);
 const SYNONYMS: Record<string, string> = { city: 'capital', french: 'france', works: 'work', working: 'work' };
 
 function embedText(text: string): number[] {

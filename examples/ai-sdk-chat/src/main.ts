@@ -83,8 +83,14 @@ async function main(): Promise<void> {
     model: baseModel,
     middleware: {
       specificationVersion: 'v3',
-      wrapGenerate: ({ doGenerate }) => (modelCalls++, doGenerate()),
-      wrapStream: ({ doStream }) => (modelCalls++, doStream()),
+      wrapGenerate: ({ doGenerate }) => {
+        modelCalls++;
+        return doGenerate();
+      },
+      wrapStream: ({ doStream }) => {
+        modelCalls++;
+        return doStream();
+      },
     },
   });
 
@@ -103,7 +109,9 @@ async function main(): Promise<void> {
   line('2. the same question, rephrased');
   const second = await generateText({ model, system, prompt: "Tell me France's capital city, please" });
   line(`   answer: ${second.text}`);
-  line(`   cache: ${second.providerMetadata?.lix?.hit === true ? `HIT (similarity ${Number(second.providerMetadata.lix.similarity).toFixed(2)})` : 'MISS'}, model calls so far: ${modelCalls}, tokens spent: ${second.usage.totalTokens ?? 0}`);
+  line(
+    `   cache: ${second.providerMetadata?.lix?.hit === true ? `HIT (similarity ${Number(second.providerMetadata.lix.similarity).toFixed(2)})` : 'MISS'}, model calls so far: ${modelCalls}, tokens spent: ${second.usage.totalTokens ?? 0}`,
+  );
 
   line('3. a streamed answer, then a rephrasing replayed from the cache');
   const streamed = streamText({ model, system, prompt: 'How does a semantic cache work?' });
@@ -128,7 +136,9 @@ async function main(): Promise<void> {
   const saved = await store.saveChat({ chatId: 'demo-chat', messages: messages.slice(0, 2) });
   const savedMore = await store.saveChat({ chatId: 'demo-chat', messages });
   const loaded = await store.loadChat('demo-chat');
-  line(`   saved ${saved.appended} then ${savedMore.appended} new messages; loaded ${loaded.length}: ${loaded.map((message) => `${message.id}/${message.role}`).join(' ')}`);
+  line(
+    `   saved ${saved.appended} then ${savedMore.appended} new messages; loaded ${loaded.length}: ${loaded.map((message) => `${message.id}/${message.role}`).join(' ')}`,
+  );
   line(`   loaded exactly what was saved: ${JSON.stringify(loaded) === JSON.stringify(messages) ? 'yes' : 'no'}`);
 
   const stats = cache.getStats();

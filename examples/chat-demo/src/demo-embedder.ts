@@ -10,7 +10,30 @@ import { createHash } from 'node:crypto';
 export const DEMO_EMBEDDER_ID = 'demo-hashed-ngrams-256';
 
 const DIMENSIONS = 256;
-const STOPWORDS = new Set(['the', 'a', 'an', 'is', 'are', 'what', "what's", 'whats', 'me', 'please', 'tell', 'like', 'in', 'of', 'for', 'right', 'now', 'do', 'you', 'know', 'can', 'could']);
+const STOPWORDS = new Set([
+  'the',
+  'a',
+  'an',
+  'is',
+  'are',
+  'what',
+  "what's",
+  'whats',
+  'me',
+  'please',
+  'tell',
+  'like',
+  'in',
+  'of',
+  'for',
+  'right',
+  'now',
+  'do',
+  'you',
+  'know',
+  'can',
+  'could',
+]);
 
 function bucket(feature: string): number {
   return createHash('sha1').update(feature).digest().readUInt32LE(0) % DIMENSIONS;

@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   const llm = new FakeLlm();
   let embeddingsComputed = 0;
 
-  line(`lix-cache chat demo — driver: ${config.driver}${redisUrl ? ` (${new URL(redisUrl).host})` : ' (in-memory, no Redis needed; set REDIS_URL to use a server)'}`);
+  line(
+    `lix-cache chat demo — driver: ${config.driver}${redisUrl ? ` (${new URL(redisUrl).host})` : ' (in-memory, no Redis needed; set REDIS_URL to use a server)'}`,
+  );
   line(`embedder: ${DEMO_EMBEDDER_ID} (DEMO EMBEDDER: hashed words and character trigrams, not a language model)`);
   line(`archive: ${archiveUrl ? `PostgreSQL (${new URL(archiveUrl).host})` : archiveDir}`);
   line();
@@ -102,14 +104,18 @@ async function main(): Promise<void> {
     const window = await chat.getContextMessages();
     let stats = await chat.getStats();
     const session = stats.sessionWindow as { hotMessages: number; archivedMessages: number };
-    line(`window overflow: ${session.hotMessages} messages hot in ${config.driver === 'memory' ? 'memory' : 'Redis'}, ${session.archivedMessages} in the archive`);
+    line(
+      `window overflow: ${session.hotMessages} messages hot in ${config.driver === 'memory' ? 'memory' : 'Redis'}, ${session.archivedMessages} in the archive`,
+    );
     line(`hot window now starts at: "${window[0]?.role}: ${window[0]?.content}"`);
     line();
 
     line('== 2. A rephrased question ==');
     const original = "What's the weather in Tokyo today?";
     const rephrased = 'Tell me the weather in Tokyo today, please';
-    line(`similarity("${original}", "${rephrased}") = ${cosine(demoEmbed(original), demoEmbed(rephrased)).toFixed(3)} (threshold ${config.semanticSimilarityThreshold})`);
+    line(
+      `similarity("${original}", "${rephrased}") = ${cosine(demoEmbed(original), demoEmbed(rephrased)).toFixed(3)} (threshold ${config.semanticSimilarityThreshold})`,
+    );
     await ask(rephrased, 'https://weather.example/tokyo');
     line();
 
@@ -118,7 +124,9 @@ async function main(): Promise<void> {
       embeddingsComputed++;
       return demoEmbed(PAGES['https://weather.example/tokyo']!);
     });
-    line(`url embedding reused: ${reused.length} dimensions, pages embedded so far: ${embeddingsComputed} (for ${Object.keys(PAGES).length} pages and 5 lookups)`);
+    line(
+      `url embedding reused: ${reused.length} dimensions, pages embedded so far: ${embeddingsComputed} (for ${Object.keys(PAGES).length} pages and 5 lookups)`,
+    );
     line();
 
     line('== 4. Idle eviction and re-hydration ==');
@@ -139,14 +147,18 @@ async function main(): Promise<void> {
     const first = await chat.getStats();
     const semantic = first.semanticCache?.lookups;
     const urls = first.urlEmbeddingCache?.lookups;
-    line(`semantic cache: ${semantic?.hits} hits, ${semantic?.misses} misses, hit rate ${((semantic?.hitRate ?? 0) * 100).toFixed(0)}%, LLM calls ${llm.calls}`);
+    line(
+      `semantic cache: ${semantic?.hits} hits, ${semantic?.misses} misses, hit rate ${((semantic?.hitRate ?? 0) * 100).toFixed(0)}%, LLM calls ${llm.calls}`,
+    );
     line(`url embedding cache: ${urls?.hits} hits, ${urls?.misses} misses, hit rate ${((urls?.hitRate ?? 0) * 100).toFixed(0)}%`);
     line(`session window: ${JSON.stringify(final.sessionWindow)}`);
     // The semantic layer is per coordinator: report the one that served the lookups above.
     line(`semantic cache layer: ${JSON.stringify(first.semanticCache?.layer)}`);
     line(`url embedding layer: ${JSON.stringify(final.urlEmbeddingCache?.layer)}`);
     const resources = runtime.getStats();
-    line(`runtime: ${resources.driversOpened} driver connection(s), ${resources.coordinatorsCreated} coordinators, idle evictor ${resources.evictorRunning ? 'running' : 'off'}`);
+    line(
+      `runtime: ${resources.driversOpened} driver connection(s), ${resources.coordinatorsCreated} coordinators, idle evictor ${resources.evictorRunning ? 'running' : 'off'}`,
+    );
     line('demo finished');
   } finally {
     await runtime.close();

@@ -7,22 +7,25 @@ import { SemanticCache } from '@lix/semantic-cache';
 
 /** Your own layer: anything with these methods works. */
 class LastThreeMessages implements SessionWindowLayer {
-  private readonly messages: ContextMessage[] = [];
+  readonly #messages: ContextMessage[] = [];
   async addMessage(role: string, content: string, metadata?: MessageMetadata): Promise<void> {
-    this.messages.push({ role, content, ...(metadata ? { metadata } : {}) });
-    if (this.messages.length > 3) this.messages.shift();
+    this.#messages.push({ role, content, ...(metadata ? { metadata } : {}) });
+    if (this.#messages.length > 3) this.#messages.shift();
   }
   async getContext(): Promise<ContextMessage[]> {
-    return [...this.messages];
+    return [...this.#messages];
   }
   async getFormattedContext(maxLines = 50): Promise<string> {
-    return this.messages.slice(-maxLines).map((m) => `${m.role}: ${m.content}`).join('\n');
+    return this.#messages
+      .slice(-maxLines)
+      .map((m) => `${m.role}: ${m.content}`)
+      .join('\n');
   }
   async clear(): Promise<void> {
-    this.messages.length = 0;
+    this.#messages.length = 0;
   }
   async getStats(): Promise<object> {
-    return { layer: 'LastThreeMessages', messages: this.messages.length };
+    return { layer: 'LastThreeMessages', messages: this.#messages.length };
   }
 }
 
@@ -33,7 +36,12 @@ const coordinator = new CacheCoordinator<ContextMessage, { answer: string }>({
   semanticCache: new SemanticCache({ driver, sessionId: 'custom-1' }),
 });
 
-for (const [role, content] of [['user', 'hi'], ['assistant', 'hello!'], ['user', 'weather in Paris?'], ['assistant', 'Mild, 18°C.']] as const) {
+for (const [role, content] of [
+  ['user', 'hi'],
+  ['assistant', 'hello!'],
+  ['user', 'weather in Paris?'],
+  ['assistant', 'Mild, 18°C.'],
+] as const) {
   await coordinator.addMessageToContext(role, content);
 }
 console.log('window from the custom layer:');

@@ -1,6 +1,28 @@
 import { Embeddings } from '@langchain/core/embeddings';
 
-const STOPWORDS = new Set(['a', 'an', 'the', 'is', 'are', 'of', 'what', 'whats', 's', 'me', 'tell', 'please', 'do', 'you', 'know', 'in', 'it', 'for', 'to', 'can', 'i']);
+const STOPWORDS = new Set([
+  'a',
+  'an',
+  'the',
+  'is',
+  'are',
+  'of',
+  'what',
+  'whats',
+  's',
+  'me',
+  'tell',
+  'please',
+  'do',
+  'you',
+  'know',
+  'in',
+  'it',
+  'for',
+  'to',
+  'can',
+  'i',
+]);
 const DIMENSIONS = 64;
 
 /**
@@ -20,7 +42,10 @@ export class DemoEmbeddings extends Embeddings {
 
   async embedQuery(document: string): Promise<number[]> {
     const vector = new Array<number>(DIMENSIONS).fill(0);
-    for (let word of document.toLowerCase().replaceAll(/['’]/g, '').split(/[^a-z0-9]+/)) {
+    for (let word of document
+      .toLowerCase()
+      .replaceAll(/['’]/g, '')
+      .split(/[^a-z0-9]+/)) {
       if (word === '' || STOPWORDS.has(word)) continue;
       if (word.length > 3 && word.endsWith('s')) word = word.slice(0, -1);
       let hash = 0x811c9dc5;

@@ -48,7 +48,8 @@ class DemoClock {
 }
 
 const line = (text = '') => console.log(text);
-const show = (messages: BaseMessage[]) => messages.map((message) => `${message.getType()}: ${typeof message.content === 'string' ? message.content : JSON.stringify(message.content)}`).join(' | ');
+const show = (messages: BaseMessage[]) =>
+  messages.map((message) => `${message.getType()}: ${typeof message.content === 'string' ? message.content : JSON.stringify(message.content)}`).join(' | ');
 
 const redisUrl = process.env.REDIS_URL;
 const driver: KVDriver = redisUrl ? createIoredisDriver({ url: redisUrl }) : createMemoryDriver();
@@ -69,7 +70,11 @@ try {
     responses: ['The capital of France is Paris.', 'Late spring or early autumn, when it is mild.', 'Try the Louvre and a walk along the Seine.'],
     cache,
   });
-  const prompt = ChatPromptTemplate.fromMessages([['system', 'You are a concise travel assistant.'], new MessagesPlaceholder('history'), ['human', '{question}']]);
+  const prompt = ChatPromptTemplate.fromMessages([
+    ['system', 'You are a concise travel assistant.'],
+    new MessagesPlaceholder('history'),
+    ['human', '{question}'],
+  ]);
   const historyOf = (sessionId: string) => new LixChatMessageHistory({ sessionId, driver, archive, keyPrefix, hotWindowSize: 4, clock });
   const chat = new RunnableWithMessageHistory({
     runnable: prompt.pipe(model),
@@ -79,12 +84,19 @@ try {
   });
   const config = { configurable: { sessionId: 'trip-42' } };
 
-  for (const question of ['What is the capital of France?', "Tell me, what's the capital of France?", 'When is the best time to visit?', 'What should I see there?']) {
+  for (const question of [
+    'What is the capital of France?',
+    "Tell me, what's the capital of France?",
+    'When is the best time to visit?',
+    'What should I see there?',
+  ]) {
     const before = cache.getStats().hits;
     const answer = await chat.invoke({ question }, config);
     const hit = cache.getStats().hits > before;
     line(`user: ${question}`);
-    line(`assistant: ${String(answer.content)}  ${hit ? '[semantic cache] HIT: answered without calling the model' : '[semantic cache] miss: the model answered'}`);
+    line(
+      `assistant: ${String(answer.content)}  ${hit ? '[semantic cache] HIT: answered without calling the model' : '[semantic cache] miss: the model answered'}`,
+    );
   }
   line(`model calls: ${model.calls} for 4 questions`);
   line();
@@ -110,9 +122,13 @@ try {
   clock.advance(2 * 3_600_000);
   const evictor = new IdleEvictor({ driver, keyPrefix, evictAfterMs: 3_600_000, clock });
   const pass = await evictor.runOnce();
-  line(`evicted ${pass.evicted} idle session(s): ${(await history.window.getStats()).hotMessages} messages left hot, ${(await history.getFullHistory()).length} safe in the archive`);
+  line(
+    `evicted ${pass.evicted} idle session(s): ${(await history.window.getStats()).hotMessages} messages left hot, ${(await history.getFullHistory()).length} safe in the archive`,
+  );
   const rehydrated = await historyOf('trip-42').getMessages();
-  line(`re-hydrated ${rehydrated.length} messages from the archive, the same as before: ${JSON.stringify(rehydrated.map((m) => m.toDict())) === JSON.stringify(stored.map((m) => m.toDict()))}`);
+  line(
+    `re-hydrated ${rehydrated.length} messages from the archive, the same as before: ${JSON.stringify(rehydrated.map((m) => m.toDict())) === JSON.stringify(stored.map((m) => m.toDict()))}`,
+  );
   line(`another session sees ${(await historyOf('someone-else').getMessages()).length} messages`);
   line();
 

@@ -86,7 +86,13 @@ function usage() {
 const ANSWER = 'A semantic cache embeds each question and answers a new one from a stored answer when the embeddings are close enough. '.repeat(4);
 
 function callOf(question: string): LanguageModelV3CallOptions {
-  return { prompt: [{ role: 'system', content: 'Answer briefly.' }, { role: 'user', content: [{ type: 'text', text: question }] }], temperature: 0 };
+  return {
+    prompt: [
+      { role: 'system', content: 'Answer briefly.' },
+      { role: 'user', content: [{ type: 'text', text: question }] },
+    ],
+    temperature: 0,
+  };
 }
 
 interface Row {
@@ -114,7 +120,12 @@ async function hitOverhead(name: string, driver: KVDriver, rows: Row[]): Promise
   for (let i = 0; i < STORED; i++) {
     const text = i === 0 ? question : `stored question number ${i}`;
     if (i > 0) vectors.set(text, vector(100 + i));
-    await middleware.wrapGenerate!({ doGenerate: () => model.doGenerate(callOf(text)), doStream: () => model.doStream(callOf(text)), params: callOf(text), model });
+    await middleware.wrapGenerate!({
+      doGenerate: () => model.doGenerate(callOf(text)),
+      doStream: () => model.doStream(callOf(text)),
+      params: callOf(text),
+      model,
+    });
   }
   const params = callOf(question);
   const notCalled = (): never => {
@@ -148,8 +159,22 @@ async function hitOverhead(name: string, driver: KVDriver, rows: Row[]): Promise
   const refUs = median(b);
   const embedUs = median(c);
   const overheadMs = (oursUs - embedUs - refUs) / 1000;
-  rows.push({ driver: name, figure: 'hit: middleware wrapGenerate (embed + lookup + rebuild)', ours: `${oursUs.toFixed(1)} µs`, reference: `raw lookup ${refUs.toFixed(1)} µs`, ratio: `${(oursUs / refUs).toFixed(2)}×`, target: '—' });
-  rows.push({ driver: name, figure: 'hit: embed() of the SDK alone (instant embedder)', ours: `${embedUs.toFixed(1)} µs`, reference: '—', ratio: '—', target: '—' });
+  rows.push({
+    driver: name,
+    figure: 'hit: middleware wrapGenerate (embed + lookup + rebuild)',
+    ours: `${oursUs.toFixed(1)} µs`,
+    reference: `raw lookup ${refUs.toFixed(1)} µs`,
+    ratio: `${(oursUs / refUs).toFixed(2)}×`,
+    target: '—',
+  });
+  rows.push({
+    driver: name,
+    figure: 'hit: embed() of the SDK alone (instant embedder)',
+    ours: `${embedUs.toFixed(1)} µs`,
+    reference: '—',
+    ratio: '—',
+    target: '—',
+  });
   rows.push({
     driver: name,
     figure: 'hit: overhead over raw lookup, embedding excluded',
@@ -207,7 +232,12 @@ async function streamedMiss(name: string, driver: KVDriver, rows: Row[]): Promis
   const keyPrefix = `bench-aisdk-ttft-${process.pid}-${name}`;
   const embeddingModel = instantEmbedder(new Map());
   const base = slowFirstTokenModel();
-  const middleware = semanticCacheMiddleware({ driver, embeddingModel, sessionId: 'bench', cacheOptions: { keyPrefix, similarityThreshold: 0.99, maxItemsPerUrl: 1000 } });
+  const middleware = semanticCacheMiddleware({
+    driver,
+    embeddingModel,
+    sessionId: 'bench',
+    cacheOptions: { keyPrefix, similarityThreshold: 0.99, maxItemsPerUrl: 1000 },
+  });
   const wrapped = wrapLanguageModel({ model: base, middleware });
   const through: number[] = [];
   const direct: number[] = [];
@@ -265,7 +295,11 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
-  process.stdout.write(`${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}; ${RUNS} runs × ${OPS} calls (hit), ${TTFT_SAMPLES} samples (TTFT)\n\n`);
+  process.stdout.write(
+    `${cpus().length} cores, Node ${process.version}, load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}; ${RUNS} runs × ${OPS} calls (hit), ${TTFT_SAMPLES} samples (TTFT)\n\n`,
+  );
   process.stdout.write('| driver | figure | ours | reference | ratio | target |\n|---|---|---|---|---|---|\n');
   for (const row of rows) process.stdout.write(`| ${row.driver} | ${row.figure} | ${row.ours} | ${row.reference} | ${row.ratio} | ${row.target} |\n`);
 }

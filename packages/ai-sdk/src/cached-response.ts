@@ -12,10 +12,22 @@ export const RECORD_VERSION = 1;
 
 /** Content and stream parts a cached answer may hold: text and reasoning only, never tool calls or files. */
 const CACHEABLE_CONTENT = new Set(['text', 'reasoning']);
-const CACHEABLE_PARTS = new Set(['stream-start', 'response-metadata', 'text-start', 'text-delta', 'text-end', 'reasoning-start', 'reasoning-delta', 'reasoning-end', 'finish']);
+const CACHEABLE_PARTS = new Set([
+  'stream-start',
+  'response-metadata',
+  'text-start',
+  'text-delta',
+  'text-end',
+  'reasoning-start',
+  'reasoning-delta',
+  'reasoning-end',
+  'finish',
+]);
 
 /** A stream part as stored: Dates become epoch milliseconds, raw chunks are dropped. */
-export type StoredStreamPart = Exclude<LanguageModelV3StreamPart, { type: 'response-metadata' } | { type: 'raw' }> | { type: 'response-metadata'; id?: string; modelId?: string; timestampMs?: number };
+export type StoredStreamPart =
+  | Exclude<LanguageModelV3StreamPart, { type: 'response-metadata' } | { type: 'raw' }>
+  | { type: 'response-metadata'; id?: string; modelId?: string; timestampMs?: number };
 
 /** What one cache entry holds (msgpack in Redis through `@lix/semantic-cache`). */
 export interface CachedResponseRecord {
@@ -168,7 +180,12 @@ function partsFromContent(record: CachedResponseRecord): StoredStreamPart[] {
     if (item.type === 'text') parts.push({ type: 'text-start', id }, { type: 'text-delta', id, delta: item.text }, { type: 'text-end', id, ...meta });
     else parts.push({ type: 'reasoning-start', id }, { type: 'reasoning-delta', id, delta: item.text }, { type: 'reasoning-end', id, ...meta });
   });
-  parts.push({ type: 'finish', finishReason: record.finishReason, usage: zeroUsage(), ...(record.providerMetadata === undefined ? {} : { providerMetadata: record.providerMetadata }) });
+  parts.push({
+    type: 'finish',
+    finishReason: record.finishReason,
+    usage: zeroUsage(),
+    ...(record.providerMetadata === undefined ? {} : { providerMetadata: record.providerMetadata }),
+  });
   return parts;
 }
 
@@ -206,7 +223,8 @@ export function streamPartsFromRecord(record: CachedResponseRecord, similarity: 
         ...(timestamp === undefined ? {} : { timestamp }),
       };
     }
-    if (part.type === 'finish') return { type: 'finish', finishReason: part.finishReason, usage: zeroUsage(), providerMetadata: hitMetadata(part.providerMetadata, similarity) };
+    if (part.type === 'finish')
+      return { type: 'finish', finishReason: part.finishReason, usage: zeroUsage(), providerMetadata: hitMetadata(part.providerMetadata, similarity) };
     if (part.type === 'stream-start') return { type: 'stream-start', warnings: [] };
     return part;
   });

@@ -1,4 +1,11 @@
-import { HybridConversationCache, type ConversationMessage, type HybridConversationCacheOptions, type JsonObject, type SessionArchive } from '@lix/session-window';
+import { describeValue, showValue } from '@lix/core';
+import {
+  HybridConversationCache,
+  type ConversationMessage,
+  type HybridConversationCacheOptions,
+  type JsonObject,
+  type SessionArchive,
+} from '@lix/session-window';
 import type { Clock, KVDriver, Logger } from '@lix/redis-pool';
 import type { UIMessage } from 'ai';
 import { AiSdkCacheError, checkOptionKeys } from './errors.js';
@@ -81,11 +88,23 @@ function textOf(message: UIMessage): string {
 function checkMessage(message: unknown, index: number): asserts message is UIMessage {
   if (message === null || typeof message !== 'object') throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] is not an object.`);
   const candidate = message as Partial<UIMessage>;
-  if (typeof candidate.id !== 'string' || candidate.id === '') throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has no id (UI messages need a non-empty string id).`);
+  if (typeof candidate.id !== 'string' || candidate.id === '')
+    throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has no id (UI messages need a non-empty string id).`);
   if (candidate.role !== 'user' && candidate.role !== 'assistant' && candidate.role !== 'system') {
-    throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has role ${JSON.stringify(candidate.role)}; UI messages are user, assistant or system.`);
+    throw new AiSdkCacheError(
+      'INVALID_ARGUMENT',
+      `saveChat: messages[${index}] has role ${showValue(candidate.role)}; UI messages are user, assistant or system.`,
+    );
   }
   if (!Array.isArray(candidate.parts)) throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}] has no parts array.`);
+  for (const [at, part] of (candidate.parts as unknown[]).entries()) {
+    if (part === null || typeof part !== 'object' || typeof (part as { type?: unknown }).type !== 'string') {
+      throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}].parts[${at}] is ${describeValue(part)}, not a part with a string type.`);
+    }
+    if ((part as { type: string }).type === 'text' && typeof (part as { text?: unknown }).text !== 'string') {
+      throw new AiSdkCacheError('INVALID_ARGUMENT', `saveChat: messages[${index}].parts[${at}] is a text part without a string text.`);
+    }
+  }
 }
 
 /** A message from another writer of the same session (plain `addMessage`) as a UI message. */
@@ -104,7 +123,8 @@ function replay(turns: readonly ConversationMessage[]): ChatState {
       continue;
     }
     let message: UIMessage | undefined;
-    if (stored !== null && typeof stored === 'object' && (stored as Partial<StoredUiMessage>).v === 1) message = (stored as StoredUiMessage).message as unknown as UIMessage;
+    if (stored !== null && typeof stored === 'object' && (stored as Partial<StoredUiMessage>).v === 1)
+      message = (stored as StoredUiMessage).message as unknown as UIMessage;
     else message = fromPlainTurn(turn);
     if (message === undefined || typeof message.id !== 'string') continue;
     if (!state.messages.has(message.id)) state.order.push(message.id);
@@ -175,7 +195,9 @@ export function createChatStore(options: ChatStoreOptions): ChatStore {
       if (code === 'CONTENT_TOO_LARGE' || code === 'METADATA_TOO_LARGE' || code === 'INVALID_CONTENT' || code === 'INVALID_METADATA') {
         throw new AiSdkCacheError('INVALID_ARGUMENT', `chat "${chat.sessionId}": ${(error as Error).message}`, { cause: error });
       }
-      throw new AiSdkCacheError('STORE_FAILED', `chat "${chat.sessionId}": the archive did not store the message: ${(error as Error).message}`, { cause: error });
+      throw new AiSdkCacheError('STORE_FAILED', `chat "${chat.sessionId}": the archive did not store the message: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   };
 

@@ -1,4 +1,5 @@
 import type { EmbeddingModelV3, EmbeddingModelV3Middleware, EmbeddingModelV3Result } from '@ai-sdk/provider';
+import { showValue } from '@lix/core';
 import { UrlEmbeddingCache, type UrlEmbeddingCacheOptions } from '@lix/semantic-cache';
 import type { KVDriver, Logger } from '@lix/redis-pool';
 import { AiSdkCacheError, checkOptionKeys } from './errors.js';
@@ -67,7 +68,10 @@ export function embeddingCacheMiddleware(options: EmbeddingCacheMiddlewareOption
   }
   const timeoutMs = options.timeoutMs ?? 2000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
-    throw new AiSdkCacheError('INVALID_OPTION', `embeddingCacheMiddleware: timeoutMs must be a whole number of ms from 1 to 600000, got ${String(timeoutMs)}.`);
+    throw new AiSdkCacheError(
+      'INVALID_OPTION',
+      `embeddingCacheMiddleware: timeoutMs must be a whole number of ms from 1 to 600000, got ${showValue(timeoutMs)}.`,
+    );
   }
   const logger = options.logger;
   const base: Omit<UrlEmbeddingCacheOptions, 'modelId'> = {
@@ -145,7 +149,10 @@ export function embeddingCacheMiddleware(options: EmbeddingCacheMiddlewareOption
       const result = missTexts.length === values.length ? await doEmbed() : await model.doEmbed({ ...params, values: missTexts });
       stats.embedded += missTexts.length;
       if (!Array.isArray(result.embeddings) || result.embeddings.length !== missTexts.length) {
-        throw new AiSdkCacheError('INVALID_ARGUMENT', `the embedding model returned ${String(result.embeddings?.length)} embeddings for ${missTexts.length} values.`);
+        throw new AiSdkCacheError(
+          'INVALID_ARGUMENT',
+          `the embedding model returned ${String(result.embeddings?.length)} embeddings for ${missTexts.length} values.`,
+        );
       }
       const toWrite: Array<[string, number[]]> = [];
       missTexts.forEach((text, position) => {

@@ -1,3 +1,5 @@
+import { LixError } from '@lix/core';
+
 /**
  * Stable codes of {@link AiSdkCacheError}.
  *
@@ -8,14 +10,8 @@
 export type AiSdkCacheErrorCode = 'INVALID_OPTION' | 'INVALID_ARGUMENT' | 'STORE_FAILED';
 
 /** The one error type of `@lix/ai-sdk`; `code` is stable, `cause` keeps the underlying error. */
-export class AiSdkCacheError extends Error {
+export class AiSdkCacheError extends LixError<AiSdkCacheErrorCode> {
   override name = 'AiSdkCacheError';
-  readonly code: AiSdkCacheErrorCode;
-
-  constructor(code: AiSdkCacheErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `error` is an {@link AiSdkCacheError} (optionally with the given code). */

@@ -31,7 +31,7 @@ describe('canonicalJson', () => {
 describe('defaultFingerprint', () => {
   it('is the same for two calls that differ only in the question, headers or the abort signal', () => {
     const base = defaultFingerprint(call(), model);
-    expect(defaultFingerprint(call({}, 'Which city is France\'s capital?'), model)).toBe(base);
+    expect(defaultFingerprint(call({}, "Which city is France's capital?"), model)).toBe(base);
     expect(defaultFingerprint(call({ headers: { 'x-trace': '1' }, abortSignal: new AbortController().signal, includeRawChunks: true }), model)).toBe(base);
     expect(defaultFingerprint(call({ providerOptions: { lix: { sessionId: 'abc' } } }), model)).toBe(base);
   });
@@ -57,7 +57,17 @@ describe('defaultFingerprint', () => {
       [
         'attached file',
         defaultFingerprint(
-          { prompt: [{ role: 'user', content: [{ type: 'text', text: 'What is in this image?' }, { type: 'file', mediaType: 'image/png', data: new Uint8Array([1, 2, 3]) }] }] },
+          {
+            prompt: [
+              {
+                role: 'user',
+                content: [
+                  { type: 'text', text: 'What is in this image?' },
+                  { type: 'file', mediaType: 'image/png', data: new Uint8Array([1, 2, 3]) },
+                ],
+              },
+            ],
+          },
           model,
         ),
       ],
@@ -72,7 +82,15 @@ describe('defaultFingerprint', () => {
 
   it('tells two different attached images apart even with the same question', () => {
     const withImage = (byte: number): LanguageModelV3CallOptions => ({
-      prompt: [{ role: 'user', content: [{ type: 'text', text: 'What is in this image?' }, { type: 'file', mediaType: 'image/png', data: new Uint8Array([byte]) }] }],
+      prompt: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is in this image?' },
+            { type: 'file', mediaType: 'image/png', data: new Uint8Array([byte]) },
+          ],
+        },
+      ],
     });
     expect(defaultFingerprint(withImage(1), model)).not.toBe(defaultFingerprint(withImage(2), model));
   });
@@ -80,7 +98,19 @@ describe('defaultFingerprint', () => {
 
 describe('lastUserMessageText', () => {
   it('joins the text parts of a final user message', () => {
-    expect(lastUserMessageText({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }] })).toBe('a\nb');
+    expect(
+      lastUserMessageText({
+        prompt: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'a' },
+              { type: 'text', text: 'b' },
+            ],
+          },
+        ],
+      }),
+    ).toBe('a\nb');
   });
 
   it('is undefined when the prompt ends with a tool result (a later step of a multi-step call) or blank text', () => {

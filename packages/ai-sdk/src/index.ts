@@ -17,5 +17,5 @@ export {
   type EmbeddingCacheMiddlewareStats,
 } from './embedding-cache-middleware.js';
 export { createChatStore, type ChatStore, type ChatStoreOptions, type SaveChatResult } from './chat-store.js';
-export { defaultFingerprint, historyFingerprint, lastUserMessageText, canonicalJson, LIX_PROVIDER_OPTIONS_KEY } from './fingerprint.js';
-export { RECORD_VERSION, zeroUsage, type CachedResponseRecord, type StoredStreamPart } from './cached-response.js';
+export { defaultFingerprint, historyFingerprint, lastUserMessageText, LIX_PROVIDER_OPTIONS_KEY } from './fingerprint.js';
+export type { CachedResponseRecord, StoredStreamPart } from './cached-response.js';

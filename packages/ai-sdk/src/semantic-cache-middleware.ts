@@ -1,3 +1,4 @@
+import { showValue } from '@lix/core';
 import type {
   LanguageModelV3,
   LanguageModelV3CallOptions,
@@ -144,7 +145,7 @@ function checkFunction(name: string, value: unknown): void {
 function checkTimeout(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 600_000) {
-    throw new AiSdkCacheError('INVALID_OPTION', `semanticCacheMiddleware: ${name} must be a whole number of ms from 1 to 600000, got ${String(value)}.`);
+    throw new AiSdkCacheError('INVALID_OPTION', `semanticCacheMiddleware: ${name} must be a whole number of ms from 1 to 600000, got ${showValue(value)}.`);
   }
   return value;
 }
@@ -173,17 +174,22 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
   if (options === null || typeof options !== 'object') throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware needs an options object.');
   checkOptionKeys('semanticCacheMiddleware', options, OPTION_KEYS);
   if (options.embeddingModel === undefined || options.embeddingModel === null) {
-    throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware: embeddingModel is required (an AI SDK embedding model, e.g. openai.embedding("text-embedding-3-small")).');
+    throw new AiSdkCacheError(
+      'INVALID_OPTION',
+      'semanticCacheMiddleware: embeddingModel is required (an AI SDK embedding model, e.g. openai.embedding("text-embedding-3-small")).',
+    );
   }
   const scope = options.scope ?? 'session';
-  if (scope !== 'session' && scope !== 'shared') throw new AiSdkCacheError('INVALID_OPTION', `semanticCacheMiddleware: scope must be 'session' or 'shared', got ${String(scope)}.`);
+  if (scope !== 'session' && scope !== 'shared')
+    throw new AiSdkCacheError('INVALID_OPTION', `semanticCacheMiddleware: scope must be 'session' or 'shared', got ${showValue(scope)}.`);
   const sessionOption = options.sessionId;
   if (sessionOption !== undefined && typeof sessionOption !== 'function' && (typeof sessionOption !== 'string' || sessionOption === '')) {
     throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware: sessionId must be a non-empty string or a function of the call parameters.');
   }
   for (const name of ['fingerprint', 'queryText', 'skip'] as const) checkFunction(name, options[name]);
   if (options.cacheOptions !== undefined) {
-    if (options.cacheOptions === null || typeof options.cacheOptions !== 'object') throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware: cacheOptions must be an object.');
+    if (options.cacheOptions === null || typeof options.cacheOptions !== 'object')
+      throw new AiSdkCacheError('INVALID_OPTION', 'semanticCacheMiddleware: cacheOptions must be an object.');
     checkOptionKeys('semanticCacheMiddleware cacheOptions', options.cacheOptions, SEMANTIC_CACHE_PASS_THROUGH_KEYS);
   }
   const replayDelay = options.replayChunkDelayMs ?? null;
@@ -256,7 +262,9 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
       if (sessionId === undefined) {
         if (!warnedNoSession) {
           warnedNoSession = true;
-          logger?.warn?.("ai-sdk: scope 'session' but the call has no session id (set the sessionId option or providerOptions.lix.sessionId); such calls are not cached");
+          logger?.warn?.(
+            "ai-sdk: scope 'session' but the call has no session id (set the sessionId option or providerOptions.lix.sessionId); such calls are not cached",
+          );
         }
         return bypass();
       }
@@ -277,7 +285,10 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
     return undefined;
   }
 
-  const lookup = async (prepared: Prepared, params: LanguageModelV3CallOptions): Promise<{ embedding: number[]; hit: { record: CachedResponseRecord; similarity: number } | null } | undefined> => {
+  const lookup = async (
+    prepared: Prepared,
+    params: LanguageModelV3CallOptions,
+  ): Promise<{ embedding: number[]; hit: { record: CachedResponseRecord; similarity: number } | null } | undefined> => {
     stats.lookups++;
     try {
       const found = await withTimeout(
@@ -354,7 +365,9 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
   const resolveCall = async (
     prepared: Prepared,
     params: LanguageModelV3CallOptions,
-  ): Promise<{ served: CachedResponseRecord; similarity: number } | { embedding: number[] | undefined; settle: (record: CachedResponseRecord | undefined) => void }> => {
+  ): Promise<
+    { served: CachedResponseRecord; similarity: number } | { embedding: number[] | undefined; settle: (record: CachedResponseRecord | undefined) => void }
+  > => {
     const before = singleFlight ? flights.get(prepared.flightKey) : undefined;
     if (before !== undefined) {
       const record = await before;
@@ -378,7 +391,11 @@ export function semanticCacheMiddleware(options: SemanticCacheMiddlewareOptions)
   };
 
   const replay = (record: CachedResponseRecord, similarity: number): LanguageModelV3StreamResult => ({
-    stream: simulateReadableStream<LanguageModelV3StreamPart>({ chunks: streamPartsFromRecord(record, similarity), initialDelayInMs: null, chunkDelayInMs: replayDelay }),
+    stream: simulateReadableStream<LanguageModelV3StreamPart>({
+      chunks: streamPartsFromRecord(record, similarity),
+      initialDelayInMs: null,
+      chunkDelayInMs: replayDelay,
+    }),
   });
 
   return {

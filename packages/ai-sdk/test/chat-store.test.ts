@@ -76,16 +76,34 @@ describeEachDriver('createChatStore', (target) => {
   });
 
   it('rejects malformed input with INVALID_ARGUMENT and stores nothing', async () => {
-    await expect(store.saveChat({ chatId: 'chat-5', messages: [{ role: 'user', parts: [] } as unknown as UIMessage] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(store.saveChat({ chatId: 'chat-5', messages: [{ role: 'user', parts: [] } as unknown as UIMessage] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     await expect(store.saveChat({ chatId: 'chat-5', messages: [conversation[0]!, conversation[0]!] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(store.saveChat({ chatId: '', messages: [] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // Parts that are not parts (found by the stress sweep: a null part was a TypeError).
+    for (const parts of [[null], [{ text: 'no type' }], [{ type: 'text', text: 42 }]]) {
+      await expect(store.saveChat({ chatId: 'chat-5', messages: [{ id: 'p', role: 'user', parts } as unknown as UIMessage] })).rejects.toMatchObject({
+        name: 'AiSdkCacheError',
+        code: 'INVALID_ARGUMENT',
+      });
+    }
+    await expect(store.saveChat({ chatId: 'chat-5', messages: [{ id: 'r', role: 10n, parts: [] } as unknown as UIMessage] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     expect(await store.loadChat('chat-5')).toEqual([]);
   });
 
   it('shows turns added to the session by plain addMessage as text UI messages', async () => {
     await store.conversation('chat-7').addMessage('user', 'Written by another layer');
-    await store.saveChat({ chatId: 'chat-7', messages: [{ id: 'lix-1', role: 'user', parts: [{ type: 'text', text: 'Written by another layer' }] }, conversation[1]!] });
-    expect(await store.loadChat('chat-7')).toEqual([{ id: 'lix-1', role: 'user', parts: [{ type: 'text', text: 'Written by another layer' }] }, conversation[1]]);
+    await store.saveChat({
+      chatId: 'chat-7',
+      messages: [{ id: 'lix-1', role: 'user', parts: [{ type: 'text', text: 'Written by another layer' }] }, conversation[1]!],
+    });
+    expect(await store.loadChat('chat-7')).toEqual([
+      { id: 'lix-1', role: 'user', parts: [{ type: 'text', text: 'Written by another layer' }] },
+      conversation[1],
+    ]);
   });
 
   it('deletes a chat everywhere', async () => {

@@ -59,7 +59,7 @@ describeEachDriver('embeddingCacheMiddleware', (target) => {
     expect(again.providerMetadata?.lix).toEqual({ hits: 1, misses: 0 });
   });
 
-  it('never serves one model\'s vectors to another (model id in the key)', async () => {
+  it("never serves one model's vectors to another (model id in the key)", async () => {
     const keyPrefix = uniquePrefix('emb');
     const a = testEmbeddingModel('model-a');
     const b = testEmbeddingModel('model-b');

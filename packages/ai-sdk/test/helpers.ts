@@ -3,7 +3,26 @@ import type { LanguageModelV3GenerateResult, LanguageModelV3StreamPart, Language
 import { MockEmbeddingModelV3, MockLanguageModelV3, simulateReadableStream } from 'ai/test';
 
 const DIMENSIONS = 64;
-const STOPWORDS = new Set(['the', 'a', 'an', 'is', 'what', "what's", 'whats', 'me', 'please', 'tell', 'of', 'in', 'do', 'you', 'know', 'can', 'could', 'which']);
+const STOPWORDS = new Set([
+  'the',
+  'a',
+  'an',
+  'is',
+  'what',
+  "what's",
+  'whats',
+  'me',
+  'please',
+  'tell',
+  'of',
+  'in',
+  'do',
+  'you',
+  'know',
+  'can',
+  'could',
+  'which',
+]);
 const SYNONYMS: Record<string, string> = { french: 'france', city: 'capital' };
 
 /**
@@ -70,11 +89,19 @@ export function streamParts(words: string[], finish: 'stop' | 'length' = 'stop')
 }
 
 /** A mock model answering every generate with `text` and every stream with `words`; counts its calls. */
-export function testModel(options: { modelId?: string; provider?: string; text?: string; words?: string[]; finish?: 'stop' | 'length' } = {}): MockLanguageModelV3 {
+export function testModel(
+  options: { modelId?: string; provider?: string; text?: string; words?: string[]; finish?: 'stop' | 'length' } = {},
+): MockLanguageModelV3 {
   return new MockLanguageModelV3({
     provider: options.provider ?? 'mock-provider',
     modelId: options.modelId ?? 'mock-model',
     doGenerate: async () => textResult(options.text ?? 'Paris is the capital of France.', options.finish),
-    doStream: async () => ({ stream: simulateReadableStream({ chunks: streamParts(options.words ?? ['Paris ', 'is ', 'the ', 'capital.'], options.finish), initialDelayInMs: null, chunkDelayInMs: null }) }),
+    doStream: async () => ({
+      stream: simulateReadableStream({
+        chunks: streamParts(options.words ?? ['Paris ', 'is ', 'the ', 'capital.'], options.finish),
+        initialDelayInMs: null,
+        chunkDelayInMs: null,
+      }),
+    }),
   });
 }

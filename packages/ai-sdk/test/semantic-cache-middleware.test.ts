@@ -113,7 +113,7 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
     expect(model.doGenerateCalls).toHaveLength(4);
   });
 
-  it('never answers another session from this session\'s entries (scope session)', async () => {
+  it("never answers another session from this session's entries (scope session)", async () => {
     const { middleware } = setup({ sessionId: undefined });
     const model = testModel();
     const wrapped = wrapLanguageModel({ model, middleware });
@@ -187,7 +187,11 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
     const replayedMetadata = replayed[1] as Extract<LanguageModelV3StreamPart, { type: 'response-metadata' }>;
     expect(replayedMetadata.timestamp).toBeInstanceOf(Date);
     expect(replayedMetadata.timestamp).toEqual(STREAM_TIMESTAMP);
-    expect(replayed.at(-1)).toMatchObject({ type: 'finish', finishReason: { unified: 'stop' }, usage: { inputTokens: { total: 0 }, outputTokens: { total: 0 } } });
+    expect(replayed.at(-1)).toMatchObject({
+      type: 'finish',
+      finishReason: { unified: 'stop' },
+      usage: { inputTokens: { total: 0 }, outputTokens: { total: 0 } },
+    });
     expect((await second.providerMetadata)?.lix).toEqual({ hit: true, similarity: expect.any(Number) });
     expect((await second.response).timestamp).toEqual(STREAM_TIMESTAMP);
     expect((await second.usage).outputTokens).toBe(0);
@@ -241,7 +245,9 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
   it('stores nothing from an aborted stream', async () => {
     const { middleware } = setup();
     const model = new MockLanguageModelV3({
-      doStream: async () => ({ stream: simulateReadableStream({ chunks: streamParts(['one ', 'two ', 'three ', 'four ', 'five.']), initialDelayInMs: null, chunkDelayInMs: 15 }) }),
+      doStream: async () => ({
+        stream: simulateReadableStream({ chunks: streamParts(['one ', 'two ', 'three ', 'four ', 'five.']), initialDelayInMs: null, chunkDelayInMs: 15 }),
+      }),
     });
     const wrapped = wrapLanguageModel({ model, middleware });
     const controller = new AbortController();
@@ -265,7 +271,13 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
     const { middleware } = setup();
     const parts = streamParts(['half ', 'an ', 'answer']);
     const model = new MockLanguageModelV3({
-      doStream: async () => ({ stream: simulateReadableStream<LanguageModelV3StreamPart>({ chunks: [...parts.slice(0, 4), { type: 'error', error: new Error('provider went away') }], initialDelayInMs: null, chunkDelayInMs: null }) }),
+      doStream: async () => ({
+        stream: simulateReadableStream<LanguageModelV3StreamPart>({
+          chunks: [...parts.slice(0, 4), { type: 'error', error: new Error('provider went away') }],
+          initialDelayInMs: null,
+          chunkDelayInMs: null,
+        }),
+      }),
     });
     const wrapped = wrapLanguageModel({ model, middleware });
     const errors: unknown[] = [];
@@ -347,7 +359,12 @@ describeEachDriver('semanticCacheMiddleware', (target) => {
       doGenerate: async () => {
         step++;
         return step % 2 === 1
-          ? { content: [{ type: 'tool-call', toolCallId: `c${step}`, toolName: 'weather', input: '{"city":"Paris"}' }], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage: usage(5, 5), warnings: [] }
+          ? {
+              content: [{ type: 'tool-call', toolCallId: `c${step}`, toolName: 'weather', input: '{"city":"Paris"}' }],
+              finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+              usage: usage(5, 5),
+              warnings: [],
+            }
           : textResult(`It is ${step} degrees in Paris.`);
       },
     });
@@ -392,6 +409,22 @@ describe('semanticCacheMiddleware options', () => {
       expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('similarityTreshold') }),
     );
     expect(() => semanticCacheMiddleware({ driver } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    // Values whose String() throws (found by the stress sweep) still give the typed error.
+    for (const bad of [
+      Object.create(null),
+      {
+        toString: () => {
+          throw new Error('no');
+        },
+      },
+    ]) {
+      expect(() => semanticCacheMiddleware({ driver, embeddingModel: testEmbeddingModel(), lookupTimeoutMs: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+      expect(() => semanticCacheMiddleware({ driver, embeddingModel: testEmbeddingModel(), scope: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+    }
     await driver.close();
   });
 });

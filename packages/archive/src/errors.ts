@@ -1,3 +1,5 @@
+import { LixError } from '@lix/core';
+
 /**
  * Stable codes of {@link ArchiveError}.
  *
@@ -31,14 +33,8 @@ export type ArchiveErrorCode =
   | 'IO_ERROR';
 
 /** The one error type of `@lix/archive`. */
-export class ArchiveError extends Error {
+export class ArchiveError extends LixError<ArchiveErrorCode> {
   override name = 'ArchiveError';
-  readonly code: ArchiveErrorCode;
-
-  constructor(code: ArchiveErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `error` is an {@link ArchiveError} (optionally with the given code). */

@@ -29,7 +29,6 @@ describe('CacheConfig defaults', () => {
     expect(config.redisHost).toBe('localhost');
     expect(config.redisPort).toBe(6379);
     expect(config.redisKeyPrefix).toBe('lix');
-    expect(config.redisPoolSize).toBe(50);
     expect(config.redisSocketConnectTimeout).toBe(5);
     expect(config.redisSocketKeepalive).toBe(true);
     expect(config.urlCacheBatchSize).toBe(100);
@@ -115,6 +114,14 @@ describe('CacheConfig options', () => {
     expect(error.name).toBe('ConfigError');
   });
 
+  it('refuses the removed redisPoolSize with a message saying why', () => {
+    const error = catchError(() => new CacheConfig({ redisPoolSize: 10 } as Partial<CacheConfigOptions>));
+    expect(error.code).toBe('UNKNOWN_OPTION');
+    expect(error.variable).toBe('redisPoolSize');
+    expect(error.message).toMatch(/removed.*one connection per Redis node/);
+    expect(CacheConfig.fromEnv('A', { A_REDIS_POOL_SIZE: '10' }).hotWindowSize).toBe(20);
+  });
+
   it('rejects an unknown option (a typo) as UNKNOWN_OPTION', () => {
     const error = catchError(() => new CacheConfig({ hotWindowSise: 5 } as Partial<CacheConfigOptions>));
     expect(error.code).toBe('UNKNOWN_OPTION');
@@ -178,7 +185,6 @@ describe('CacheConfig.fromEnv', () => {
       redisPort: 6380,
       redisPassword: 'secret',
       redisKeyPrefix: 'chat',
-      redisPoolSize: 10,
       redisSocketConnectTimeout: 3,
       redisSocketKeepalive: false,
       sessionRedisDb: 5,
@@ -232,7 +238,14 @@ describe('CacheConfig.fromEnv', () => {
   });
 
   it('accepts booleans as true/false/1/0 in any case', () => {
-    for (const [text, value] of [['true', true], ['TRUE', true], ['1', true], ['false', false], ['False', false], ['0', false]] as const) {
+    for (const [text, value] of [
+      ['true', true],
+      ['TRUE', true],
+      ['1', true],
+      ['false', false],
+      ['False', false],
+      ['0', false],
+    ] as const) {
       expect(CacheConfig.fromEnv('A', { A_REDIS_TLS: text }).redisTls).toBe(value);
     }
   });
@@ -301,6 +314,30 @@ describe('CacheConfig.fromEnv', () => {
     } finally {
       delete process.env[key];
     }
+  });
+});
+
+describe('CONFIG_TABLE', () => {
+  it('is the README table: regenerate with pnpm --filter @lix/coordinator docs', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configTableMarkdown, CONFIG_TABLE_MARKERS } = await import('./config-docs.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme
+      .slice(readme.indexOf(CONFIG_TABLE_MARKERS.start) + CONFIG_TABLE_MARKERS.start.length, readme.indexOf(CONFIG_TABLE_MARKERS.end))
+      .trim();
+    expect(section).toBe(configTableMarkdown());
+  });
+
+  it('gives every field an environment variable, a parser that accepts its default, and docs', async () => {
+    const { CONFIG_TABLE } = await import('./config-fields.js');
+    const envs = new Set<string>();
+    for (const [name, spec] of Object.entries(CONFIG_TABLE)) {
+      expect(spec.env, name).toMatch(/^[A-Z][A-Z0-9_]+$/);
+      envs.add(spec.env);
+      expect(spec.doc.length, name).toBeGreaterThan(10);
+      if (spec.default !== undefined) expect((spec.parse as (raw: unknown, variable: string) => unknown)(spec.default, name)).toEqual(spec.default);
+    }
+    expect(envs.size).toBe(Object.keys(CONFIG_TABLE).length);
   });
 });
 

@@ -161,7 +161,13 @@ describe('CacheCoordinator with layers left out', () => {
     const coordinator = new CacheCoordinator({ sessionId: 's', sessionWindow: new ArrayWindow() });
     await coordinator.addMessageToContext('user', 'x');
     await coordinator.clearSessionCache();
-    expect(await coordinator.getStats()).toEqual({ sessionId: 's', backendErrors: {}, sessionWindow: { hotMessages: 0 }, semanticCache: null, urlEmbeddingCache: null });
+    expect(await coordinator.getStats()).toEqual({
+      sessionId: 's',
+      backendErrors: {},
+      sessionWindow: { hotMessages: 0 },
+      semanticCache: null,
+      urlEmbeddingCache: null,
+    });
   });
 
   it('rejects an empty session id', () => {
@@ -220,6 +226,35 @@ describe('CacheCoordinator getOrCompute helpers', () => {
     expect(semantic.entries.size).toBe(0);
     expect(await coordinator.getOrComputeSemanticResponse('u', vector(1), () => 'second try')).toBe('second try');
   });
+
+  it('hands compute a signal that aborts when the caller aborts, and stores nothing then', async () => {
+    const semantic = new ExactSemantic();
+    const coordinator = new CacheCoordinator({ sessionId: 's', semanticCache: semantic });
+    const controller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const call = coordinator.getOrComputeSemanticResponse(
+      'u',
+      vector(3),
+      ({ signal }) =>
+        new Promise<string>((resolve) => {
+          seen = signal;
+          signal.addEventListener('abort', () => resolve('answer after abort'));
+        }),
+      { signal: controller.signal },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort(new Error('client disconnected'));
+    await expect(call).rejects.toThrow('client disconnected');
+    expect(seen?.aborted).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(semantic.entries.size).toBe(0);
+  });
+
+  it('rejects options it does not know and a signal that is not an AbortSignal', async () => {
+    const coordinator = new CacheCoordinator({ sessionId: 's', semanticCache: new ExactSemantic(), urlEmbeddingCache: new MapUrlCache() });
+    expect((await rejection(coordinator.getOrComputeSemanticResponse('u', vector(1), () => 'r', { sginal: 1 } as never))).code).toBe('UNKNOWN_OPTION');
+    expect((await rejection(coordinator.getOrComputeUrlEmbedding('u', () => vector(1), { signal: {} as AbortSignal }))).code).toBe('INVALID_VALUE');
+  });
 });
 
 describe('CacheCoordinator.close', () => {
@@ -234,6 +269,21 @@ describe('CacheCoordinator.close', () => {
     expect(coordinator.closed).toBe(true);
     expect((await rejection(coordinator.getContextMessages())).code).toBe('CLOSED');
     expect((await rejection(coordinator.clearSessionCache())).code).toBe('CLOSED');
+  });
+
+  it('is closed by await using when its block ends, even when the block throws', async () => {
+    const window = new ArrayWindow();
+    let escaped: CacheCoordinator | undefined;
+    await expect(
+      (async () => {
+        await using coordinator = new CacheCoordinator({ sessionId: 's', sessionWindow: window });
+        escaped = coordinator;
+        expect(coordinator.closed).toBe(false);
+        throw new Error('the block failed');
+      })(),
+    ).rejects.toThrow('the block failed');
+    expect(escaped?.closed).toBe(true);
+    expect(window.closed).toBe(1);
   });
 
   it('leaves shared layers open with closeLayers: false', async () => {

@@ -1,7 +1,7 @@
 import { ConfigError } from './errors.js';
 import type { ContextMessage, MessageMetadata, SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
 import { checkFunction, checkOptionKeys, describeValue } from './options-check.js';
-import { SingleFlight, getOrCompute } from './single-flight.js';
+import { SingleFlight, getOrCompute, type FlightContext, type FlightOptions } from './single-flight.js';
 
 /** Lookups and hits counted by one coordinator for one cache layer. */
 export interface LookupStats {
@@ -104,14 +104,23 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
     checkLayer(options.semanticCache, 'semanticCache', ['get', 'set', 'clearSession', 'getStats']);
     checkLayer(options.urlEmbeddingCache, 'urlEmbeddingCache', ['get', 'set', 'batchSet', 'getStats']);
     if (options.closeLayers !== undefined && typeof options.closeLayers !== 'boolean') {
-      throw new ConfigError('INVALID_VALUE', `closeLayers must be a boolean, got ${describeValue(options.closeLayers)}.`, { variable: 'closeLayers', value: options.closeLayers });
+      throw new ConfigError('INVALID_VALUE', `closeLayers must be a boolean, got ${describeValue(options.closeLayers)}.`, {
+        variable: 'closeLayers',
+        value: options.closeLayers,
+      });
     }
     if (options.onClose !== undefined) checkFunction(options.onClose, 'onClose');
     if (options.flights !== undefined && (options.flights === null || typeof options.flights !== 'object')) {
-      throw new ConfigError('INVALID_VALUE', 'flights must be { semantic?, urlEmbedding? } of SingleFlight groups.', { variable: 'flights', value: options.flights });
+      throw new ConfigError('INVALID_VALUE', 'flights must be { semantic?, urlEmbedding? } of SingleFlight groups.', {
+        variable: 'flights',
+        value: options.flights,
+      });
     }
     if (typeof options.sessionId !== 'string' || options.sessionId === '') {
-      throw new ConfigError('INVALID_VALUE', `sessionId must be a non-empty string, got ${describeValue(options.sessionId)}.`, { variable: 'sessionId', value: options.sessionId });
+      throw new ConfigError('INVALID_VALUE', `sessionId must be a non-empty string, got ${describeValue(options.sessionId)}.`, {
+        variable: 'sessionId',
+        value: options.sessionId,
+      });
     }
     this.sessionId = options.sessionId;
     this.sessionWindow = options.sessionWindow;
@@ -177,24 +186,36 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
   /**
    * Looks the query up; on a miss runs `compute` once for every concurrent caller with
    * the same URL and identical embedding, stores the result and returns it. A failing
-   * `compute` rejects every waiter and stores nothing.
+   * `compute` rejects every waiter and stores nothing. With `options.signal` this caller
+   * stops waiting when it aborts; `compute`'s `signal` aborts once every waiter stopped.
    */
-  async getOrComputeSemanticResponse(url: string, queryEmbedding: Float32Array, compute: () => Promise<R> | R): Promise<R> {
+  async getOrComputeSemanticResponse(
+    url: string,
+    queryEmbedding: Float32Array,
+    compute: (context: FlightContext) => Promise<R> | R,
+    options?: FlightOptions,
+  ): Promise<R> {
     this.#require(this.semanticCache, 'semanticCache', 'getOrComputeSemanticResponse');
     checkFunction(compute, 'compute');
-    if (typeof url !== 'string' || url === '') throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
+    if (typeof url !== 'string' || url === '')
+      throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
     if (!(queryEmbedding instanceof Float32Array)) {
       throw new ConfigError('INVALID_VALUE', `queryEmbedding must be a Float32Array, got ${describeValue(queryEmbedding)}.`, { variable: 'queryEmbedding' });
     }
     const flight = this.#semanticFlight as SingleFlight<R>;
-    return getOrCompute<R>(flight, `${this.sessionId}\u0000${url}\u0000${embeddingKey(queryEmbedding)}`, {
-      lookup: () => this.getSemanticResponse(url, queryEmbedding),
-      compute: () => {
-        this.#semanticCounter.computations++;
-        return compute();
+    return getOrCompute<R>(
+      flight,
+      `${this.sessionId}\u0000${url}\u0000${embeddingKey(queryEmbedding)}`,
+      {
+        lookup: () => this.getSemanticResponse(url, queryEmbedding),
+        compute: (context) => {
+          this.#semanticCounter.computations++;
+          return compute(context);
+        },
+        store: (response) => this.cacheSemanticResponse(url, queryEmbedding, response),
       },
-      store: (response) => this.cacheSemanticResponse(url, queryEmbedding, response),
-    });
+      checkFlightOptions(options),
+    );
   }
 
   /** The cached embedding of `url`, or `null`. */
@@ -227,19 +248,30 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
   /**
    * The embedding of `url`, computed by `compute` on a miss: concurrent misses for
    * the same URL (in every coordinator sharing the flight group) share one computation.
+   * `options.signal` works as for {@link CacheCoordinator.getOrComputeSemanticResponse}.
    */
-  async getOrComputeUrlEmbedding(url: string, compute: () => Promise<Float32Array> | Float32Array): Promise<Float32Array> {
+  async getOrComputeUrlEmbedding(
+    url: string,
+    compute: (context: FlightContext) => Promise<Float32Array> | Float32Array,
+    options?: FlightOptions,
+  ): Promise<Float32Array> {
     this.#require(this.urlEmbeddingCache, 'urlEmbeddingCache', 'getOrComputeUrlEmbedding');
     checkFunction(compute, 'compute');
-    if (typeof url !== 'string' || url === '') throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
-    return getOrCompute(this.#urlFlight, url, {
-      lookup: () => this.getUrlEmbedding(url),
-      compute: () => {
-        this.#urlCounter.computations++;
-        return compute();
+    if (typeof url !== 'string' || url === '')
+      throw new ConfigError('INVALID_VALUE', `url must be a non-empty string, got ${describeValue(url)}.`, { variable: 'url' });
+    return getOrCompute(
+      this.#urlFlight,
+      url,
+      {
+        lookup: () => this.getUrlEmbedding(url),
+        compute: (context) => {
+          this.#urlCounter.computations++;
+          return compute(context);
+        },
+        store: (embedding) => this.cacheUrlEmbedding(url, embedding),
       },
-      store: (embedding) => this.cacheUrlEmbedding(url, embedding),
-    });
+      checkFlightOptions(options),
+    );
   }
 
   /**
@@ -278,6 +310,11 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
     };
   }
 
+  /** `close()`, for `await using`: the coordinator is closed when the block that holds it ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /**
    * Closes the coordinator: later calls reject with `CLOSED`. Layers are closed too
    * when the coordinator owns them (`closeLayers`, default true for layers you pass;
@@ -297,12 +334,22 @@ export class CacheCoordinator<M extends ContextMessage = ContextMessage, R = unk
 }
 
 /** Every key {@link CacheCoordinatorOptions} knows. */
-const COORDINATOR_OPTION_KEYS: readonly string[] = ['sessionId', 'sessionWindow', 'semanticCache', 'urlEmbeddingCache', 'closeLayers', 'flights', 'onClose', 'owner'];
+const COORDINATOR_OPTION_KEYS: readonly string[] = [
+  'sessionId',
+  'sessionWindow',
+  'semanticCache',
+  'urlEmbeddingCache',
+  'closeLayers',
+  'flights',
+  'onClose',
+  'owner',
+];
 
 /** A layer passed in must at least have the methods the coordinator calls. */
 function checkLayer(layer: unknown, name: string, methods: readonly string[]): void {
   if (layer === undefined) return;
-  const missing = layer === null || typeof layer !== 'object' ? methods : methods.filter((method) => typeof (layer as Record<string, unknown>)[method] !== 'function');
+  const missing =
+    layer === null || typeof layer !== 'object' ? methods : methods.filter((method) => typeof (layer as Record<string, unknown>)[method] !== 'function');
   if (missing.length > 0) {
     throw new ConfigError('INVALID_VALUE', `${name} must be a layer object with ${methods.join(', ')}(); missing: ${missing.join(', ')}.`, { variable: name });
   }
@@ -324,9 +371,19 @@ function embeddingEntries(embeddings: unknown): [string, Float32Array][] {
       }
       pairs.push([pair[0] as string, pair[1] as Float32Array]);
       // An endless iterable must not grow this array without bound; the layer caps a batch far lower.
-      if (pairs.length > MAX_BATCH_ENTRIES) throw new ConfigError('INVALID_VALUE', `batchCacheUrlEmbeddings takes at most ${MAX_BATCH_ENTRIES} entries per call.`, { variable: 'embeddings' });
+      if (pairs.length > MAX_BATCH_ENTRIES)
+        throw new ConfigError('INVALID_VALUE', `batchCacheUrlEmbeddings takes at most ${MAX_BATCH_ENTRIES} entries per call.`, { variable: 'embeddings' });
     }
     return pairs;
   }
   return Object.entries(embeddings as Record<string, Float32Array>);
+}
+
+function checkFlightOptions(options: unknown): FlightOptions {
+  checkOptionKeys(options, ['signal'], 'getOrCompute options');
+  const signal = (options as FlightOptions | undefined)?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ConfigError('INVALID_VALUE', `signal must be an AbortSignal, got ${describeValue(signal)}.`, { variable: 'signal', value: signal });
+  }
+  return signal === undefined ? {} : { signal };
 }

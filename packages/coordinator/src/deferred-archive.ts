@@ -1,4 +1,12 @@
-import { ArchiveError, type AppendResult, type ArchiveStore, type ArchivedTurn, type ArchiveTurnInput, type ScoredTurn, type SessionMetadata } from '@lix/archive';
+import {
+  ArchiveError,
+  type AppendResult,
+  type ArchiveStore,
+  type ArchivedTurn,
+  type ArchiveTurnInput,
+  type ScoredTurn,
+  type SessionMetadata,
+} from '@lix/archive';
 
 /**
  * An `ArchiveStore` whose real store is created on first use by an async `open` (the

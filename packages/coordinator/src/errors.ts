@@ -1,3 +1,5 @@
+import { LixError } from '@lix/core';
+
 /**
  * Stable codes of {@link ConfigError}.
  *
@@ -21,17 +23,15 @@ export interface ConfigErrorOptions {
 }
 
 /** The one error type of `@lix/coordinator`: bad configuration and misuse of a coordinator. */
-export class ConfigError extends Error {
+export class ConfigError extends LixError<ConfigErrorCode> {
   override name = 'ConfigError';
-  readonly code: ConfigErrorCode;
   /** The option or environment variable at fault, when there is one. */
   readonly variable: string | undefined;
   /** The rejected value, when there is one. */
   readonly value: unknown;
 
   constructor(code: ConfigErrorCode, message: string, options: ConfigErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.variable = options.variable;
     this.value = options.value;
   }

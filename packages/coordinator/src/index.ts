@@ -8,7 +8,7 @@ export {
   type ClusterNode,
   type DriverChoice,
 } from './config.js';
-export { SingleFlight, getOrCompute } from './single-flight.js';
+export { SingleFlight, getOrCompute, type FlightContext, type FlightOptions } from './single-flight.js';
 export { CacheCoordinator, type CacheCoordinatorOptions, type CoordinatorStats, type LookupStats } from './coordinator.js';
 export type { ContextMessage, MessageMetadata, SessionWindowLayer, SemanticCacheLayer, UrlEmbeddingLayer } from './layers.js';
 export {

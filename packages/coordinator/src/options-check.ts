@@ -17,14 +17,16 @@ export function checkOptionKeys(options: unknown, known: readonly string[], owne
   }
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
-    const hint = suggestConfig && (CONFIG_FIELDS as readonly string[]).includes(key)
-      ? ` "${key}" is a CacheConfig setting: pass it as { config: { ${key} } }.`
-      : ` Known options: ${known.join(', ')}.`;
+    const hint =
+      suggestConfig && (CONFIG_FIELDS as readonly string[]).includes(key)
+        ? ` "${key}" is a CacheConfig setting: pass it as { config: { ${key} } }.`
+        : ` Known options: ${known.join(', ')}.`;
     throw new ConfigError('UNKNOWN_OPTION', `${owner} has no option "${key}".${hint}`, { variable: key, value: (options as Record<string, unknown>)[key] });
   }
 }
 
 /** Requires `value` to be a function (a compute callback, a layer factory). */
 export function checkFunction(value: unknown, name: string): void {
-  if (typeof value !== 'function') throw new ConfigError('INVALID_VALUE', `${name} must be a function, got ${describeValue(value)}.`, { variable: name, value });
+  if (typeof value !== 'function')
+    throw new ConfigError('INVALID_VALUE', `${name} must be a function, got ${describeValue(value)}.`, { variable: name, value });
 }

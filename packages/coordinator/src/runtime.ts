@@ -86,7 +86,13 @@ export interface CacheRuntimeOptions<M extends ContextMessage = ContextMessage, 
       urlEmbeddingCache?: UrlEmbeddingFactory;
     };
     /** Creates the shared archive and evictor once the drivers are open. */
-    shared?: (context: { config: CacheConfig; sessionDriver: KVDriver | undefined; logger: Logger | undefined; clock: Clock; telemetry?: TelemetrySetting | undefined }) => SharedResources;
+    shared?: (context: {
+      config: CacheConfig;
+      sessionDriver: KVDriver | undefined;
+      logger: Logger | undefined;
+      clock: Clock;
+      telemetry?: TelemetrySetting | undefined;
+    }) => SharedResources;
   };
 }
 
@@ -146,8 +152,13 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
       this.#openDrivers(needed, options.drivers ?? {});
       this.#telemetry = composeTelemetry(options.telemetry, this.#drivers);
       this.#shared =
-        options.defaults?.shared?.({ config: this.config, sessionDriver: this.#drivers.sessionWindow, logger: this.#logger, clock: this.#clock, telemetry: options.telemetry }) ??
-        {};
+        options.defaults?.shared?.({
+          config: this.config,
+          sessionDriver: this.#drivers.sessionWindow,
+          logger: this.#logger,
+          clock: this.#clock,
+          telemetry: options.telemetry,
+        }) ?? {};
       const urlCache = urlFactory?.(this.#context('urlEmbeddingCache'));
       this.#urlEmbeddingCache = urlCache === undefined ? undefined : this.#telemetry.urlEmbeddingCache(urlCache);
       this.#shared.evictor?.start();
@@ -306,9 +317,34 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
   }
 
   /**
+   * Connects now instead of on the first call: every driver the runtime uses connects and
+   * answers a PING, and the archive answers one metadata lookup (a primary-key read on
+   * PostgreSQL, a stat in the folder). Resolves when all did; rejects with the first
+   * failure (`KVError` `CONNECTION_LOST`, `AUTH_FAILED`, …, or `ArchiveError`), so a service
+   * can fail its readiness probe at startup rather than on a user's request.
+   */
+  async connect(): Promise<void> {
+    if (this.#state.closed) throw new ConfigError('CLOSED', 'CacheRuntime is closed; connect() cannot run.');
+    const drivers = [...new Set(Object.values(this.#drivers))];
+    const archive = this.#shared.archive as { getMetadata?(sessionId: string): Promise<unknown> } | undefined;
+    await Promise.all([
+      ...drivers.map(async (driver) => {
+        await driver.connect();
+        await driver.ping();
+      }),
+      archive?.getMetadata?.('lix:connect-probe'),
+    ]);
+  }
+
+  /** `close()`, for `await using`: the runtime is closed when the block that holds it ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
    * Stops the idle evictor, closes the URL embedding cache and the archive, and releases
    * the drivers it opened (injected drivers stay open). Coordinators from this runtime
-   * reject with `CLOSED` afterwards. Safe to call twice.
+   * reject with `CLOSED` afterwards. Safe to call twice. `await using runtime = …` calls it.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -347,7 +383,10 @@ export function checkRuntimeOptions(options: unknown, known: readonly string[], 
   const given = options as Record<string, unknown>;
   const { config, logger, clock, drivers, layers } = given;
   if (config !== undefined && (config === null || typeof config !== 'object' || Array.isArray(config))) {
-    throw new ConfigError('INVALID_VALUE', `config must be a CacheConfig or an options object for one, got ${describeValue(config)}.`, { variable: 'config', value: config });
+    throw new ConfigError('INVALID_VALUE', `config must be a CacheConfig or an options object for one, got ${describeValue(config)}.`, {
+      variable: 'config',
+      value: config,
+    });
   }
   if (logger !== undefined && (logger === null || typeof logger !== 'object')) {
     throw new ConfigError('INVALID_VALUE', 'logger must be an object with optional debug/info/warn/error methods.', { variable: 'logger', value: logger });

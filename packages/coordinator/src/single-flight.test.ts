@@ -153,3 +153,79 @@ describe('getOrCompute', () => {
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
   });
 });
+
+describe('SingleFlight with AbortSignal', () => {
+  it('lets one waiter give up while the others keep the shared computation', async () => {
+    const flight = new SingleFlight<string>();
+    const gate = deferred<string>();
+    let computeSignal: AbortSignal | undefined;
+    const quitter = new AbortController();
+    const fn = ({ signal }: { signal: AbortSignal }) => {
+      computeSignal = signal;
+      return gate.promise;
+    };
+    const patient = flight.do('k', fn);
+    const leaving = flight.do('k', fn, { signal: quitter.signal });
+    await Promise.resolve();
+    quitter.abort(new Error('user navigated away'));
+    await expect(leaving).rejects.toThrow('user navigated away');
+    expect(computeSignal?.aborted).toBe(false);
+    gate.resolve('done');
+    expect(await patient).toBe('done');
+  });
+
+  it('aborts the computation once every waiter gave up, and a later caller starts afresh', async () => {
+    const flight = new SingleFlight<string>();
+    const first = new AbortController();
+    const second = new AbortController();
+    const signals: AbortSignal[] = [];
+    const fn = ({ signal }: { signal: AbortSignal }) =>
+      new Promise<string>((resolve, reject) => {
+        signals.push(signal);
+        signal.addEventListener('abort', () => reject(signal.reason));
+        if (signals.length > 1) resolve('fresh');
+      });
+    const a = flight.do('k', fn, { signal: first.signal });
+    const b = flight.do('k', fn, { signal: second.signal });
+    await Promise.resolve();
+    first.abort(new Error('a left'));
+    expect(signals[0]?.aborted).toBe(false);
+    second.abort(new Error('b left'));
+    await expect(a).rejects.toThrow('a left');
+    await expect(b).rejects.toThrow('b left');
+    expect(signals[0]?.aborted).toBe(true);
+    expect(await flight.do('k', fn)).toBe('fresh');
+    expect(signals).toHaveLength(2);
+  });
+
+  it('rejects at once with an already aborted signal, running nothing', async () => {
+    const flight = new SingleFlight<string>();
+    let calls = 0;
+    const reason = new Error('too late');
+    await expect(flight.do('k', () => String(++calls), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(calls).toBe(0);
+    await expect(
+      getOrCompute(flight, 'k', { lookup: async () => null, compute: () => 'x', store: async () => undefined }, { signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason);
+  });
+
+  it('getOrCompute stores nothing from a computation every caller abandoned', async () => {
+    const flight = new SingleFlight<string>();
+    const stored: string[] = [];
+    const gate = deferred<string>();
+    const controller = new AbortController();
+    const call = getOrCompute(
+      flight,
+      'k',
+      { lookup: async () => null, compute: () => gate.promise, store: async (value) => void stored.push(value) },
+      { signal: controller.signal },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    gate.resolve('late answer');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(stored).toEqual([]);
+    expect(flight.size).toBe(0);
+  });
+});

@@ -7,7 +7,15 @@ import { ARCHIVE_CODECS, CacheConfig, isArchiveCodec, type CacheConfigOptions } 
 import { DeferredArchiveStore } from './deferred-archive.js';
 import { ConfigError } from './errors.js';
 import type { SemanticCacheLayer, SessionWindowLayer, UrlEmbeddingLayer } from './layers.js';
-import { checkRuntimeOptions, RUNTIME_OPTION_KEYS, CacheRuntime, type CacheRuntimeOptions, type SemanticCacheFactory, type SessionWindowFactory, type UrlEmbeddingFactory } from './runtime.js';
+import {
+  checkRuntimeOptions,
+  RUNTIME_OPTION_KEYS,
+  CacheRuntime,
+  type CacheRuntimeOptions,
+  type SemanticCacheFactory,
+  type SessionWindowFactory,
+  type UrlEmbeddingFactory,
+} from './runtime.js';
 
 /** A response the stock semantic cache stores: any msgpack-serialisable value. */
 export type SemanticResponse = unknown;
@@ -56,12 +64,13 @@ export function standardSemanticCache<R = SemanticResponse>(): SemanticCacheFact
 }
 
 /** The stock URL embedding cache: one `UrlEmbeddingCache` for the whole runtime. */
-export const standardUrlEmbeddingCache: UrlEmbeddingFactory = ({ config, driver, logger, clock }) =>
+export const standardUrlEmbeddingCache: UrlEmbeddingFactory = ({ config, driver, logger }) =>
   new UrlEmbeddingCache({
     driver,
     modelId: config.embeddingModelId,
     keyPrefix: config.redisKeyPrefix,
     ttlMs: config.urlCacheTtlSeconds * 1000,
+    batchSize: config.urlCacheBatchSize,
     backendTimeoutMs: config.redisCommandTimeoutMs,
     ...(logger ? { logger } : {}),
   }) as unknown as UrlEmbeddingLayer;
@@ -69,7 +78,10 @@ export const standardUrlEmbeddingCache: UrlEmbeddingFactory = ({ config, driver,
 /** Narrows the config's codec to the archive's type; CacheConfig already rejected anything else. */
 function archiveCodecOf(value: string): ArchiveCodec {
   if (isArchiveCodec(value)) return value;
-  throw new ConfigError('INVALID_VALUE', `archiveCodec=${JSON.stringify(value)} is not valid: expected one of ${ARCHIVE_CODECS.join(', ')}.`, { variable: 'archiveCodec', value });
+  throw new ConfigError('INVALID_VALUE', `archiveCodec=${JSON.stringify(value)} is not valid: expected one of ${ARCHIVE_CODECS.join(', ')}.`, {
+    variable: 'archiveCodec',
+    value,
+  });
 }
 
 /**
@@ -104,7 +116,19 @@ export async function migrateArchive(config: CacheConfig): Promise<void> {
 }
 
 function sharedResources(options: { idleEviction: boolean; evictionIntervalMs: number | undefined }) {
-  return ({ config, sessionDriver, logger, clock, telemetry }: { config: CacheConfig; sessionDriver: unknown; logger: Logger | undefined; clock: Clock; telemetry?: TelemetrySetting | undefined }) => {
+  return ({
+    config,
+    sessionDriver,
+    logger,
+    clock,
+    telemetry,
+  }: {
+    config: CacheConfig;
+    sessionDriver: unknown;
+    logger: Logger | undefined;
+    clock: Clock;
+    telemetry?: TelemetrySetting | undefined;
+  }) => {
     // Only session windows write to the archive: without one there is nothing to open.
     if (sessionDriver === undefined) return {};
     // Windows read the archive only to rebuild, so its loadRecent/loadAfter calls count window rebuilds.
@@ -141,7 +165,10 @@ export function createCacheRuntime<R = SemanticResponse>(options: CreateCacheRun
     throw new ConfigError('INVALID_VALUE', 'envPrefix must be a string, e.g. "MYAPP".', { variable: 'envPrefix', value: envPrefix });
   }
   if (evictionIntervalMs !== undefined && (typeof evictionIntervalMs !== 'number' || !Number.isSafeInteger(evictionIntervalMs) || evictionIntervalMs < 1)) {
-    throw new ConfigError('INVALID_VALUE', 'evictionIntervalMs must be a whole number of milliseconds of 1 or more.', { variable: 'evictionIntervalMs', value: evictionIntervalMs });
+    throw new ConfigError('INVALID_VALUE', 'evictionIntervalMs must be a whole number of milliseconds of 1 or more.', {
+      variable: 'evictionIntervalMs',
+      value: evictionIntervalMs,
+    });
   }
   if (idleEviction !== undefined && typeof idleEviction !== 'boolean') {
     throw new ConfigError('INVALID_VALUE', 'idleEviction must be a boolean.', { variable: 'idleEviction', value: idleEviction });
@@ -161,4 +188,9 @@ export function createCacheRuntime<R = SemanticResponse>(options: CreateCacheRun
 }
 
 /** Every key {@link CreateCacheRuntimeOptions} knows (`defaults` is supplied by createCacheRuntime itself). */
-const CREATE_RUNTIME_OPTION_KEYS: readonly string[] = [...RUNTIME_OPTION_KEYS.filter((key) => key !== 'defaults'), 'envPrefix', 'evictionIntervalMs', 'idleEviction'];
+const CREATE_RUNTIME_OPTION_KEYS: readonly string[] = [
+  ...RUNTIME_OPTION_KEYS.filter((key) => key !== 'defaults'),
+  'envPrefix',
+  'evictionIntervalMs',
+  'idleEviction',
+];

@@ -40,7 +40,16 @@ describe('createCacheRuntime with telemetry', () => {
       await rm(dir, { recursive: true, force: true });
     }
     const names = new Set(sdk.spans().map((span) => span.name));
-    for (const expected of ['lix.session_window.addMessage', 'lix.session_window.getContext', 'lix.archive.appendTurn', 'lix.semantic_cache.lookup', 'lix.semantic_cache.set', 'lix.url_embedding_cache.get', 'lix.url_embedding_cache.set', 'EVALSHA']) {
+    for (const expected of [
+      'lix.session_window.addMessage',
+      'lix.session_window.getContext',
+      'lix.archive.appendTurn',
+      'lix.semantic_cache.lookup',
+      'lix.semantic_cache.set',
+      'lix.url_embedding_cache.get',
+      'lix.url_embedding_cache.set',
+      'EVALSHA',
+    ]) {
       expect([...names].some((name) => name === expected || name.startsWith(expected))).toBe(true);
     }
     const metrics = await sdk.metrics();
@@ -55,7 +64,11 @@ describe('createCacheRuntime with telemetry', () => {
 
   it('with telemetry: false reports nothing', async () => {
     const before = sdk.spans().length;
-    const runtime = createCacheRuntime({ config: { driver: 'memory', archiveDir: await mkdtemp(join(tmpdir(), 'lix-coord-quiet-')) }, idleEviction: false, telemetry: false });
+    const runtime = createCacheRuntime({
+      config: { driver: 'memory', archiveDir: await mkdtemp(join(tmpdir(), 'lix-coord-quiet-')) },
+      idleEviction: false,
+      telemetry: false,
+    });
     try {
       await runtime.forSession('quiet').addMessageToContext('user', 'hello');
     } finally {

@@ -105,7 +105,9 @@ describe.each(clients)('stock runtime over %s with Redis killed', (driver) => {
           topology.thaw();
         }
         // The lookup and the skipped store; counted without the stats scan, which may time out too while the servers catch up.
-        const semanticLayer = cache.semanticCache as unknown as { getStats(options: { countStored: boolean }): Promise<{ backendErrors: Record<string, number> }> };
+        const semanticLayer = cache.semanticCache as unknown as {
+          getStats(options: { countStored: boolean }): Promise<{ backendErrors: Record<string, number> }>;
+        };
         const layer = await semanticLayer.getStats({ countStored: false });
         expect(layer.backendErrors).toEqual({ TIMEOUT: 2 });
       } finally {

@@ -79,7 +79,11 @@ describe('CacheCoordinator options and arguments', () => {
   });
 
   it('rejects non-iterables and malformed pairs in batchCacheUrlEmbeddings, and a compute that is not a function', async () => {
-    const runtime = createCacheRuntime({ config: { driver: 'memory' }, layers: { sessionWindow: false }, drivers: { urlEmbeddingCache: createMemoryDriver(), semanticCache: createMemoryDriver() } });
+    const runtime = createCacheRuntime({
+      config: { driver: 'memory' },
+      layers: { sessionWindow: false },
+      drivers: { urlEmbeddingCache: createMemoryDriver(), semanticCache: createMemoryDriver() },
+    });
     try {
       const coordinator = runtime.forSession('s');
       for (const bad of [undefined, null, 5, Symbol('x'), 'text']) {

@@ -167,11 +167,13 @@ describe('CacheRuntime connections on a real server (CLIENT LIST)', () => {
     const runtime = new CacheRuntime<ContextMessage, string>({ config: { driver, redisUrl: server.url }, layers: userLayers(uniquePrefix('cl')) });
     const coordinators = Array.from({ length: 10_000 }, (_, i) => runtime.forSession(`s${i}`));
     await Promise.all(
-      coordinators.filter((_, i) => i % 100 === 0).map(async (c) => {
-        await c.addMessageToContext('user', 'x');
-        await c.getSemanticResponse('u', Float32Array.from([1]));
-        await c.getUrlEmbedding('u');
-      }),
+      coordinators
+        .filter((_, i) => i % 100 === 0)
+        .map(async (c) => {
+          await c.addMessageToContext('user', 'x');
+          await c.getSemanticResponse('u', Float32Array.from([1]));
+          await c.getUrlEmbedding('u');
+        }),
     );
     expect(await clients()).toBe(3);
     await runtime.close();

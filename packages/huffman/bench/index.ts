@@ -31,9 +31,13 @@ const zlibEncode = medianMBps(() => deflateRawSync(input, { level: 1 }));
 const huffDecode = medianMBps(() => decode(encoded));
 const zlibDecode = medianMBps(() => inflateRawSync(deflated));
 
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; input ${input.byteLength} bytes (corpus JSONL), median of ${RUNS} runs`);
+console.log(
+  `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; input ${input.byteLength} bytes (corpus JSONL), median of ${RUNS} runs`,
+);
 console.log('| figure | @lix/huffman | node:zlib | ratio | target |');
 console.log('|---|---:|---:|---:|---:|');
-console.log(`| encode MB/s (zlib: deflateRaw level 1) | ${huffEncode.toFixed(1)} | ${zlibEncode.toFixed(1)} | ${(huffEncode / zlibEncode).toFixed(2)}× | ≥ 1.0× |`);
+console.log(
+  `| encode MB/s (zlib: deflateRaw level 1) | ${huffEncode.toFixed(1)} | ${zlibEncode.toFixed(1)} | ${(huffEncode / zlibEncode).toFixed(2)}× | ≥ 1.0× |`,
+);
 console.log(`| decode MB/s (zlib: inflateRaw) | ${huffDecode.toFixed(1)} | ${zlibDecode.toFixed(1)} | ${(huffDecode / zlibDecode).toFixed(2)}× | ≥ 0.5× |`);
 console.log(`| compressed size / input | ${(encoded.byteLength / input.byteLength).toFixed(3)} | ${(deflated.byteLength / input.byteLength).toFixed(3)} | | |`);

@@ -75,8 +75,7 @@ function packageMerge(weights: readonly number[], maxCodeLength: number): number
     let leaf = 0;
     let pack = 0;
     for (let k = 0; k < size; k++) {
-      const packageWeight =
-        pack < packages ? (previousWeights[2 * pack] as number) + (previousWeights[2 * pack + 1] as number) : Infinity;
+      const packageWeight = pack < packages ? (previousWeights[2 * pack] as number) + (previousWeights[2 * pack + 1] as number) : Infinity;
       if (leaf < n && (weights[leaf] as number) <= packageWeight) {
         mergedWeights[k] = weights[leaf] as number;
         mergedItems[k] = leaf++;

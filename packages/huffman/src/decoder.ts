@@ -26,10 +26,7 @@ function resolveMaxOutputLength(options: DecodeOptions | undefined): number {
   const value = options.maxOutputLength;
   if (value === undefined) return DEFAULT_MAX_OUTPUT_LENGTH;
   if (!Number.isInteger(value) || value < 0 || value > MAX_ORIGINAL_LENGTH) {
-    throw new HuffmanError(
-      'INVALID_ARGUMENT',
-      `maxOutputLength must be an integer from 0 to ${MAX_ORIGINAL_LENGTH}, got ${describeValue(value)}.`,
-    );
+    throw new HuffmanError('INVALID_ARGUMENT', `maxOutputLength must be an integer from 0 to ${MAX_ORIGINAL_LENGTH}, got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -93,10 +90,7 @@ export function decode(stream: Uint8Array, options?: DecodeOptions): Uint8Array 
 
   if (consumed !== availableBits) {
     if (Math.ceil(consumed / 8) < payloadBytes) {
-      throw new HuffmanError(
-        'TRAILING_DATA',
-        `${payloadBytes - Math.ceil(consumed / 8)} bytes follow the last symbol of the HCv1 stream.`,
-      );
+      throw new HuffmanError('TRAILING_DATA', `${payloadBytes - Math.ceil(consumed / 8)} bytes follow the last symbol of the HCv1 stream.`);
     }
     throw new HuffmanError(
       'INVALID_PADDING',
@@ -119,15 +113,7 @@ function codeShape(header: HuffmanHeader): CodeShape {
  * still unassigned it can never match, which keeps it below 512 instead of
  * growing to 2^255. Writes the symbol to out[o] and returns the new position.
  */
-function decodeSlow(
-  stream: Uint8Array,
-  start: number,
-  pos: number,
-  availableBits: number,
-  shape: CodeShape,
-  out: Uint8Array,
-  o: number,
-): number {
+function decodeSlow(stream: Uint8Array, start: number, pos: number, availableBits: number, shape: CodeShape, out: Uint8Array, o: number): number {
   const { symbols, countPerLength, maxCodeLength } = shape;
   let offset = 0;
   let index = 0;
@@ -149,10 +135,7 @@ function decodeSlow(
     remaining -= count;
     if (offset >= remaining) break;
   }
-  throw new HuffmanError(
-    'INVALID_BITSTREAM',
-    `Bits ending at bit ${pos} of the bitstream match no code of the (incomplete) table.`,
-  );
+  throw new HuffmanError('INVALID_BITSTREAM', `Bits ending at bit ${pos} of the bitstream match no code of the (incomplete) table.`);
 }
 
 /**
@@ -161,14 +144,7 @@ function decodeSlow(
  * path); `multi[i]` packs up to three whole codes that fit in those 12 bits so
  * one lookup usually yields two or three bytes of text.
  */
-function decodeWithTables(
-  stream: Uint8Array,
-  start: number,
-  availableBits: number,
-  header: HuffmanHeader,
-  shape: CodeShape,
-  out: Uint8Array,
-): number {
+function decodeWithTables(stream: Uint8Array, start: number, availableBits: number, header: HuffmanHeader, shape: CodeShape, out: Uint8Array): number {
   const single = new Uint16Array(TABLE_SIZE);
   const { symbols, codeLengths } = header;
   let code = 0;

@@ -1,14 +1,7 @@
 import { computeCodeLengths } from './code-lengths.js';
 import { HuffmanError } from './errors.js';
 import { checkOptions, describeValue } from './options.js';
-import {
-  DEFAULT_MAX_CODE_LENGTH,
-  FIXED_HEADER_LENGTH,
-  MAGIC,
-  MAX_FORMAT_CODE_LENGTH,
-  MAX_ORIGINAL_LENGTH,
-  PADDING_FIELD_LENGTH,
-} from './format.js';
+import { DEFAULT_MAX_CODE_LENGTH, FIXED_HEADER_LENGTH, MAGIC, MAX_FORMAT_CODE_LENGTH, MAX_ORIGINAL_LENGTH, PADDING_FIELD_LENGTH } from './format.js';
 import { assertBytes } from './header.js';
 
 /** Options of {@link encode}. */
@@ -36,10 +29,7 @@ function resolveMaxCodeLength(options: EncodeOptions | undefined): number {
   const value = options.maxCodeLength;
   if (value === undefined) return DEFAULT_MAX_CODE_LENGTH;
   if (!Number.isInteger(value) || value < 1 || value > MAX_FORMAT_CODE_LENGTH) {
-    throw new HuffmanError(
-      'INVALID_ARGUMENT',
-      `maxCodeLength must be an integer from 1 to ${MAX_FORMAT_CODE_LENGTH}, got ${describeValue(value)}.`,
-    );
+    throw new HuffmanError('INVALID_ARGUMENT', `maxCodeLength must be an integer from 1 to ${MAX_FORMAT_CODE_LENGTH}, got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -150,13 +140,7 @@ export function encode(data: Uint8Array, options?: EncodeOptions): Uint8Array {
  * the accumulator never holds more than 31 live bits (15 pending + 16 new), so
  * plain 32-bit integer ops stay exact.
  */
-function writeShortCodes(
-  data: Uint8Array,
-  out: Uint8Array,
-  start: number,
-  codeOf: Float64Array,
-  lengthOf: Uint8Array,
-): void {
+function writeShortCodes(data: Uint8Array, out: Uint8Array, start: number, codeOf: Float64Array, lengthOf: Uint8Array): void {
   const packed = new Int32Array(256);
   for (let s = 0; s < 256; s++) packed[s] = ((codeOf[s] as number) << 5) | (lengthOf[s] as number);
   const n = data.length;
@@ -183,13 +167,7 @@ function writeShortCodes(
 }
 
 /** Slow path for codes longer than 16 bits (only with a raised maxCodeLength on skewed input). */
-function writeLongCodes(
-  data: Uint8Array,
-  out: Uint8Array,
-  start: number,
-  codeOf: Float64Array,
-  lengthOf: Uint8Array,
-): void {
+function writeLongCodes(data: Uint8Array, out: Uint8Array, start: number, codeOf: Float64Array, lengthOf: Uint8Array): void {
   let acc = 0;
   let bits = 0;
   let pos = start;
@@ -198,7 +176,7 @@ function writeLongCodes(
     const code = codeOf[symbol] as number;
     let remaining = lengthOf[symbol] as number;
     while (remaining > 0) {
-      const take = remaining > 16 ? 16 : remaining;
+      const take = Math.min(remaining, 16);
       const piece = Math.floor(code / 2 ** (remaining - take)) % 2 ** take;
       acc = (acc << take) | piece;
       bits += take;

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decode,
-  decodeToString,
-  encode,
-  encodeString,
-  HuffmanError,
-  isHuffmanError,
-  readHeader,
-  type HuffmanErrorCode,
-} from './index.js';
+import { decode, decodeToString, encode, encodeString, HuffmanError, isHuffmanError, readHeader, type HuffmanErrorCode } from './index.js';
 import { referenceEncodeWithTable } from './reference.test-helper.js';
 
 const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog, again and again. '.repeat(20));
@@ -37,7 +28,7 @@ function header(originalLength: number, pairs: [number, number][], padding: numb
   const view = new DataView(out.buffer);
   view.setUint32(4, originalLength, true);
   view.setUint16(8, pairs.length, true);
-  pairs.forEach(([s, l], i) => out.set([s, l], 10 + 2 * i));
+  for (const [i, [s, l]] of pairs.entries()) out.set([s, l], 10 + 2 * i);
   view.setUint32(10 + 2 * pairs.length, padding, true);
   out.set(payload, 14 + 2 * pairs.length);
   return out;
@@ -79,7 +70,15 @@ describe('decode rejects bad input with a typed code', () => {
 
   it('TRUNCATED_STREAM for a declared length the bitstream cannot hold, before allocating it', () => {
     // 4 GiB − 1 declared, 16 payload bytes: at most 128 one-bit symbols fit.
-    const huge = header(0xffff_ffff, [[0x61, 1], [0x62, 1]], 0, new Array(16).fill(0x55));
+    const huge = header(
+      0xffff_ffff,
+      [
+        [0x61, 1],
+        [0x62, 1],
+      ],
+      0,
+      new Array(16).fill(0x55),
+    );
     expect(huge.length).toBe(34);
     const before = process.memoryUsage().arrayBuffers;
     expect(codeOf(() => decode(huge, { maxOutputLength: 0xffff_ffff }))).toBe('TRUNCATED_STREAM');
@@ -88,7 +87,15 @@ describe('decode rejects bad input with a typed code', () => {
   });
 
   it('OUTPUT_TOO_LARGE when the declared length is above maxOutputLength (default 1 GiB)', () => {
-    const huge = header(0xffff_ffff, [[0x61, 1], [0x62, 1]], 0, new Array(16).fill(0x55));
+    const huge = header(
+      0xffff_ffff,
+      [
+        [0x61, 1],
+        [0x62, 1],
+      ],
+      0,
+      new Array(16).fill(0x55),
+    );
     expect(codeOf(() => decode(huge))).toBe('OUTPUT_TOO_LARGE');
     expect(codeOf(() => decode(valid, { maxOutputLength: text.length - 1 }))).toBe('OUTPUT_TOO_LARGE');
     expect(decode(valid, { maxOutputLength: text.length })).toEqual(text);
@@ -96,16 +103,129 @@ describe('decode rejects bad input with a typed code', () => {
 
   it('INVALID_CODE_TABLE for over-subscribed, unsorted, duplicate, zero-length or miscounted tables', () => {
     const bits = [0b0100_0000];
-    expect(codeOf(() => decode(header(2, [[0x61, 1], [0x62, 1]], 6, bits)))).toBe('no error');
-    expect(codeOf(() => decode(header(2, [[0x61, 1], [0x62, 1], [0x63, 1]], 6, bits)))).toBe('INVALID_CODE_TABLE');
-    expect(codeOf(() => decode(header(2, [[0x61, 1], [0x62, 2], [0x63, 2], [0x64, 2]], 6, bits)))).toBe(
-      'INVALID_CODE_TABLE',
-    );
-    expect(codeOf(() => decode(header(2, [[0x62, 1], [0x61, 1]], 6, bits)))).toBe('INVALID_CODE_TABLE');
-    expect(codeOf(() => decode(header(2, [[0x61, 2], [0x62, 1]], 6, bits)))).toBe('INVALID_CODE_TABLE');
-    expect(codeOf(() => decode(header(2, [[0x61, 1], [0x61, 1]], 6, bits)))).toBe('INVALID_CODE_TABLE');
-    expect(codeOf(() => decode(header(2, [[0x61, 1], [0x61, 2]], 6, bits)))).toBe('INVALID_CODE_TABLE');
-    expect(codeOf(() => decode(header(2, [[0x61, 0], [0x62, 1]], 6, bits)))).toBe('INVALID_CODE_TABLE');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            2,
+            [
+              [0x61, 1],
+              [0x62, 1],
+            ],
+            6,
+            bits,
+          ),
+        ),
+      ),
+    ).toBe('no error');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            2,
+            [
+              [0x61, 1],
+              [0x62, 1],
+              [0x63, 1],
+            ],
+            6,
+            bits,
+          ),
+        ),
+      ),
+    ).toBe('INVALID_CODE_TABLE');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            2,
+            [
+              [0x61, 1],
+              [0x62, 2],
+              [0x63, 2],
+              [0x64, 2],
+            ],
+            6,
+            bits,
+          ),
+        ),
+      ),
+    ).toBe('INVALID_CODE_TABLE');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            2,
+            [
+              [0x62, 1],
+              [0x61, 1],
+            ],
+            6,
+            bits,
+          ),
+        ),
+      ),
+    ).toBe('INVALID_CODE_TABLE');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            2,
+            [
+              [0x61, 2],
+              [0x62, 1],
+            ],
+            6,
+            bits,
+          ),
+        ),
+      ),
+    ).toBe('INVALID_CODE_TABLE');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            2,
+            [
+              [0x61, 1],
+              [0x61, 1],
+            ],
+            6,
+            bits,
+          ),
+        ),
+      ),
+    ).toBe('INVALID_CODE_TABLE');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            2,
+            [
+              [0x61, 1],
+              [0x61, 2],
+            ],
+            6,
+            bits,
+          ),
+        ),
+      ),
+    ).toBe('INVALID_CODE_TABLE');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            2,
+            [
+              [0x61, 0],
+              [0x62, 1],
+            ],
+            6,
+            bits,
+          ),
+        ),
+      ),
+    ).toBe('INVALID_CODE_TABLE');
     expect(codeOf(() => decode(header(2, [], 6, bits)))).toBe('INVALID_CODE_TABLE');
     const tooMany = header(2, [], 0, []);
     tooMany[8] = 1;
@@ -140,20 +260,86 @@ describe('decode rejects bad input with a typed code', () => {
     const wrong = withBytes(valid, { [padOffset]: declared === 0 ? 1 : declared - 1 });
     expect(['INVALID_PADDING', 'TRUNCATED_STREAM']).toContain(codeOf(() => decode(wrong)));
     // One symbol of one bit, padding says 6 (should be 7): the stream has a stray bit.
-    expect(codeOf(() => decode(header(1, [[0x61, 1], [0x62, 1]], 6, [0])))).toBe('INVALID_PADDING');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            1,
+            [
+              [0x61, 1],
+              [0x62, 1],
+            ],
+            6,
+            [0],
+          ),
+        ),
+      ),
+    ).toBe('INVALID_PADDING');
   });
 
   it('INVALID_BITSTREAM when bits fall into the unassigned space of an incomplete table', () => {
     // a = 00, b = 01; the prefix 1 is assigned to nothing.
-    expect(codeOf(() => decode(header(1, [[0x61, 2], [0x62, 2]], 6, [0b1000_0000])))).toBe('INVALID_BITSTREAM');
-    expect(decode(header(2, [[0x61, 2], [0x62, 2]], 4, [0b0001_0000]))).toEqual(Uint8Array.of(0x61, 0x62));
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            1,
+            [
+              [0x61, 2],
+              [0x62, 2],
+            ],
+            6,
+            [0b1000_0000],
+          ),
+        ),
+      ),
+    ).toBe('INVALID_BITSTREAM');
+    expect(
+      decode(
+        header(
+          2,
+          [
+            [0x61, 2],
+            [0x62, 2],
+          ],
+          4,
+          [0b0001_0000],
+        ),
+      ),
+    ).toEqual(Uint8Array.of(0x61, 0x62));
     // Same through the table-driven path (≥ 64 symbols), failing near the end.
     const many = new Array(100).fill(0x61);
     const payload = new Array(25).fill(0);
     payload[24] = 0b0000_0010;
-    expect(codeOf(() => decode(header(100, [[0x61, 2], [0x62, 2]], 0, payload)))).toBe('INVALID_BITSTREAM');
+    expect(
+      codeOf(() =>
+        decode(
+          header(
+            100,
+            [
+              [0x61, 2],
+              [0x62, 2],
+            ],
+            0,
+            payload,
+          ),
+        ),
+      ),
+    ).toBe('INVALID_BITSTREAM');
     payload[24] = 0;
-    expect(decode(header(100, [[0x61, 2], [0x62, 2]], 0, payload))).toEqual(Uint8Array.from(many));
+    expect(
+      decode(
+        header(
+          100,
+          [
+            [0x61, 2],
+            [0x62, 2],
+          ],
+          0,
+          payload,
+        ),
+      ),
+    ).toEqual(Uint8Array.from(many));
   });
 
   it('TRAILING_DATA when bytes follow the stream', () => {

@@ -16,13 +16,7 @@ const samples = readdirSync(codecDir)
 
 describe('Python-made HCv1 samples', () => {
   it('finds the five samples', () => {
-    expect(samples.map((sample) => sample.name).sort()).toEqual([
-      'ascii-text',
-      'empty',
-      'one-byte',
-      'single-symbol',
-      'utf8-text',
-    ]);
+    expect(samples.map((sample) => sample.name).sort()).toEqual(['ascii-text', 'empty', 'one-byte', 'single-symbol', 'utf8-text']);
   });
 
   for (const { name, stream, raw } of samples) {

@@ -31,11 +31,7 @@ export interface HuffmanHeader {
 
 function readUint32(bytes: Uint8Array, offset: number): number {
   return (
-    ((bytes[offset] as number) |
-      ((bytes[offset + 1] as number) << 8) |
-      ((bytes[offset + 2] as number) << 16) |
-      ((bytes[offset + 3] as number) << 24)) >>>
-    0
+    ((bytes[offset] as number) | ((bytes[offset + 1] as number) << 8) | ((bytes[offset + 2] as number) << 16) | ((bytes[offset + 3] as number) << 24)) >>> 0
   );
 }
 
@@ -69,20 +65,14 @@ export function readHeader(stream: Uint8Array): HuffmanHeader {
     }
   }
   if (stream.length < FIXED_HEADER_LENGTH) {
-    throw new HuffmanError(
-      'TRUNCATED_HEADER',
-      `HCv1 header needs ${FIXED_HEADER_LENGTH} bytes, the stream has ${stream.length}.`,
-    );
+    throw new HuffmanError('TRUNCATED_HEADER', `HCv1 header needs ${FIXED_HEADER_LENGTH} bytes, the stream has ${stream.length}.`);
   }
   const originalLength = readUint32(stream, 4);
   const symbolCount = (stream[8] as number) | ((stream[9] as number) << 8);
 
   if (originalLength === 0) {
     if (symbolCount !== 0) {
-      throw new HuffmanError(
-        'INVALID_CODE_TABLE',
-        `An empty HCv1 stream must declare 0 symbols, this one declares ${symbolCount}.`,
-      );
+      throw new HuffmanError('INVALID_CODE_TABLE', `An empty HCv1 stream must declare 0 symbols, this one declares ${symbolCount}.`);
     }
     return {
       originalLength: 0,
@@ -99,17 +89,11 @@ export function readHeader(stream: Uint8Array): HuffmanHeader {
   }
 
   if (symbolCount === 0 || symbolCount > 256) {
-    throw new HuffmanError(
-      'INVALID_CODE_TABLE',
-      `The symbol table declares ${symbolCount} symbols; a byte stream of length ${originalLength} needs 1 to 256.`,
-    );
+    throw new HuffmanError('INVALID_CODE_TABLE', `The symbol table declares ${symbolCount} symbols; a byte stream of length ${originalLength} needs 1 to 256.`);
   }
   const headerLength = FIXED_HEADER_LENGTH + 2 * symbolCount + PADDING_FIELD_LENGTH;
   if (stream.length < headerLength) {
-    throw new HuffmanError(
-      'TRUNCATED_HEADER',
-      `HCv1 header with ${symbolCount} symbols needs ${headerLength} bytes, the stream has ${stream.length}.`,
-    );
+    throw new HuffmanError('TRUNCATED_HEADER', `HCv1 header with ${symbolCount} symbols needs ${headerLength} bytes, the stream has ${stream.length}.`);
   }
 
   const symbols = new Uint8Array(symbolCount);
@@ -128,10 +112,7 @@ export function readHeader(stream: Uint8Array): HuffmanHeader {
     seen[symbol] = 1;
     const key = length * 256 + symbol;
     if (key <= previousKey) {
-      throw new HuffmanError(
-        'INVALID_CODE_TABLE',
-        `Table entry ${i} (symbol ${symbol}, length ${length}) is not sorted by (length, symbol).`,
-      );
+      throw new HuffmanError('INVALID_CODE_TABLE', `Table entry ${i} (symbol ${symbol}, length ${length}) is not sorted by (length, symbol).`);
     }
     previousKey = key;
     symbols[i] = symbol;
@@ -175,10 +156,7 @@ function checkKraft(codeLengths: Uint8Array, maxCodeLength: number): boolean {
   for (let length = 1; length <= maxCodeLength; length++) {
     left = left * 2 - (countPerLength[length] as number);
     if (left < 0) {
-      throw new HuffmanError(
-        'INVALID_CODE_TABLE',
-        `Code lengths are over-subscribed at ${length} bits (Kraft sum above 1): not a prefix code.`,
-      );
+      throw new HuffmanError('INVALID_CODE_TABLE', `Code lengths are over-subscribed at ${length} bits (Kraft sum above 1): not a prefix code.`);
     }
     if (left >= 512) {
       left = 512;

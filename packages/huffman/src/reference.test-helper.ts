@@ -52,7 +52,7 @@ export function referenceDecode(stream: Uint8Array): Uint8Array {
   if (padding > 7) throw new Error('padding');
   const codes = canonicalCodes(pairs);
   const lookup = new Map<string, number>();
-  pairs.forEach(([symbol, length], i) => lookup.set(`${length}:${codes[i]!}`, symbol));
+  for (const [i, [symbol, length]] of pairs.entries()) lookup.set(`${length}:${codes[i]!}`, symbol);
   const maxLength = pairs[s - 1]![1];
   const payload = stream.subarray(14 + 2 * s);
   const totalBits = payload.length * 8 - padding;
@@ -82,13 +82,10 @@ export function referenceDecode(stream: Uint8Array): Uint8Array {
  * Writes an HCv1 stream for `data` with the given (symbol, length) table,
  * which must be sorted by (length, symbol); lengths may be anything up to 255.
  */
-export function referenceEncodeWithTable(
-  data: Uint8Array,
-  pairs: ReadonlyArray<readonly [number, number]>,
-): Uint8Array {
+export function referenceEncodeWithTable(data: Uint8Array, pairs: ReadonlyArray<readonly [number, number]>): Uint8Array {
   const codes = canonicalCodes(pairs);
   const codeOf = new Map<number, [bigint, number]>();
-  pairs.forEach(([symbol, length], i) => codeOf.set(symbol, [codes[i]!, length]));
+  for (const [i, [symbol, length]] of pairs.entries()) codeOf.set(symbol, [codes[i]!, length]);
   const bits: number[] = [];
   for (const byte of data) {
     const [code, length] = codeOf.get(byte)!;
@@ -102,7 +99,7 @@ export function referenceEncodeWithTable(
   header.set([0x48, 0x43, 0x76, 0x31]);
   new DataView(header.buffer).setUint32(4, data.length, true);
   new DataView(header.buffer).setUint16(8, pairs.length, true);
-  pairs.forEach(([symbol, length], i) => header.set([symbol, length], 10 + 2 * i));
+  for (const [i, [symbol, length]] of pairs.entries()) header.set([symbol, length], 10 + 2 * i);
   new DataView(header.buffer).setUint32(10 + 2 * pairs.length, payload.length * 8 - bits.length, true);
   const out = new Uint8Array(header.length + payload.length);
   out.set(header);

@@ -23,10 +23,7 @@ export function encodeString(text: string, options?: EncodeOptions): Uint8Array 
     throw new HuffmanError('INVALID_ARGUMENT', `text must be a string, got ${typeof text}.`);
   }
   if (!(text as unknown as WellFormedCheck).isWellFormed()) {
-    throw new HuffmanError(
-      'INVALID_ARGUMENT',
-      'text holds a lone UTF-16 surrogate, which has no UTF-8 encoding; it would not round-trip.',
-    );
+    throw new HuffmanError('INVALID_ARGUMENT', 'text holds a lone UTF-16 surrogate, which has no UTF-8 encoding; it would not round-trip.');
   }
   return encode(encoder.encode(text), options);
 }

@@ -32,7 +32,8 @@ import { createNodeRedisDriver } from '@lix/redis-pool/node-redis';
 import { SemanticCache } from '@lix/semantic-cache';
 import { HybridConversationCache } from '@lix/session-window';
 import { loadCorpus, startRedisServer } from '@lix/test-utils';
-import { LixChatMessageHistory, LixSemanticCache, decodeGenerations, encodeGenerations, lastHumanTurn } from '../src/index.js';
+import { LixChatMessageHistory, LixSemanticCache, lastHumanTurn } from '../src/index.js';
+import { decodeGenerations, encodeGenerations } from '../src/internal.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const OPS = Number(process.env.BENCH_OPS ?? 200);
@@ -166,7 +167,12 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
   const target = 17;
   const hitQuestion = `${questions[target % questions.length]!} (rephrased)`;
   embeddings.vectors.set(hitQuestion, vectors[target]!);
-  const hitPrompt = getBufferString([new SystemMessage('You are a helpful assistant.'), new HumanMessage('Hello!'), new AIMessage('Hi, how can I help?'), new HumanMessage(hitQuestion)]);
+  const hitPrompt = getBufferString([
+    new SystemMessage('You are a helpful assistant.'),
+    new HumanMessage('Hello!'),
+    new AIMessage('Hi, how can I help?'),
+    new HumanMessage(hitQuestion),
+  ]);
   const hitVector = vectors[target]!;
   const check = await cache.lookup(hitPrompt, LLM_KEY);
   if (check === null || (check[0] as ChatGeneration).message.content !== answers[target % answers.length]) throw new Error('bench: expected a hit on entry 17');
@@ -217,7 +223,7 @@ async function benchHistory(name: string, driver: KVDriver): Promise<Row> {
     await history.clear();
     return {
       driver: name,
-      figure: 'history: getMessages() vs the window\'s getContext() (20 messages)',
+      figure: "history: getMessages() vs the window's getContext() (20 messages)",
       ours: `${us(read.ours)} (mean ${us(read.oursMean)}, p99 ${us(read.oursP99)})`,
       reference: `${us(read.reference)} (mean ${us(read.referenceMean)}, p99 ${us(read.referenceP99)})`,
       overhead: `${ms(read.overhead)} (difference of medians ${ms(read.medianOverhead)})`,
@@ -231,7 +237,12 @@ async function benchHistory(name: string, driver: KVDriver): Promise<Row> {
 
 /** The adapter's own CPU work per hit: extract the question, restore the generations from the decoded record. */
 function pureRow(): Row {
-  const prompt = getBufferString([new SystemMessage('You are a helpful assistant.'), new HumanMessage('Hello!'), new AIMessage('Hi!'), new HumanMessage(questions[3]!)]);
+  const prompt = getBufferString([
+    new SystemMessage('You are a helpful assistant.'),
+    new HumanMessage('Hello!'),
+    new AIMessage('Hi!'),
+    new HumanMessage(questions[3]!),
+  ]);
   const record = structuredClone(encodeGenerations(generationOf(3)));
   const iterations = 2000;
   const samples: number[] = [];
@@ -247,7 +258,14 @@ function pureRow(): Row {
     samples.push(Number(process.hrtime.bigint() - start) / 1000 / iterations);
   }
   if (checksum === 0) throw new Error('bench: nothing was decoded');
-  return { driver: 'pure', figure: 'extract question + restore generations (no I/O)', ours: us(median(samples)), reference: '—', overhead: ms(median(samples)), target: '—' };
+  return {
+    driver: 'pure',
+    figure: 'extract question + restore generations (no I/O)',
+    ours: us(median(samples)),
+    reference: '—',
+    overhead: ms(median(samples)),
+    target: '—',
+  };
 }
 
 function printTable(rows: Row[]): void {
@@ -257,7 +275,11 @@ function printTable(rows: Row[]): void {
 }
 
 const cpu = cpus();
-console.log(`machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+console.log(
+  `machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`runs: ${RUNS} × ${OPS} call pairs per figure, ours and the reference alternating call by call; redis-server started by the bench on a free port`);
 
 const rows: Row[] = [pureRow()];

@@ -1,8 +1,9 @@
 import { BaseListChatMessageHistory } from '@langchain/core/chat_history';
+import { showValue } from '@lix/core';
 import type { BaseMessage } from '@langchain/core/messages';
 import type { ArchiveStore } from '@lix/archive';
 import type { Clock, KVDriver, Logger } from '@lix/redis-pool';
-import { HybridConversationCache, isSessionWindowError, type TokenCounter } from '@lix/session-window';
+import { HybridConversationCache, isSessionWindowError, type ConversationMessage, type TokenCounter } from '@lix/session-window';
 import { LixLangChainError, checkOptionKeys } from './errors.js';
 import { fromWindowMessage, toWindowTurn, type WindowTurn } from './message-mapping.js';
 
@@ -111,7 +112,7 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
     super();
     checkOptionKeys(options, 'LixChatMessageHistory', KNOWN_OPTIONS);
     const source = options.source ?? 'window';
-    if (source !== 'window' && source !== 'full') throw new LixLangChainError('INVALID_OPTION', `source must be 'window' or 'full', got ${JSON.stringify(source)}.`);
+    if (source !== 'window' && source !== 'full') throw new LixLangChainError('INVALID_OPTION', `source must be 'window' or 'full', got ${showValue(source)}.`);
     const { archive } = options;
     if (archive === null || typeof archive !== 'object' || typeof archive.appendTurns !== 'function' || typeof archive.loadRecent !== 'function') {
       throw new LixLangChainError('INVALID_OPTION', 'archive must be an ArchiveStore from @lix/archive (e.g. a ConversationArchive).');
@@ -136,7 +137,7 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
 
   /** The hot window, oldest first: one Redis round trip in the steady state. */
   async getWindowMessages(): Promise<BaseMessage[]> {
-    let messages;
+    let messages: ConversationMessage[];
     try {
       messages = await this.window.getContext();
     } catch (error) {
@@ -147,7 +148,7 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
 
   /** The whole history from the archive, oldest first. */
   async getFullHistory(): Promise<BaseMessage[]> {
-    let messages;
+    let messages: ConversationMessage[];
     try {
       messages = await this.window.getFull();
     } catch (error) {
@@ -193,15 +194,24 @@ export class LixChatMessageHistory extends BaseListChatMessageHistory {
   /** The window's limits, checked for the whole batch before any message is stored. */
   #checked(turn: WindowTurn, index: number): WindowTurn {
     if (turn.role.trim() === '' || turn.role.length > MAX_ROLE_LENGTH) {
-      throw new LixLangChainError('INVALID_MESSAGE', `messages[${index}] has the role ${JSON.stringify(turn.role.slice(0, 80))}; the window stores roles of 1 to ${MAX_ROLE_LENGTH} characters.`);
+      throw new LixLangChainError(
+        'INVALID_MESSAGE',
+        `messages[${index}] has the role ${JSON.stringify(turn.role.slice(0, 80))}; the window stores roles of 1 to ${MAX_ROLE_LENGTH} characters.`,
+      );
     }
     const contentBytes = Buffer.byteLength(turn.content, 'utf8');
     if (contentBytes > this.#maxContentBytes) {
-      throw new LixLangChainError('MESSAGE_TOO_LARGE', `messages[${index}] has ${contentBytes} bytes of text; the limit (maxContentBytes) is ${this.#maxContentBytes}.`);
+      throw new LixLangChainError(
+        'MESSAGE_TOO_LARGE',
+        `messages[${index}] has ${contentBytes} bytes of text; the limit (maxContentBytes) is ${this.#maxContentBytes}.`,
+      );
     }
     const metadataBytes = Buffer.byteLength(JSON.stringify(turn.metadata), 'utf8');
     if (metadataBytes > this.#maxMetadataBytes) {
-      throw new LixLangChainError('MESSAGE_TOO_LARGE', `messages[${index}] has ${metadataBytes} bytes of LangChain fields as JSON; the limit (maxMetadataBytes) is ${this.#maxMetadataBytes}.`);
+      throw new LixLangChainError(
+        'MESSAGE_TOO_LARGE',
+        `messages[${index}] has ${metadataBytes} bytes of LangChain fields as JSON; the limit (maxMetadataBytes) is ${this.#maxMetadataBytes}.`,
+      );
     }
     if (loneSurrogate.test(turn.content) || loneSurrogate.test(turn.role)) {
       throw new LixLangChainError('INVALID_MESSAGE', `messages[${index}] holds a lone surrogate, which UTF-8 storage would alter.`);

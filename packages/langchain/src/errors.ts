@@ -1,3 +1,5 @@
+import { LixError } from '@lix/core';
+
 /**
  * Stable codes of {@link LixLangChainError}.
  *
@@ -11,14 +13,8 @@
 export type LixLangChainErrorCode = 'INVALID_OPTION' | 'INVALID_MESSAGE' | 'MESSAGE_TOO_LARGE' | 'HISTORY_FAILED';
 
 /** The one error type of `@lix/langchain`; `code` is stable, `cause` keeps the underlying error. */
-export class LixLangChainError extends Error {
+export class LixLangChainError extends LixError<LixLangChainErrorCode> {
   override name = 'LixLangChainError';
-  readonly code: LixLangChainErrorCode;
-
-  constructor(code: LixLangChainErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `error` is a {@link LixLangChainError} (optionally with the given code). */

@@ -9,7 +9,10 @@ function isPlainObject(value: object): boolean {
 }
 
 function refuse(path: string, what: string): LixLangChainError {
-  return new LixLangChainError('INVALID_MESSAGE', `${path} is ${what}; LangChain messages are stored as JSON, so only plain objects, arrays, strings, finite numbers, booleans and null can be kept.`);
+  return new LixLangChainError(
+    'INVALID_MESSAGE',
+    `${path} is ${what}; LangChain messages are stored as JSON, so only plain objects, arrays, strings, finite numbers, booleans and null can be kept.`,
+  );
 }
 
 function copy(value: unknown, path: string, depth: number, ancestors: Set<object>): JsonValue {

@@ -7,7 +7,11 @@ const asWindow = (turn: ReturnType<typeof toWindowTurn>, seq = 1) => ({ seq, tim
 describe('message mapping', () => {
   it('keeps a string content as the window text and not twice', () => {
     const turn = toWindowTurn(new HumanMessage({ content: 'hello', id: 'h1' }));
-    expect(turn).toEqual({ role: 'user', content: 'hello', metadata: { [STORED_MESSAGE_KEY]: { type: 'human', data: { id: 'h1', additional_kwargs: {}, response_metadata: {} } } } });
+    expect(turn).toEqual({
+      role: 'user',
+      content: 'hello',
+      metadata: { [STORED_MESSAGE_KEY]: { type: 'human', data: { id: 'h1', additional_kwargs: {}, response_metadata: {} } } },
+    });
   });
 
   it('gives content the window cannot hold a text for budgets and search, and keeps the original', () => {
@@ -15,7 +19,13 @@ describe('message mapping', () => {
     const toolCall = toWindowTurn(new AIMessage({ content: '', tool_calls: calls }));
     expect(toolCall.role).toBe('assistant');
     expect(toolCall.content).toBe(JSON.stringify(calls));
-    const blocks = new HumanMessage({ content: [{ type: 'text', text: 'look at ' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }, { type: 'text', text: 'this' }] });
+    const blocks = new HumanMessage({
+      content: [
+        { type: 'text', text: 'look at ' },
+        { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+        { type: 'text', text: 'this' },
+      ],
+    });
     const turn = toWindowTurn(blocks);
     expect(turn.content).toBe('look at this');
     expect(fromWindowMessage(asWindow(turn)).toDict()).toEqual(blocks.toDict());
@@ -40,7 +50,10 @@ describe('message mapping', () => {
 
   it('falls back to the role, and reports it, when a stored form cannot be restored', () => {
     const errors: unknown[] = [];
-    const message = fromWindowMessage({ seq: 1, role: 'tool', content: 'r', timestamp: 0, metadata: { [STORED_MESSAGE_KEY]: { type: 'tool', data: {} } } }, (error) => errors.push(error));
+    const message = fromWindowMessage(
+      { seq: 1, role: 'tool', content: 'r', timestamp: 0, metadata: { [STORED_MESSAGE_KEY]: { type: 'tool', data: {} } } },
+      (error) => errors.push(error),
+    );
     expect(message).toBeInstanceOf(ChatMessage);
     expect(errors).toHaveLength(1);
   });

@@ -34,7 +34,8 @@ function readableText(data: StoredMessage['data'] & { tool_calls?: unknown }): s
     const parts: string[] = [];
     for (const block of content) {
       if (typeof block === 'string') parts.push(block);
-      else if (block !== null && typeof block === 'object' && typeof (block as { text?: unknown }).text === 'string') parts.push((block as { text: string }).text);
+      else if (block !== null && typeof block === 'object' && typeof (block as { text?: unknown }).text === 'string')
+        parts.push((block as { text: string }).text);
     }
     return parts.join('');
   }
@@ -51,7 +52,10 @@ function readableText(data: StoredMessage['data'] & { tool_calls?: unknown }): s
  */
 export function toWindowTurn(message: unknown, index = 0): WindowTurn {
   if (!isBaseMessage(message)) {
-    throw new LixLangChainError('INVALID_MESSAGE', `messages[${index}] is not a LangChain message (BaseMessage); build one with new HumanMessage(...) or coerceMessageLikeToMessage().`);
+    throw new LixLangChainError(
+      'INVALID_MESSAGE',
+      `messages[${index}] is not a LangChain message (BaseMessage); build one with new HumanMessage(...) or coerceMessageLikeToMessage().`,
+    );
   }
   // toDict() turns a Date or a Map in these free-form fields into `{}`; refuse them instead of storing the loss.
   toJsonObject(message.additional_kwargs ?? {}, `messages[${index}].additional_kwargs`);
@@ -63,7 +67,11 @@ export function toWindowTurn(message: unknown, index = 0): WindowTurn {
     // What LangChain cannot restore (a RemoveMessage, a tool message without tool_call_id) is refused now, not on read.
     mapStoredMessagesToChatMessages([{ type: stored.type, data: data as unknown as StoredMessage['data'] }]);
   } catch (error) {
-    throw new LixLangChainError('INVALID_MESSAGE', `messages[${index}] (type "${stored.type}") cannot be restored by LangChain: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    throw new LixLangChainError(
+      'INVALID_MESSAGE',
+      `messages[${index}] (type "${stored.type}") cannot be restored by LangChain: ${(error as Error)?.message ?? String(error)}`,
+      { cause: error },
+    );
   }
   const role = stored.type === 'generic' && typeof data.role === 'string' && data.role.trim() !== '' ? data.role : (ROLE_OF_TYPE[stored.type] ?? stored.type);
   const text = readableText(stored.data);

@@ -4,7 +4,12 @@ import { lastHumanTurn } from './prompt-query.js';
 
 describe('lastHumanTurn', () => {
   it('takes the last human turn of a getBufferString prompt', () => {
-    const prompt = getBufferString([new SystemMessage('Be brief.'), new HumanMessage('Hi'), new AIMessage('Hello!'), new HumanMessage('What is the capital\nof France?')]);
+    const prompt = getBufferString([
+      new SystemMessage('Be brief.'),
+      new HumanMessage('Hi'),
+      new AIMessage('Hello!'),
+      new HumanMessage('What is the capital\nof France?'),
+    ]);
     expect(lastHumanTurn(prompt)).toBe('What is the capital\nof France?');
     expect(lastHumanTurn(getBufferString([new HumanMessage('only one')]))).toBe('only one');
   });

@@ -125,15 +125,20 @@ export class LixSemanticCache extends BaseCache<Generation[]> {
       throw new LixLangChainError('INVALID_OPTION', 'LixSemanticCache needs exactly one of driver (a KVDriver) or semanticCache (a SemanticCache).');
     }
     if (options.semanticCache !== undefined) {
-      if (!(options.semanticCache instanceof SemanticCache)) throw new LixLangChainError('INVALID_OPTION', 'semanticCache must be a SemanticCache from @lix/semantic-cache.');
+      if (!(options.semanticCache instanceof SemanticCache))
+        throw new LixLangChainError('INVALID_OPTION', 'semanticCache must be a SemanticCache from @lix/semantic-cache.');
       const clash = [...SEMANTIC_CACHE_OPTIONS, 'scope'].filter((name) => (options as Record<string, unknown>)[name] !== undefined);
-      if (clash.length > 0) throw new LixLangChainError('INVALID_OPTION', `${clash.join(', ')} configure the semantic cache; with semanticCache, set them on it instead.`);
+      if (clash.length > 0)
+        throw new LixLangChainError('INVALID_OPTION', `${clash.join(', ')} configure the semantic cache; with semanticCache, set them on it instead.`);
       this.#cache = options.semanticCache;
       this.scope = options.semanticCache.sessionId;
     } else {
       const { scope } = options;
       if (typeof scope !== 'string' || scope.length === 0 || scope.length > 1024) {
-        throw new LixLangChainError('INVALID_OPTION', `scope must be a non-empty string of at most 1024 characters (a user or tenant id, or 'global' to share between everyone), got ${typeof scope === 'string' ? `a string of length ${scope.length}` : typeof scope}.`);
+        throw new LixLangChainError(
+          'INVALID_OPTION',
+          `scope must be a non-empty string of at most 1024 characters (a user or tenant id, or 'global' to share between everyone), got ${typeof scope === 'string' ? `a string of length ${scope.length}` : typeof scope}.`,
+        );
       }
       try {
         this.#cache = new SemanticCache<unknown>({
@@ -179,7 +184,8 @@ export class LixSemanticCache extends BaseCache<Generation[]> {
 
   #query(prompt: string): string | null {
     const query = this.#extract(prompt);
-    if (query !== null && typeof query !== 'string') throw new LixLangChainError('INVALID_OPTION', `extractQuery returned ${typeof query}; it must return a string or null.`);
+    if (query !== null && typeof query !== 'string')
+      throw new LixLangChainError('INVALID_OPTION', `extractQuery returned ${typeof query}; it must return a string or null.`);
     return query === null || query.trim() === '' ? null : query;
   }
 

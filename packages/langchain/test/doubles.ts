@@ -7,7 +7,32 @@ import { ConversationArchive } from '@lix/archive';
 import { KVError, type KVDriver } from '@lix/redis-pool';
 import type { LixSemanticCache } from '../src/index.js';
 
-const STOPWORDS = new Set(['a', 'an', 'the', 'is', 'are', 'of', 'what', 'whats', 's', 'me', 'tell', 'please', 'do', 'you', 'know', 'i', 'want', 'to', 'can', 'could', 'in', 'it', 'for', 'on']);
+const STOPWORDS = new Set([
+  'a',
+  'an',
+  'the',
+  'is',
+  'are',
+  'of',
+  'what',
+  'whats',
+  's',
+  'me',
+  'tell',
+  'please',
+  'do',
+  'you',
+  'know',
+  'i',
+  'want',
+  'to',
+  'can',
+  'could',
+  'in',
+  'it',
+  'for',
+  'on',
+]);
 const DIMENSIONS = 64;
 
 /**
@@ -30,7 +55,10 @@ export class BagOfWordsEmbeddings extends Embeddings {
   async embedQuery(document: string): Promise<number[]> {
     this.calls++;
     const vector = new Array<number>(DIMENSIONS).fill(0);
-    const words = document.toLowerCase().replaceAll(/['’]/g, '').split(/[^a-z0-9]+/);
+    const words = document
+      .toLowerCase()
+      .replaceAll(/['’]/g, '')
+      .split(/[^a-z0-9]+/);
     for (let word of words) {
       if (word === '' || STOPWORDS.has(word)) continue;
       if (word.length > 3 && word.endsWith('s')) word = word.slice(0, -1);

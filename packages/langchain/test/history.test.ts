@@ -12,18 +12,30 @@ import { LixChatMessageHistory, type LixChatMessageHistoryOptions } from '../src
 import { createTestArchive, instrumentedDriver, type TestArchive } from './doubles.js';
 
 const dicts = (messages: BaseMessage[]) => messages.map((message) => message.toDict());
-const kinds = (messages: BaseMessage[]) => messages.map((message) => `${message.constructor.name}:${typeof message.content === 'string' ? message.content : JSON.stringify(message.content)}`);
+const kinds = (messages: BaseMessage[]) =>
+  messages.map((message) => `${message.constructor.name}:${typeof message.content === 'string' ? message.content : JSON.stringify(message.content)}`);
 
 function manualClock(start = 1_800_000_000_000): Clock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => now, advance: (ms) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 /** One message of every type, with every field LangChain stores. */
 function everyKind(): BaseMessage[] {
   return [
     new SystemMessage({ content: 'You are a travel agent.', id: 'sys-1', additional_kwargs: { cache_control: { type: 'ephemeral' } } }),
-    new HumanMessage({ content: 'Book me a flight to Kyoto.', id: 'h-1', name: 'ada', additional_kwargs: { locale: 'en-GB' }, response_metadata: { source: 'web' } }),
+    new HumanMessage({
+      content: 'Book me a flight to Kyoto.',
+      id: 'h-1',
+      name: 'ada',
+      additional_kwargs: { locale: 'en-GB' },
+      response_metadata: { source: 'web' },
+    }),
     new AIMessage({
       content: '',
       id: 'ai-1',
@@ -33,9 +45,29 @@ function everyKind(): BaseMessage[] {
       response_metadata: { model_name: 'fake-1', finish_reason: 'tool_calls', logprobs: { content: [{ token: 'x', logprob: -0.25 }] } },
       usage_metadata: { input_tokens: 12, output_tokens: 7, total_tokens: 19 },
     }),
-    new ToolMessage({ content: '[{"flight":"JL 61","price":812.5}]', tool_call_id: 'call_1', id: 'tool-1', name: 'search_flights', status: 'success', artifact: { rows: 1 } }),
-    new AIMessage({ content: [{ type: 'text', text: 'JL 61 costs ' }, { type: 'text', text: '812.50.' }], id: 'ai-2', response_metadata: { finish_reason: 'stop' } }),
-    new HumanMessage({ content: [{ type: 'text', text: 'Is this the plane?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }], id: 'h-2' }),
+    new ToolMessage({
+      content: '[{"flight":"JL 61","price":812.5}]',
+      tool_call_id: 'call_1',
+      id: 'tool-1',
+      name: 'search_flights',
+      status: 'success',
+      artifact: { rows: 1 },
+    }),
+    new AIMessage({
+      content: [
+        { type: 'text', text: 'JL 61 costs ' },
+        { type: 'text', text: '812.50.' },
+      ],
+      id: 'ai-2',
+      response_metadata: { finish_reason: 'stop' },
+    }),
+    new HumanMessage({
+      content: [
+        { type: 'text', text: 'Is this the plane?' },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+      ],
+      id: 'h-2',
+    }),
     new ChatMessage({ content: 'Looks fine to me.', role: 'reviewer', id: 'c-1' }),
     new AIMessage({ content: 'Unicode survives: café, 東京, 🚄, and "quotes"\nacross lines.', id: 'ai-3' }),
   ];
@@ -156,7 +188,9 @@ describeEachDriver('LixChatMessageHistory', (target) => {
     expect(new Set(texts).size).toBe(texts.length);
     for (const name of ['one', 'two']) {
       const own = texts.filter((text) => text.startsWith(`${name} `));
-      expect(own).toEqual([0, 1, 2, 3, 4, 5, 6, 7].flatMap((round) => (round % 2 === 0 ? [`${name} q${round}`, `${name} a${round}`] : [`${name} single${round}`])));
+      expect(own).toEqual(
+        [0, 1, 2, 3, 4, 5, 6, 7].flatMap((round) => (round % 2 === 0 ? [`${name} q${round}`, `${name} a${round}`] : [`${name} single${round}`])),
+      );
     }
     // Both instances serve the same, current window: the tail of the archive.
     expect(dicts(await first.getMessages())).toEqual(dicts(full.slice(-6)));
@@ -215,31 +249,55 @@ describeEachDriver('LixChatMessageHistory', (target) => {
     const chat = history('s-trim');
     await chat.addMessages(messages);
     const stored = await chat.getMessages();
-    const options = { maxTokens: 5, tokenCounter: (list: BaseMessage[]) => list.length, strategy: 'last' as const, startOn: 'human' as const, includeSystem: true };
+    const options = {
+      maxTokens: 5,
+      tokenCounter: (list: BaseMessage[]) => list.length,
+      strategy: 'last' as const,
+      startOn: 'human' as const,
+      includeSystem: true,
+    };
     const trimmed = await trimMessages(stored, options);
     expect(dicts(trimmed)).toEqual(dicts(await trimMessages(messages, options)));
     expect(kinds(trimmed)).toEqual(['SystemMessage:rules', 'HumanMessage:q3']);
     const wider = { ...options, maxTokens: 7 };
-    expect(kinds(await trimMessages(wider).invoke(stored))).toEqual(['SystemMessage:rules', 'HumanMessage:q2', 'AIMessage:', 'ToolMessage:r1', 'AIMessage:a2', 'HumanMessage:q3']);
+    expect(kinds(await trimMessages(wider).invoke(stored))).toEqual([
+      'SystemMessage:rules',
+      'HumanMessage:q2',
+      'AIMessage:',
+      'ToolMessage:r1',
+      'AIMessage:a2',
+      'HumanMessage:q3',
+    ]);
   });
 
   it('refuses what it cannot store losslessly with typed errors and stores nothing of a refused batch', async () => {
     const chat = history('s-bad', { maxMetadataBytes: 2048 });
     await expect(chat.addMessage({ content: 'not a message' } as never)).rejects.toMatchObject({ name: 'LixLangChainError', code: 'INVALID_MESSAGE' });
     await expect(chat.addMessage(new RemoveMessage({ id: 'x' }))).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
-    await expect(chat.addMessage(new HumanMessage({ content: 'hi', additional_kwargs: { at: new Date() } }))).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
-    await expect(chat.addMessage(new HumanMessage({ content: 'hi', additional_kwargs: { n: 10n } as never }))).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await expect(chat.addMessage(new HumanMessage({ content: 'hi', additional_kwargs: { at: new Date() } }))).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
+    await expect(chat.addMessage(new HumanMessage({ content: 'hi', additional_kwargs: { n: 10n } as never }))).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
     await expect(chat.addMessage(new AIMessage({ content: 'hi', response_metadata: { parse: () => 1 } }))).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
-    await expect(chat.addMessage(new AIMessage({ content: 'hi', response_metadata: { latency: Number.NaN } }))).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await expect(chat.addMessage(new AIMessage({ content: 'hi', response_metadata: { latency: Number.NaN } }))).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
     const big = new HumanMessage({ content: [{ type: 'text', text: 'x'.repeat(4096) }] });
     await expect(chat.addMessage(big)).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await expect(chat.addMessages([new HumanMessage('fine'), big])).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await expect(chat.addMessages([new HumanMessage('fine'), 'text' as never])).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
-    await expect(chat.addMessages([new HumanMessage('fine'), new ChatMessage({ content: 'x', role: 'r'.repeat(65) })])).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await expect(chat.addMessages([new HumanMessage('fine'), new ChatMessage({ content: 'x', role: 'r'.repeat(65) })])).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
     expect(await chat.getFullHistory()).toEqual([]);
     expect(() => history('s-bad', { hotWindowSize: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => history('', {})).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => history('s-bad', { source: 'all' as never })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(() => history('s-bad', { source: cycle as never })).toThrow(expect.objectContaining({ name: 'LixLangChainError', code: 'INVALID_OPTION' }));
     expect(() => history('s-bad', { hotWindow: 3 } as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 });

@@ -63,7 +63,13 @@ describe.each([
     expect(await absorbedFailures(cache)).toBe(2);
     await history.addMessage(new HumanMessage('And of Japan?'));
     await history.addMessages([new AIMessage('Tokyo.'), new HumanMessage('Thanks!')]);
-    const expected = [new HumanMessage('What is the capital of France?'), new AIMessage('Paris.'), new HumanMessage('And of Japan?'), new AIMessage('Tokyo.'), new HumanMessage('Thanks!')];
+    const expected = [
+      new HumanMessage('What is the capital of France?'),
+      new AIMessage('Paris.'),
+      new HumanMessage('And of Japan?'),
+      new AIMessage('Tokyo.'),
+      new HumanMessage('Thanks!'),
+    ];
     expect(dicts(await history.getMessages())).toEqual(dicts(expected));
     expect(warnings.length).toBeGreaterThan(2);
 

@@ -18,7 +18,8 @@ describeEachDriver('LixSemanticCache', (target) => {
     keyPrefix = uniquePrefix('lcs');
   });
 
-  const cacheOf = (options: Partial<LixSemanticCacheOptions> = {}) => new LixSemanticCache({ driver, keyPrefix, scope: 'tests', embeddings: new BagOfWordsEmbeddings(), ...options });
+  const cacheOf = (options: Partial<LixSemanticCacheOptions> = {}) =>
+    new LixSemanticCache({ driver, keyPrefix, scope: 'tests', embeddings: new BagOfWordsEmbeddings(), ...options });
 
   it('answers a rephrased question from the cache: the model is called once', async () => {
     const embeddings = new BagOfWordsEmbeddings();
@@ -176,6 +177,9 @@ describeEachDriver('LixSemanticCache', (target) => {
       { driver, embeddings, scope: 's', semanticCache: new SemanticCache({ driver, sessionId: 's' }) },
       { semanticCache: new SemanticCache({ driver, sessionId: 's' }), embeddings, ttlMs: 5 },
     ];
-    for (const options of bad) expect(() => new LixSemanticCache(options as LixSemanticCacheOptions)).toThrow(expect.objectContaining({ name: 'LixLangChainError', code: 'INVALID_OPTION' }));
+    for (const options of bad)
+      expect(() => new LixSemanticCache(options as LixSemanticCacheOptions)).toThrow(
+        expect.objectContaining({ name: 'LixLangChainError', code: 'INVALID_OPTION' }),
+      );
   });
 });

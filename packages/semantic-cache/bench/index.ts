@@ -88,7 +88,14 @@ async function compareDetailed(ours: () => Promise<unknown>, reference: () => Pr
     b.push(allB.slice(fromB).reduce((sum, v) => sum + v, 0) / OPS);
   }
   const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
-  return { ours: median(a), reference: median(b), oursMean: mean(allA), referenceMean: mean(allB), oursP99: percentile(allA, 99), referenceP99: percentile(allB, 99) };
+  return {
+    ours: median(a),
+    reference: median(b),
+    oursMean: mean(allA),
+    referenceMean: mean(allB),
+    oursP99: percentile(allA, 99),
+    referenceP99: percentile(allB, 99),
+  };
 }
 
 interface Row {
@@ -125,10 +132,28 @@ async function benchDriver(name: string, driver: KVDriver, memoryUsage: ((key: s
   if ((await cache.get('https://weather.com', missQuery)) !== null) throw new Error('bench: expected a miss');
 
   const rows: Row[] = [];
-  const miss = await compare(() => cache.get('https://weather.com', missQuery), () => driver.get(rawKey));
-  rows.push({ figure: `get miss (50×384) vs raw GET ${packed.length} B`, ours: us(miss.ours), reference: us(miss.reference), ratio: `${(miss.ours / miss.reference).toFixed(2)}×`, target: '≤ 1.5×' });
-  const hit = await compare(() => cache.get('https://weather.com', hitQuery), () => driver.get(rawKey));
-  rows.push({ figure: `get hit (GET + HGET) vs raw GET ${packed.length} B`, ours: us(hit.ours), reference: us(hit.reference), ratio: `${(hit.ours / hit.reference).toFixed(2)}×`, target: '—' });
+  const miss = await compare(
+    () => cache.get('https://weather.com', missQuery),
+    () => driver.get(rawKey),
+  );
+  rows.push({
+    figure: `get miss (50×384) vs raw GET ${packed.length} B`,
+    ours: us(miss.ours),
+    reference: us(miss.reference),
+    ratio: `${(miss.ours / miss.reference).toFixed(2)}×`,
+    target: '≤ 1.5×',
+  });
+  const hit = await compare(
+    () => cache.get('https://weather.com', hitQuery),
+    () => driver.get(rawKey),
+  );
+  rows.push({
+    figure: `get hit (GET + HGET) vs raw GET ${packed.length} B`,
+    ours: us(hit.ours),
+    reference: us(hit.reference),
+    ratio: `${(hit.ours / hit.reference).toFixed(2)}×`,
+    target: '—',
+  });
 
   if (memoryUsage !== undefined) {
     const bytes = (await memoryUsage(keys.vectors)) + (await memoryUsage(keys.responses));
@@ -146,9 +171,18 @@ async function benchDriver(name: string, driver: KVDriver, memoryUsage: ((key: s
   const urlList = Array.from({ length: BATCH }, (_, i) => `https://site-${i}.example.com/article/${i}`);
   await urls.batchSet(urlList.map((url) => [url, randomVector(random, DIMENSIONS)] as const));
   const urlKeys = urlList.map((url) => urls.keyOf(url));
-  const batch = await compare(() => urls.batchGet(urlList), () => driver.mget(urlKeys));
+  const batch = await compare(
+    () => urls.batchGet(urlList),
+    () => driver.mget(urlKeys),
+  );
   // Throughput ratio: ≥ 0.8× means batchGet takes at most 1.25× the raw MGET time.
-  rows.push({ figure: `batchGet(${BATCH}) vs raw MGET`, ours: us(batch.ours), reference: us(batch.reference), ratio: `${(batch.reference / batch.ours).toFixed(2)}× speed`, target: '≥ 0.8×' });
+  rows.push({
+    figure: `batchGet(${BATCH}) vs raw MGET`,
+    ours: us(batch.ours),
+    reference: us(batch.reference),
+    ratio: `${(batch.reference / batch.ours).toFixed(2)}× speed`,
+    target: '≥ 0.8×',
+  });
   await cache.clearSession();
   if (process.env.BENCH_POLICIES !== '0') rows.push(...(await benchPolicies(name, driver, stored, random, compareDetailed, RUNS * OPS)));
   return rows;
@@ -177,7 +211,11 @@ function printTable(title: string, rows: Row[]): void {
 }
 
 const cpu = cpus();
-console.log(`machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+console.log(
+  `machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`runs: ${RUNS} × ${OPS} sequential ops per figure, medians; redis-server started by the bench on a free port`);
 
 const server = await startRedisServer();

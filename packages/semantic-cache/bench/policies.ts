@@ -26,14 +26,21 @@ export interface PolicyRow {
   target: string;
 }
 
-type Compare = (ours: () => Promise<unknown>, reference: () => Promise<unknown>) => Promise<{ ours: number; reference: number; oursMean: number; referenceMean: number; oursP99: number; referenceP99: number }>;
+type Compare = (
+  ours: () => Promise<unknown>,
+  reference: () => Promise<unknown>,
+) => Promise<{ ours: number; reference: number; oursMean: number; referenceMean: number; oursP99: number; referenceP99: number }>;
 
 /**
  * Ours and the reference interleaved call by call (the order swapped every call), then the
  * median, mean and p99 of the per-call times: on a machine shared with other people's test
  * runs a burst of load hits both sides alike and shows in the tail, not in the median.
  */
-export async function compareInterleaved(ours: () => Promise<unknown>, reference: () => Promise<unknown>, calls: number): Promise<Awaited<ReturnType<Compare>>> {
+export async function compareInterleaved(
+  ours: () => Promise<unknown>,
+  reference: () => Promise<unknown>,
+  calls: number,
+): Promise<Awaited<ReturnType<Compare>>> {
   for (let i = 0; i < 100; i++) {
     await ours();
     await reference();
@@ -86,7 +93,11 @@ export async function benchPolicies(
   for (const entry of stored) {
     const unit = normalizeEmbedding(entry.vector);
     const now = Date.now();
-    await driver.eval(setEntryScript, [todayKeys.vectors, todayKeys.responses], [now, formatExpiry(now + 600_000), 50, unit.length, float32ToBytes(unit), encodeResponse(entry.response, 1 << 22), headerArg(unit.length)]);
+    await driver.eval(
+      setEntryScript,
+      [todayKeys.vectors, todayKeys.responses],
+      [now, formatExpiry(now + 600_000), 50, unit.length, float32ToBytes(unit), encodeResponse(entry.response, 1 << 22), headerArg(unit.length)],
+    );
   }
   // Today's lookup, by hand: validation aside, exactly the work `lookup` did before this change.
   const today = async (query: Float32Array) => {
@@ -110,16 +121,41 @@ export async function benchPolicies(
       target: '',
     });
   };
-  row('lookup hit, sliding TTL + tags vs today\'s lookup hit', await compare(() => sliding.get(url, hitQuery), () => today(hitQuery)), '≤ 1.1×');
-  row('lookup miss, sliding TTL + tags vs today\'s lookup miss', await compare(() => sliding.get(url, missQuery), () => today(missQuery)), '≤ 1.1×');
+  row(
+    "lookup hit, sliding TTL + tags vs today's lookup hit",
+    await compare(
+      () => sliding.get(url, hitQuery),
+      () => today(hitQuery),
+    ),
+    '≤ 1.1×',
+  );
+  row(
+    "lookup miss, sliding TTL + tags vs today's lookup miss",
+    await compare(
+      () => sliding.get(url, missQuery),
+      () => today(missQuery),
+    ),
+    '≤ 1.1×',
+  );
 
   const observed = new SemanticCache({ driver, sessionId: 'bench-session', keyPrefix: prefix, expiry: 'sliding', ttlMs: 600_000 });
-  row('lookup hit, telemetry on, no SDK registered vs telemetry: false', await compare(() => observed.get(url, hitQuery), () => sliding.get(url, hitQuery)), '≤ 1.05×');
+  row(
+    'lookup hit, telemetry on, no SDK registered vs telemetry: false',
+    await compare(
+      () => observed.get(url, hitQuery),
+      () => sliding.get(url, hitQuery),
+    ),
+    '≤ 1.05×',
+  );
   const plain = new SemanticCache({ driver, sessionId: 'bench-session', keyPrefix: `${prefix}:plain`, telemetry: false });
-  row('set with 2 tags (3 tag registrations in parallel, then the write) vs set without tags (URL registration, then the write)', await compare(
-    () => sliding.set('https://other.example', stored[3]!.vector, stored[3]!.response, { tags: ['doc:1', 'tenant:bench'] }),
-    () => plain.set('https://other.example', stored[3]!.vector, stored[3]!.response),
-  ), '—');
+  row(
+    'set with 2 tags (3 tag registrations in parallel, then the write) vs set without tags (URL registration, then the write)',
+    await compare(
+      () => sliding.set('https://other.example', stored[3]!.vector, stored[3]!.response, { tags: ['doc:1', 'tenant:bench'] }),
+      () => plain.set('https://other.example', stored[3]!.vector, stored[3]!.response),
+    ),
+    '—',
+  );
   await plain.clearSession();
   await sliding.clearSession();
   await driver.del([todayKeys.vectors, todayKeys.responses]);

@@ -42,7 +42,9 @@ async function demo(): Promise<{ cache: SemanticCache<unknown>; examples: Calibr
   return { cache, examples, floor: 0.95, close: () => driver.close() };
 }
 
-async function fromFile(path: string): Promise<{ cache: SemanticCache<unknown>; examples: CalibrationExample<unknown>[]; floor: number; close(): Promise<void> }> {
+async function fromFile(
+  path: string,
+): Promise<{ cache: SemanticCache<unknown>; examples: CalibrationExample<unknown>[]; floor: number; close(): Promise<void> }> {
   const file = JSON.parse(readFileSync(path, 'utf8')) as CalibrationFile;
   let driver: KVDriver;
   if (file.redisUrl !== undefined) {
@@ -51,7 +53,12 @@ async function fromFile(path: string): Promise<{ cache: SemanticCache<unknown>; 
   } else {
     driver = createMemoryDriver();
   }
-  const cache = new SemanticCache<unknown>({ driver, sessionId: file.sessionId, ...(file.keyPrefix ? { keyPrefix: file.keyPrefix } : {}), ...(file.scope ? { scope: file.scope } : {}) });
+  const cache = new SemanticCache<unknown>({
+    driver,
+    sessionId: file.sessionId,
+    ...(file.keyPrefix ? { keyPrefix: file.keyPrefix } : {}),
+    ...(file.scope ? { scope: file.scope } : {}),
+  });
   for (const entry of file.entries ?? []) await cache.set(entry.url, entry.embedding, entry.response);
   return { cache, examples: file.examples, floor: file.precisionFloor ?? 0.95, close: () => driver.close() };
 }

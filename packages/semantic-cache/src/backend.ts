@@ -1,3 +1,4 @@
+import { showValue } from '@lix/core';
 import { KVError, type Logger } from '@lix/redis-pool';
 import { SemanticCacheError, backendError } from './errors.js';
 import { BackendErrorCounter } from './stats.js';
@@ -34,21 +35,16 @@ export function checkBackendTimeout(value: unknown, driverTimeoutMs: unknown): n
       : DEFAULT_BACKEND_TIMEOUT_MS;
   }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BACKEND_TIMEOUT_MS) {
-    throw new SemanticCacheError('INVALID_OPTION', `backendTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_BACKEND_TIMEOUT_MS}, got ${describeValue(value)}.`);
+    throw new SemanticCacheError(
+      'INVALID_OPTION',
+      `backendTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_BACKEND_TIMEOUT_MS}, got ${describeValue(value)}.`,
+    );
   }
   return value;
 }
 
-/** `String()` throws on some values (symbols in templates, objects without a prototype). */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
+/** A value for an error message (the kernel's: strings quoted, never throws). */
+export const describeValue = showValue;
 
 /**
  * Rejects options objects with keys the class does not know: a misspelt option would

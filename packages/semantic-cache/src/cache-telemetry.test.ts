@@ -13,7 +13,12 @@ describe('SemanticCache OpenTelemetry', () => {
   it('counts hits, misses, evictions, invalidations and backend errors, records durations and similarities, and traces each call', async () => {
     const random = seededRandom(3);
     const driver = createMemoryDriver();
-    const cache = new SemanticCache<string>({ driver, sessionId: 'otel', maxItemsPerUrl: 1, telemetry: { meterProvider: sdk.meterProvider, tracerProvider: sdk.tracerProvider } });
+    const cache = new SemanticCache<string>({
+      driver,
+      sessionId: 'otel',
+      maxItemsPerUrl: 1,
+      telemetry: { meterProvider: sdk.meterProvider, tracerProvider: sdk.tracerProvider },
+    });
     const first = randomVector(random);
     const second = randomVector(random);
     await cache.set('u', first, 'one', { tags: ['doc'] });
@@ -44,7 +49,9 @@ describe('SemanticCache OpenTelemetry', () => {
     expect(total(metrics.get(METRICS.semanticCacheSimilarity.name))).toBe(2);
     const spans = sdk.spans();
     expect(spans.filter((span) => span.name === 'lix.semantic_cache.lookup')).toHaveLength(4);
-    expect(spans.find((span) => span.name === 'lix.semantic_cache.lookup' && span.attributes['lix.semantic_cache.outcome'] === 'hit')?.attributes['lix.session.id']).toBe('otel');
+    expect(
+      spans.find((span) => span.name === 'lix.semantic_cache.lookup' && span.attributes['lix.semantic_cache.outcome'] === 'hit')?.attributes['lix.session.id'],
+    ).toBe('otel');
     expect(spans.some((span) => span.name === 'lix.semantic_cache.invalidate')).toBe(true);
     // Failing open, the lookup is a miss to its caller, so its span is not an error; the backend error metric above counts the failure.
     expect(spans.filter((span) => span.name === 'lix.semantic_cache.lookup' && span.status.code === 2)).toHaveLength(0);

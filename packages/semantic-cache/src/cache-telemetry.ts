@@ -1,5 +1,5 @@
 import type { KVDriver } from '@lix/redis-pool';
-import { METRICS, Telemetry, resolveTelemetry, type Attributes, type CounterLike, type HistogramLike, type TelemetrySetting } from '@lix/telemetry';
+import { METRICS, type Telemetry, resolveTelemetry, type Attributes, type CounterLike, type HistogramLike, type TelemetrySetting } from '@lix/telemetry';
 import { SimilarityTracker } from './stats.js';
 
 /**
@@ -53,7 +53,7 @@ export class CacheTelemetry {
       override record(similarity: number, isHit: boolean): void {
         super.record(similarity, isHit);
         // OpenTelemetry histograms take non-negative values only; below 0 nothing is near a threshold anyway.
-        histogram.record(similarity > 0 ? similarity : 0, isHit ? hit : miss);
+        histogram.record(Math.max(similarity, 0), isHit ? hit : miss);
       }
     })();
   }

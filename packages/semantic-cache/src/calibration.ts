@@ -68,12 +68,15 @@ function invalidExample(index: number, reason: string): SemanticCacheError {
 }
 
 function checkExamples<T>(examples: unknown): CalibrationExample<T>[] {
-  if (!Array.isArray(examples) || examples.length === 0) throw new SemanticCacheError('INVALID_EXAMPLE', 'calibrateThreshold needs a non-empty array of labelled examples.');
-  if (examples.length > MAX_CALIBRATION_EXAMPLES) throw new SemanticCacheError('INVALID_EXAMPLE', `calibrateThreshold takes at most ${MAX_CALIBRATION_EXAMPLES} examples, got ${examples.length}.`);
+  if (!Array.isArray(examples) || examples.length === 0)
+    throw new SemanticCacheError('INVALID_EXAMPLE', 'calibrateThreshold needs a non-empty array of labelled examples.');
+  if (examples.length > MAX_CALIBRATION_EXAMPLES)
+    throw new SemanticCacheError('INVALID_EXAMPLE', `calibrateThreshold takes at most ${MAX_CALIBRATION_EXAMPLES} examples, got ${examples.length}.`);
   let positives = 0;
   examples.forEach((example: unknown, index) => {
     if (example === null || typeof example !== 'object') throw invalidExample(index, 'is not an object.');
-    for (const key of Object.keys(example)) if (!EXAMPLE_KEYS.has(key)) throw invalidExample(index, `has an unknown key "${key}" (url, embedding, expected, shouldMiss, label).`);
+    for (const key of Object.keys(example))
+      if (!EXAMPLE_KEYS.has(key)) throw invalidExample(index, `has an unknown key "${key}" (url, embedding, expected, shouldMiss, label).`);
     const { expected, shouldMiss } = example as CalibrationExample<T>;
     const labelled = (expected !== undefined ? 1 : 0) + (shouldMiss !== undefined ? 1 : 0);
     if (labelled === 0) throw invalidExample(index, 'is unlabelled: give expected (the response it should get) or shouldMiss: true.');
@@ -81,7 +84,11 @@ function checkExamples<T>(examples: unknown): CalibrationExample<T>[] {
     if (shouldMiss !== undefined && shouldMiss !== true) throw invalidExample(index, 'has shouldMiss other than true.');
     if (expected !== undefined) positives++;
   });
-  if (positives === 0) throw new SemanticCacheError('INVALID_EXAMPLE', 'calibrateThreshold needs at least one example with an expected response (recall is undefined without one).');
+  if (positives === 0)
+    throw new SemanticCacheError(
+      'INVALID_EXAMPLE',
+      'calibrateThreshold needs at least one example with an expected response (recall is undefined without one).',
+    );
   return examples as CalibrationExample<T>[];
 }
 
@@ -115,12 +122,19 @@ function pointAt(threshold: number, observations: readonly Observation[], positi
  * Rejects with `INVALID_EXAMPLE` for unlabelled or malformed examples and
  * `INVALID_OPTION` for a floor outside [0, 1] or an unknown option.
  */
-export async function calibrateThreshold<T>(cache: NearestSource<T>, examples: readonly CalibrationExample<T>[], options: CalibrationOptions = {}): Promise<CalibrationResult> {
-  if (cache === null || typeof cache !== 'object' || typeof cache.nearest !== 'function') throw new SemanticCacheError('INVALID_OPTION', 'calibrateThreshold needs a SemanticCache (anything with nearest()).');
+export async function calibrateThreshold<T>(
+  cache: NearestSource<T>,
+  examples: readonly CalibrationExample<T>[],
+  options: CalibrationOptions = {},
+): Promise<CalibrationResult> {
+  if (cache === null || typeof cache !== 'object' || typeof cache.nearest !== 'function')
+    throw new SemanticCacheError('INVALID_OPTION', 'calibrateThreshold needs a SemanticCache (anything with nearest()).');
   if (options === null || typeof options !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'calibrateThreshold options must be an object.');
-  for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) throw new SemanticCacheError('INVALID_OPTION', `Unknown calibrateThreshold option "${key}"; the option is precisionFloor.`);
+  for (const key of Object.keys(options))
+    if (!OPTION_KEYS.has(key)) throw new SemanticCacheError('INVALID_OPTION', `Unknown calibrateThreshold option "${key}"; the option is precisionFloor.`);
   const floor = options.precisionFloor ?? 0.95;
-  if (typeof floor !== 'number' || !(floor >= 0 && floor <= 1)) throw new SemanticCacheError('INVALID_OPTION', `precisionFloor must be a number in [0, 1], got ${String(floor)}.`);
+  if (typeof floor !== 'number' || !(floor >= 0 && floor <= 1))
+    throw new SemanticCacheError('INVALID_OPTION', `precisionFloor must be a number in [0, 1], got ${String(floor)}.`);
   const checked = checkExamples<T>(examples);
   const observations: Observation[] = [];
   let positives = 0;
@@ -130,7 +144,9 @@ export async function calibrateThreshold<T>(cache: NearestSource<T>, examples: r
     const nearest = await cache.nearest(example.url, example.embedding);
     if (nearest === null) continue;
     const expected = example.expected;
-    const correct = positive && (typeof expected === 'function' ? (expected as (response: T) => boolean)(nearest.response) === true : isDeepStrictEqual(nearest.response, expected));
+    const correct =
+      positive &&
+      (typeof expected === 'function' ? (expected as (response: T) => boolean)(nearest.response) === true : isDeepStrictEqual(nearest.response, expected));
     observations.push({ similarity: nearest.similarity, positive, correct });
   }
   const thresholds = [...new Set(observations.map((observation) => observation.similarity))].sort((a, b) => a - b);
@@ -139,7 +155,8 @@ export async function calibrateThreshold<T>(cache: NearestSource<T>, examples: r
   let bestF1 = curve[0]!;
   for (const point of curve) if (point.f1 >= bestF1.f1) bestF1 = point;
   let atPrecisionFloor: CalibrationPoint | null = null;
-  for (const point of curve) if (point.precision >= floor && point.truePositives > 0 && (atPrecisionFloor === null || point.recall >= atPrecisionFloor.recall)) atPrecisionFloor = point;
+  for (const point of curve)
+    if (point.precision >= floor && point.truePositives > 0 && (atPrecisionFloor === null || point.recall >= atPrecisionFloor.recall)) atPrecisionFloor = point;
   return { bestF1, atPrecisionFloor, precisionFloor: floor, curve, positives, negatives: checked.length - positives };
 }
 
@@ -153,17 +170,25 @@ export function formatCalibrationChart(result: CalibrationResult, options: { wid
   const rows = options.rows ?? 24;
   const { curve } = result;
   const step = Math.max(1, Math.ceil(curve.length / rows));
-  const shown = curve.filter((point, index) => index % step === 0 || point === result.bestF1 || point === result.atPrecisionFloor || index === curve.length - 1);
+  const shown = curve.filter(
+    (point, index) => index % step === 0 || point === result.bestF1 || point === result.atPrecisionFloor || index === curve.length - 1,
+  );
   const bar = (value: number) => '█'.repeat(Math.round(value * width)).padEnd(width, '·');
   const lines = [
     `precision/recall by threshold (${result.positives} should-hit, ${result.negatives} should-miss examples)`,
     `threshold  precision${' '.repeat(width - 8)}recall${' '.repeat(width - 5)}  F1`,
   ];
   for (const point of shown) {
-    const marks = [point === result.bestF1 ? 'best F1' : '', point === result.atPrecisionFloor ? `precision ≥ ${result.precisionFloor}` : ''].filter(Boolean).join(', ');
-    lines.push(`${point.threshold.toFixed(4).padStart(9)}  P ${bar(point.precision)} R ${bar(point.recall)}  ${point.f1.toFixed(3)}${marks ? `  ← ${marks}` : ''}`);
+    const marks = [point === result.bestF1 ? 'best F1' : '', point === result.atPrecisionFloor ? `precision ≥ ${result.precisionFloor}` : '']
+      .filter(Boolean)
+      .join(', ');
+    lines.push(
+      `${point.threshold.toFixed(4).padStart(9)}  P ${bar(point.precision)} R ${bar(point.recall)}  ${point.f1.toFixed(3)}${marks ? `  ← ${marks}` : ''}`,
+    );
   }
-  lines.push(`best F1: threshold ${result.bestF1.threshold.toFixed(4)} (precision ${result.bestF1.precision.toFixed(3)}, recall ${result.bestF1.recall.toFixed(3)}, F1 ${result.bestF1.f1.toFixed(3)})`);
+  lines.push(
+    `best F1: threshold ${result.bestF1.threshold.toFixed(4)} (precision ${result.bestF1.precision.toFixed(3)}, recall ${result.bestF1.recall.toFixed(3)}, F1 ${result.bestF1.f1.toFixed(3)})`,
+  );
   lines.push(
     result.atPrecisionFloor === null
       ? `no threshold keeps precision ≥ ${result.precisionFloor}`

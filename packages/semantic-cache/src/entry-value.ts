@@ -20,7 +20,8 @@ const decoder = new TextDecoder();
  */
 export function packEntryValue(meta: string, response: Uint8Array): Uint8Array {
   const metaBytes = encoder.encode(meta);
-  if (metaBytes.length > MAX_META_BYTES) throw new SemanticCacheError('INVALID_TAG', `The entry's tags take ${metaBytes.length} bytes of meta; at most ${MAX_META_BYTES} fit.`);
+  if (metaBytes.length > MAX_META_BYTES)
+    throw new SemanticCacheError('INVALID_TAG', `The entry's tags take ${metaBytes.length} bytes of meta; at most ${MAX_META_BYTES} fit.`);
   const value = new Uint8Array(3 + metaBytes.length + response.length);
   value[0] = META_MARKER;
   value[1] = metaBytes.length >> 8;
@@ -33,9 +34,11 @@ export function packEntryValue(meta: string, response: Uint8Array): Uint8Array {
 /** Splits a stored value into its meta (`null` for a value without one) and its msgpack response. */
 export function unpackEntryValue(value: Uint8Array): { meta: string | null; response: Uint8Array } {
   if (value.length === 0 || value[0] !== META_MARKER) return { meta: null, response: value };
-  if (value.length < 3) throw new SemanticCacheError('CORRUPT_ENTRY', 'A stored entry is cut short inside its meta header; clear the scope with clearSession().');
+  if (value.length < 3)
+    throw new SemanticCacheError('CORRUPT_ENTRY', 'A stored entry is cut short inside its meta header; clear the scope with clearSession().');
   const length = (value[1]! << 8) | value[2]!;
-  if (3 + length > value.length) throw new SemanticCacheError('CORRUPT_ENTRY', 'A stored entry is cut short inside its meta; clear the scope with clearSession().');
+  if (3 + length > value.length)
+    throw new SemanticCacheError('CORRUPT_ENTRY', 'A stored entry is cut short inside its meta; clear the scope with clearSession().');
   return { meta: decoder.decode(value.subarray(3, 3 + length)), response: value.subarray(3 + length) };
 }
 

@@ -1,3 +1,5 @@
+import { LixError } from '@lix/core';
+
 /**
  * Stable codes of {@link SemanticCacheError}.
  *
@@ -27,14 +29,8 @@ export type SemanticCacheErrorCode =
   | 'INVALID_EXAMPLE';
 
 /** The one error type of `@lix/semantic-cache`; `code` is stable, `cause` keeps the underlying error. */
-export class SemanticCacheError extends Error {
+export class SemanticCacheError extends LixError<SemanticCacheErrorCode> {
   override name = 'SemanticCacheError';
-  readonly code: SemanticCacheErrorCode;
-
-  constructor(code: SemanticCacheErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `error` is a {@link SemanticCacheError} (optionally with the given code). */

@@ -35,7 +35,8 @@ export interface CacheExpiry {
 }
 
 function checkMode(value: unknown, name: string): ExpiryMode {
-  if (value !== 'absolute' && value !== 'sliding') throw new SemanticCacheError('INVALID_OPTION', `${name} must be 'absolute' or 'sliding', got ${JSON.stringify(value)}.`);
+  if (value !== 'absolute' && value !== 'sliding')
+    throw new SemanticCacheError('INVALID_OPTION', `${name} must be 'absolute' or 'sliding', got ${JSON.stringify(value)}.`);
   return value;
 }
 

@@ -16,7 +16,10 @@ export interface SimilarityHistogram {
 }
 
 /** Turns buckets into a {@link SimilarityHistogram}. */
-export function similarityHistogramOf(buckets: SimilarityBucket[], about: { scope: 'session' | 'shared'; sessionId: string; similarityThreshold: number }): SimilarityHistogram {
+export function similarityHistogramOf(
+  buckets: SimilarityBucket[],
+  about: { scope: 'session' | 'shared'; sessionId: string; similarityThreshold: number },
+): SimilarityHistogram {
   return {
     ...about,
     edges: buckets.length === 0 ? [] : [buckets[0]!.from, ...buckets.map((bucket) => bucket.to)],
@@ -37,7 +40,9 @@ export function formatSimilarityHistogram(histogram: SimilarityHistogram, width 
     const hits = Math.round((bucket.hits / largest) * width);
     const misses = Math.round((bucket.misses / largest) * width);
     const marker = histogram.similarityThreshold >= bucket.from && histogram.similarityThreshold < bucket.to ? ' <' : '';
-    lines.push(`${bucket.from.toFixed(2).padStart(5)}–${bucket.to.toFixed(2).padEnd(5)} ${'#'.repeat(hits)}${'.'.repeat(misses)} ${bucket.hits}/${bucket.misses}${marker}`);
+    lines.push(
+      `${bucket.from.toFixed(2).padStart(5)}–${bucket.to.toFixed(2).padEnd(5)} ${'#'.repeat(hits)}${'.'.repeat(misses)} ${bucket.hits}/${bucket.misses}${marker}`,
+    );
   }
   return lines.join('\n');
 }

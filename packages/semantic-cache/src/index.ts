@@ -25,7 +25,6 @@ export {
 } from './url-embedding-cache.js';
 export { HISTOGRAM_EDGES, type BackendErrorCounts, type SimilarityBucket, type SimilaritySummary } from './stats.js';
 export { cosineSimilarity, MAX_DIMENSIONS, type EmbeddingInput } from './vector.js';
-export { setEntryScript } from './scripts.js';
 export { DEFAULT_KEY_PREFIX, MAX_RAW_URL_BYTES } from './keys.js';
 export { type ExpiryMode, DEFAULT_MAX_AGE_MS, STALE_SET_WINDOW_MS } from './expiry.js';
 export type { SetEntryOptions, InvalidateSelector, InvalidationResult } from './policy-options.js';
@@ -41,4 +40,3 @@ export {
   type NearestSource,
 } from './calibration.js';
 export { formatSimilarityHistogram, type SimilarityHistogram } from './histogram.js';
-export { extendEntryScript, registerTagScript, beginInvalidationScript, endInvalidationScript, invalidateScopeScript } from './policy-scripts.js';

@@ -11,7 +11,7 @@ export const MAX_RAW_URL_BYTES = 256;
 // Glob metacharacters and braces are excluded so a prefix can sit in SCAN patterns and
 // never opens a cluster hash tag of its own.
 const PREFIX_PATTERN = /^[A-Za-z0-9_.:\-/]{1,64}$/;
-const RAW_SESSION_PATTERN = /^[A-Za-z0-9_.\-]{1,128}$/;
+const RAW_SESSION_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -108,5 +108,7 @@ export function modelSegment(modelId: unknown): string {
  */
 export function urlEmbeddingKey(prefix: string, model: string, url: string): string {
   // A UTF-16 unit is at most 3 UTF-8 bytes, so short URLs skip measuring.
-  return url.length * 3 <= MAX_RAW_URL_BYTES || Buffer.byteLength(url, 'utf8') <= MAX_RAW_URL_BYTES ? `${prefix}:ue:${model}:u:${url}` : `${prefix}:ue:${model}:h:${sha256Hex(url)}`;
+  return url.length * 3 <= MAX_RAW_URL_BYTES || Buffer.byteLength(url, 'utf8') <= MAX_RAW_URL_BYTES
+    ? `${prefix}:ue:${model}:u:${url}`
+    : `${prefix}:ue:${model}:h:${sha256Hex(url)}`;
 }

@@ -55,7 +55,8 @@ export function checkKnownKeys(options: object, known: ReadonlySet<string>, what
 /** Validates `set` options; tags come back deduplicated. */
 export function parseSetOptions(options: unknown): { options: SetEntryOptions; tags: string[] } {
   if (options === undefined) return { options: {}, tags: [] };
-  if (options === null || typeof options !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'set options must be an object: { ttlMs?, expiry?, maxAgeMs?, tags? }.');
+  if (options === null || typeof options !== 'object')
+    throw new SemanticCacheError('INVALID_OPTION', 'set options must be an object: { ttlMs?, expiry?, maxAgeMs?, tags? }.');
   checkKnownKeys(options, SET_KEYS, 'set');
   const given = options as SetEntryOptions;
   const tags = given.tags === undefined ? [] : checkTags(given.tags, 'tags', MAX_TAGS_PER_ENTRY, true);

@@ -28,7 +28,10 @@ describe('vector list format', () => {
 
   it('reads dimensions and record count from the header', () => {
     const random = seededRandom(1);
-    const bytes = pack(16, [1, 2, 3].map((i) => ({ expiresAt: 10, id: `0000000${i}`, vector: randomVector(random, 16) })));
+    const bytes = pack(
+      16,
+      [1, 2, 3].map((i) => ({ expiresAt: 10, id: `0000000${i}`, vector: randomVector(random, 16) })),
+    );
     expect(readHeader(bytes)).toEqual({ dimensions: 16, count: 3 });
     expect(recordId(bytes, 16, 2)).toBe('00000003');
   });
@@ -36,7 +39,13 @@ describe('vector list format', () => {
   it('refuses foreign or truncated data with CORRUPT_ENTRY', () => {
     const random = seededRandom(2);
     const good = pack(8, [{ expiresAt: 10, id: '00000001', vector: randomVector(random, 8) }]);
-    for (const bad of [encoder.encode('hello'), encoder.encode('XX100008'), good.subarray(0, good.length - 1), encoder.encode('SC1abcde'), encoder.encode('SC100000')]) {
+    for (const bad of [
+      encoder.encode('hello'),
+      encoder.encode('XX100008'),
+      good.subarray(0, good.length - 1),
+      encoder.encode('SC1abcde'),
+      encoder.encode('SC100000'),
+    ]) {
       expect(() => readHeader(bad)).toThrow(SemanticCacheError);
       try {
         readHeader(bad);
@@ -66,7 +75,10 @@ describe('scanBestMatch', () => {
   });
 
   it('skips records whose expiry is at or before now', () => {
-    const bytes = pack(384, records.map((record, i) => (i === 1 ? { ...record, expiresAt: 500 } : record)));
+    const bytes = pack(
+      384,
+      records.map((record, i) => (i === 1 ? { ...record, expiresAt: 500 } : record)),
+    );
     const result = scanBestMatch(bytes, 384, 4, unitQuery, 500);
     expect(result.index).toBe(3);
     expect(result.similarity).toBeCloseTo(0.91, 5);

@@ -155,6 +155,10 @@ describeEachDriver('SemanticCache', (target) => {
     expect(() => cache({ maxItemsPerUrl: 0 })).toThrow(SemanticCacheError);
     expect(() => cache({ ttlMs: -5 })).toThrow(SemanticCacheError);
     expect(() => cache({ sessionId: '' })).toThrow(SemanticCacheError);
+    // The same session-id rule as the session window and the archive: 512 code units, well-formed Unicode.
+    expect(() => cache({ sessionId: 'x'.repeat(513) })).toThrow(/limit is 512/);
+    expect(() => cache({ sessionId: 'a\uD800' })).toThrow(/lone UTF-16 surrogate/);
+    expect(cache({ sessionId: 'é'.repeat(512) })).toBeInstanceOf(SemanticCache);
     expect(await env.driver.exists(scopeKeys(prefix, 'session', 'session-1', 'u').vectors)).toBe(false);
   });
 

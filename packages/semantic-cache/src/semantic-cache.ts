@@ -1,15 +1,25 @@
-import { systemClock, type Clock, type KVDriver, type Logger } from '@lix/redis-pool';
+import { sessionIdProblem } from '@lix/core';
+import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply } from '@lix/redis-pool';
 import { BackendGuard, checkBackendErrorPolicy, checkBackendTimeout, checkOptionKeys, describeValue, type BackendErrorPolicy } from './backend.js';
 import { SemanticCacheError, backendError } from './errors.js';
 import { DEFAULT_KEY_PREFIX, checkKeyPrefix, checkUrl, responsesKeyOf, scopeKeys, scopeScanPattern, type ScopeKeys } from './keys.js';
 import { VECTOR_HEADER_BYTES, countLive, formatExpiry, readHeader, recordId, recordSize, scanBestMatch } from './records.js';
 import { SET_CORRUPT, SET_DIMENSION_MISMATCH, SET_OK, headerArg, setEntryScript } from './scripts.js';
 import { decodeResponse, encodeResponse } from './serialization.js';
-import { SimilarityTracker, type BackendErrorCounts, type SimilarityBucket, type SimilaritySummary } from './stats.js';
+import type { SimilarityTracker, BackendErrorCounts, SimilarityBucket, SimilaritySummary } from './stats.js';
 import { float32ToBytes, normalizeEmbedding, type EmbeddingInput } from './vector.js';
 import type { TelemetrySetting } from '@lix/telemetry';
 import { CacheTelemetry } from './cache-telemetry.js';
-import { STALE_SET_WINDOW_MS, encodeEntryMeta, lifetimeOf, parseEntryMeta, resolveCacheExpiry, resolveEntryExpiry, type CacheExpiry, type ExpiryMode } from './expiry.js';
+import {
+  STALE_SET_WINDOW_MS,
+  encodeEntryMeta,
+  lifetimeOf,
+  parseEntryMeta,
+  resolveCacheExpiry,
+  resolveEntryExpiry,
+  type CacheExpiry,
+  type ExpiryMode,
+} from './expiry.js';
 import { extendEntryScript } from './policy-scripts.js';
 import { packEntryValue, unpackEntryValue, storedExpiryAt } from './entry-value.js';
 import { parseInvalidateSelector, parseSetOptions, type InvalidateSelector, type InvalidationResult, type SetEntryOptions } from './policy-options.js';
@@ -210,17 +220,19 @@ export class SemanticCache<T = unknown> {
     if (driver === null || typeof driver !== 'object' || typeof driver.eval !== 'function' || typeof driver.get !== 'function') {
       throw new SemanticCacheError('INVALID_OPTION', 'driver must be a KVDriver from @lix/redis-pool.');
     }
-    if (typeof options.sessionId !== 'string' || options.sessionId.length === 0 || options.sessionId.length > 1024) {
-      throw new SemanticCacheError('INVALID_OPTION', 'sessionId must be a non-empty string of at most 1024 characters.');
-    }
+    // The one session-id rule of every layer (`@lix/core`): an id the window refuses is refused here too.
+    const sessionIdIssue = sessionIdProblem(options.sessionId);
+    if (sessionIdIssue !== undefined) throw new SemanticCacheError('INVALID_OPTION', `sessionId: ${sessionIdIssue}.`);
     const scope = options.scope ?? 'session';
-    if (scope !== 'session' && scope !== 'shared') throw new SemanticCacheError('INVALID_OPTION', `scope must be 'session' or 'shared', got ${describeValue(scope)}.`);
+    if (scope !== 'session' && scope !== 'shared')
+      throw new SemanticCacheError('INVALID_OPTION', `scope must be 'session' or 'shared', got ${describeValue(scope)}.`);
     const ttlMs = options.ttlMs ?? DEFAULT_SEMANTIC_TTL_MS;
     if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > 365 * 86_400_000) {
       throw new SemanticCacheError('INVALID_OPTION', `ttlMs must be a whole number of milliseconds from 1 to one year, got ${describeValue(ttlMs)}.`);
     }
     const clock = options.clock ?? systemClock;
-    if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function') throw new SemanticCacheError('INVALID_OPTION', 'clock must have a now() method.');
+    if (clock === null || typeof clock !== 'object' || typeof clock.now !== 'function')
+      throw new SemanticCacheError('INVALID_OPTION', 'clock must have a now() method.');
     checkLogger(options.logger);
     const policy = checkBackendErrorPolicy(options.onBackendError);
     const timeoutMs = checkBackendTimeout(options.backendTimeoutMs, driver.commandTimeoutMs);
@@ -298,7 +310,10 @@ export class SemanticCache<T = unknown> {
     if (best === undefined) {
       // Another dimension is only an error while such entries are live; expired ones are just trimmed later.
       if (countLive(packed, this.#now()) === 0) return this.#emptyMiss();
-      throw new SemanticCacheError('DIMENSION_MISMATCH', `The query has ${query.length} dimensions but this scope stores ${dimensions}-dimension embeddings; use one embedding model per cache (or clearSession()).`);
+      throw new SemanticCacheError(
+        'DIMENSION_MISMATCH',
+        `The query has ${query.length} dimensions but this scope stores ${dimensions}-dimension embeddings; use one embedding model per cache (or clearSession()).`,
+      );
     }
     if (best.index < 0) return this.#emptyMiss();
     if (best.similarity < threshold) {
@@ -377,26 +392,32 @@ export class SemanticCache<T = unknown> {
     const unit = normalizeEmbedding(embedding);
     const encoded = encodeResponse(response, this.#maxResponseBytes);
     const keys = this.#keysOf(url);
-    let reply;
+    let reply: ScriptReply;
     try {
       const deadline = this.#backend.deadline();
       // Tags (the URL is always one) are registered first: see tags.ts for why this order makes invalidation race-free.
       const refs = [urlRef(this.#prefix, url), ...tags.map((tag) => tagRef(this.#prefix, tag))];
       const registration = await this.#backend.call(deadline, 'set', () => registerTags(this.#driver, refs, keys.vectors, lifetimeOf(expiry)));
       const now = this.#now();
-      reply = await this.#backend.call(deadline, 'set', () => this.#driver.eval(setEntryScript, [keys.vectors, keys.responses, keys.tombstones], [
-        now,
-        formatExpiry(now + expiry.ttlMs),
-        this.#maxItems,
-        unit.length,
-        float32ToBytes(unit),
-        packEntryValue(encodeEntryMeta(expiry, now, registration.generations), encoded),
-        headerArg(unit.length),
-        '',
-        registration.registeredAt,
-        STALE_SET_WINDOW_MS,
-        ...registration.generations.flat(),
-      ]));
+      reply = await this.#backend.call(deadline, 'set', () =>
+        this.#driver.eval(
+          setEntryScript,
+          [keys.vectors, keys.responses, keys.tombstones],
+          [
+            now,
+            formatExpiry(now + expiry.ttlMs),
+            this.#maxItems,
+            unit.length,
+            float32ToBytes(unit),
+            packEntryValue(encodeEntryMeta(expiry, now, registration.generations), encoded),
+            headerArg(unit.length),
+            '',
+            registration.registeredAt,
+            STALE_SET_WINDOW_MS,
+            ...registration.generations.flat(),
+          ],
+        ),
+      );
     } catch (error) {
       // Skipped: the response was computed anyway, it just is not cached this time.
       this.#backend.failed('set', error);
@@ -407,7 +428,10 @@ export class SemanticCache<T = unknown> {
     }
     const status = reply[0];
     if (status === SET_DIMENSION_MISMATCH) {
-      throw new SemanticCacheError('DIMENSION_MISMATCH', `The embedding has ${unit.length} dimensions but this scope stores ${String(reply[1])}-dimension embeddings; use one embedding model per cache (or clearSession()).`);
+      throw new SemanticCacheError(
+        'DIMENSION_MISMATCH',
+        `The embedding has ${unit.length} dimensions but this scope stores ${String(reply[1])}-dimension embeddings; use one embedding model per cache (or clearSession()).`,
+      );
     }
     if (status === SET_CORRUPT) {
       throw new SemanticCacheError('CORRUPT_ENTRY', `The key ${keys.vectors} does not hold an SC1 vector list; clear it with clearSession().`);
@@ -444,7 +468,8 @@ export class SemanticCache<T = unknown> {
           const done = await invalidateRef(this.#driver, ref, this.#now());
           result.removed += done.removed;
           result.scopes += done.scopes;
-          if (done.corruptScopes > 0) this.#logger?.warn?.('semantic-cache: skipped scopes that are not in the SC1 format while invalidating', { scopes: done.corruptScopes });
+          if (done.corruptScopes > 0)
+            this.#logger?.warn?.('semantic-cache: skipped scopes that are not in the SC1 format while invalidating', { scopes: done.corruptScopes });
         }
       } catch (error) {
         throw backendError('invalidate', error);
@@ -470,7 +495,10 @@ export class SemanticCache<T = unknown> {
       const { dimensions, count } = readHeader(packed);
       if (dimensions !== query.length) {
         if (countLive(packed, this.#now()) === 0) return null;
-        throw new SemanticCacheError('DIMENSION_MISMATCH', `The query has ${query.length} dimensions but this scope stores ${dimensions}-dimension embeddings.`);
+        throw new SemanticCacheError(
+          'DIMENSION_MISMATCH',
+          `The query has ${query.length} dimensions but this scope stores ${dimensions}-dimension embeddings.`,
+        );
       }
       const best = scanBestMatch(packed, dimensions, count, query, this.#now());
       if (best.index < 0) return null;
@@ -510,7 +538,8 @@ export class SemanticCache<T = unknown> {
   /** Every vectors key of this instance's scope owner (SCAN, never KEYS). */
   async #scanKeys(): Promise<string[]> {
     const keys: string[] = [];
-    for await (const vectorsKey of this.#driver.scan({ match: scopeScanPattern(this.#prefix, this.#scope, this.#sessionId), count: 500 })) keys.push(vectorsKey);
+    for await (const vectorsKey of this.#driver.scan({ match: scopeScanPattern(this.#prefix, this.#scope, this.#sessionId), count: 500 }))
+      keys.push(vectorsKey);
     return keys;
   }
 

@@ -14,7 +14,14 @@ function codeOf(run: () => unknown): string | undefined {
 
 describe('response serialisation', () => {
   it('round-trips plain data, dates, bytes and nested structures', () => {
-    const value = { text: 'Tokyo: 21°C, clear', tokens: 42, sources: ['a', 'b'], at: new Date(0), raw: new Uint8Array([1, 2, 3]), nested: { ok: true, none: null } };
+    const value = {
+      text: 'Tokyo: 21°C, clear',
+      tokens: 42,
+      sources: ['a', 'b'],
+      at: new Date(0),
+      raw: new Uint8Array([1, 2, 3]),
+      nested: { ok: true, none: null },
+    };
     expect(decodeResponse(encodeResponse(value, 1 << 20))).toEqual(value);
     expect(decodeResponse(encodeResponse('just a string', 100))).toBe('just a string');
   });

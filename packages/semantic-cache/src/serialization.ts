@@ -9,7 +9,10 @@ const packr = new Packr({ useRecords: false, moreTypes: true });
 export const MAX_RESPONSE_DEPTH = 64;
 
 function refuse(path: string, what: string): SemanticCacheError {
-  return new SemanticCacheError('UNSERIALIZABLE_RESPONSE', `The response cannot be cached: ${what} at ${path}. Cache plain data (objects, arrays, strings, numbers, booleans, dates, bytes).`);
+  return new SemanticCacheError(
+    'UNSERIALIZABLE_RESPONSE',
+    `The response cannot be cached: ${what} at ${path}. Cache plain data (objects, arrays, strings, numbers, booleans, dates, bytes).`,
+  );
 }
 
 /**
@@ -52,14 +55,21 @@ function checkSerializable(value: unknown, path: string, depth: number, ancestor
 /** Serialises a response with msgpack, refusing what would not come back as it went in. */
 export function encodeResponse(response: unknown, maxBytes: number): Uint8Array {
   if (response === undefined || response === null) {
-    throw new SemanticCacheError('UNSERIALIZABLE_RESPONSE', `The response is ${String(response)}; get() returns null for a miss, so a cached null would be indistinguishable.`);
+    throw new SemanticCacheError(
+      'UNSERIALIZABLE_RESPONSE',
+      `The response is ${String(response)}; get() returns null for a miss, so a cached null would be indistinguishable.`,
+    );
   }
   checkSerializable(response, 'response', 0, new Set());
   let bytes: Uint8Array;
   try {
     bytes = packr.pack(response);
   } catch (error) {
-    throw new SemanticCacheError('UNSERIALIZABLE_RESPONSE', `msgpack could not serialise the response: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new SemanticCacheError(
+      'UNSERIALIZABLE_RESPONSE',
+      `msgpack could not serialise the response: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   if (bytes.length > maxBytes) {
     throw new SemanticCacheError('RESPONSE_TOO_LARGE', `The serialised response is ${bytes.length} bytes; maxResponseBytes is ${maxBytes}.`);
@@ -74,9 +84,12 @@ export function decodeResponse<T>(bytes: Uint8Array): T {
   try {
     value = packr.unpack(bytes);
   } catch (error) {
-    throw new SemanticCacheError('CORRUPT_ENTRY', `A stored response is not valid msgpack: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new SemanticCacheError('CORRUPT_ENTRY', `A stored response is not valid msgpack: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   // set() never stores null or undefined, so decoding to one means the bytes are not ours.
-  if (value === undefined || value === null) throw new SemanticCacheError('CORRUPT_ENTRY', 'A stored response decodes to nothing; it was not written by SemanticCache.');
+  if (value === undefined || value === null)
+    throw new SemanticCacheError('CORRUPT_ENTRY', 'A stored response decodes to nothing; it was not written by SemanticCache.');
   return value as T;
 }

@@ -30,8 +30,10 @@ export function checkTags(tags: unknown, what: string, max: number, allowEmpty: 
   if (tags.length === 0 && !allowEmpty) throw new SemanticCacheError('INVALID_TAG', `${what} is empty; name at least one tag.`);
   if (tags.length > max) throw new SemanticCacheError('INVALID_TAG', `${what} has ${tags.length} tags; at most ${max} are allowed.`);
   for (const tag of tags) {
-    if (typeof tag !== 'string') throw new SemanticCacheError('INVALID_TAG', `Tags are strings (a document id, a page version, a tenant); got a ${tag === null ? 'null' : typeof tag}.`);
-    if (tag.length === 0 || tag.length > MAX_TAG_LENGTH) throw new SemanticCacheError('INVALID_TAG', `A tag must have 1 to ${MAX_TAG_LENGTH} characters, got ${tag.length}.`);
+    if (typeof tag !== 'string')
+      throw new SemanticCacheError('INVALID_TAG', `Tags are strings (a document id, a page version, a tenant); got a ${tag === null ? 'null' : typeof tag}.`);
+    if (tag.length === 0 || tag.length > MAX_TAG_LENGTH)
+      throw new SemanticCacheError('INVALID_TAG', `A tag must have 1 to ${MAX_TAG_LENGTH} characters, got ${tag.length}.`);
   }
   return [...new Set(tags as string[])];
 }
@@ -98,7 +100,8 @@ function decodeField(value: ScriptReply): string {
  */
 export async function invalidateRef(driver: KVDriver, ref: TagRef, nowMs: number): Promise<TagInvalidation> {
   const begun = await driver.eval(beginInvalidationScript, [ref.indexKey], [STALE_SET_WINDOW_MS]);
-  if (!Array.isArray(begun) || typeof begun[0] !== 'number') throw new SemanticCacheError('BACKEND_ERROR', `The begin-invalidation script returned ${JSON.stringify(begun)}.`);
+  if (!Array.isArray(begun) || typeof begun[0] !== 'number')
+    throw new SemanticCacheError('BACKEND_ERROR', `The begin-invalidation script returned ${JSON.stringify(begun)}.`);
   const generation = begun[0];
   const scopes = begun.slice(1).map(decodeField);
   let removed = 0;

@@ -66,10 +66,43 @@ describeEachDriver('UrlEmbeddingCache', (target) => {
     await layer.batchSet(vectors);
     const results = await layer.batchGet(urls);
     expect(results).toHaveLength(urls.length);
-    results.forEach((result, i) => expect(result).toEqual(vectors.get(urls[i]!) ?? null));
+    for (const [i, result] of results.entries()) expect(result).toEqual(vectors.get(urls[i]!) ?? null);
     expect(await layer.batchGet([])).toEqual([]);
     await layer.batchSet({ 'https://object.com': [1, 2, 3] });
     expect(await layer.get('https://object.com')).toEqual(new Float32Array([1, 2, 3]));
+  });
+
+  it('splits batches into commands of at most batchSize keys, answering as one call', async () => {
+    const mgetSizes: number[] = [];
+    const msetSizes: number[] = [];
+    const counting = new Proxy(env.driver, {
+      get(driver, name, receiver) {
+        const value = Reflect.get(driver, name, receiver) as unknown;
+        if (name === 'mget') {
+          return (keys: string[]) => {
+            mgetSizes.push(keys.length);
+            return driver.mget(keys);
+          };
+        }
+        if (name === 'mset') {
+          return (pairs: unknown[], options: unknown) => {
+            msetSizes.push(pairs.length);
+            return (driver.mset as (...args: unknown[]) => unknown)(pairs, options);
+          };
+        }
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(driver) : value;
+      },
+    });
+    const layer = cache({ driver: counting, batchSize: 7 });
+    const urls = Array.from({ length: 23 }, (_, i) => `https://batched-${i}.com`);
+    const vectors = new Map(urls.filter((_, i) => i % 4 !== 1).map((url) => [url, randomVector(random, 8)] as const));
+    await layer.batchSet(vectors);
+    expect(msetSizes).toEqual([7, 7, 3]);
+    const results = await layer.batchGet(urls);
+    expect(mgetSizes).toEqual([7, 7, 7, 2]);
+    for (const [i, result] of results.entries()) expect(result).toEqual(vectors.get(urls[i]!) ?? null);
+    expect(() => cache({ batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => cache({ batchSize: 1.5 })).toThrow(SemanticCacheError);
   });
 
   it('never serves vectors of another model', async () => {
@@ -101,7 +134,13 @@ describeEachDriver('UrlEmbeddingCache', (target) => {
     const layer = cache({ dimensions: 4 });
     await expectCode(layer.set('https://bad.com', [1, Number.NaN, 0, 0]), 'INVALID_EMBEDDING');
     await expectCode(layer.set('https://bad.com', [1, 2]), 'DIMENSION_MISMATCH');
-    await expectCode(layer.batchSet([['https://good.com', [1, 2, 3, 4]], ['https://bad.com', [1, 2, 3, Number.POSITIVE_INFINITY]]]), 'INVALID_EMBEDDING');
+    await expectCode(
+      layer.batchSet([
+        ['https://good.com', [1, 2, 3, 4]],
+        ['https://bad.com', [1, 2, 3, Number.POSITIVE_INFINITY]],
+      ]),
+      'INVALID_EMBEDDING',
+    );
     expect(await layer.get('https://good.com')).toBeNull();
     await expectCode(layer.get(''), 'INVALID_URL');
     expect(() => cache({ modelId: '' })).toThrow(SemanticCacheError);

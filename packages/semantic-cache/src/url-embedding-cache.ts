@@ -37,10 +37,26 @@ export interface UrlEmbeddingCacheOptions {
    * default). Default: the driver's `commandTimeoutMs` (5000 ms unless configured), else 5000 ms.
    */
   backendTimeoutMs?: number;
+  /**
+   * Most keys one Redis command of `batchGet`/`batchSet` carries (default: all of the call's,
+   * up to {@link MAX_BATCH_SIZE}). A larger call is split into commands of this size, sent
+   * together, so no single MGET or pipeline stalls the server for long.
+   */
+  batchSize?: number;
 }
 
 /** Every key {@link UrlEmbeddingCacheOptions} knows; any other key is rejected (`INVALID_OPTION`). */
-export const URL_EMBEDDING_CACHE_OPTION_KEYS: readonly string[] = ['driver', 'modelId', 'keyPrefix', 'ttlMs', 'dimensions', 'logger', 'onBackendError', 'backendTimeoutMs'];
+export const URL_EMBEDDING_CACHE_OPTION_KEYS: readonly string[] = [
+  'driver',
+  'modelId',
+  'keyPrefix',
+  'ttlMs',
+  'dimensions',
+  'logger',
+  'onBackendError',
+  'backendTimeoutMs',
+  'batchSize',
+];
 
 /** What {@link UrlEmbeddingCache.getStats} reports (counters of this instance). */
 export interface UrlEmbeddingCacheStats {
@@ -74,6 +90,7 @@ export class UrlEmbeddingCache {
   readonly #logger: Logger | undefined;
   readonly #keyCache = new Map<string, string>();
   readonly #backend: BackendGuard;
+  readonly #batchSize: number;
   #hits = 0;
   #misses = 0;
   #sets = 0;
@@ -95,6 +112,10 @@ export class UrlEmbeddingCache {
     if (options.logger !== undefined && (options.logger === null || typeof options.logger !== 'object')) {
       throw new SemanticCacheError('INVALID_OPTION', 'logger must be an object with optional debug/info/warn/error methods.');
     }
+    const batchSize = options.batchSize ?? MAX_BATCH_SIZE;
+    if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+      throw new SemanticCacheError('INVALID_OPTION', `batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${describeValue(batchSize)}.`);
+    }
     const policy = checkBackendErrorPolicy(options.onBackendError);
     const timeoutMs = checkBackendTimeout(options.backendTimeoutMs, driver.commandTimeoutMs);
     this.#driver = driver;
@@ -105,6 +126,7 @@ export class UrlEmbeddingCache {
     this.#dimensions = options.dimensions;
     this.#logger = options.logger;
     this.#backend = new BackendGuard('url-embedding-cache', policy, timeoutMs, options.logger);
+    this.#batchSize = batchSize;
   }
 
   /** The model id in this cache's keys. */
@@ -125,7 +147,11 @@ export class UrlEmbeddingCache {
     return key;
   }
 
-  #decode(url: string, bytes: Uint8Array | null, decoded: Float32Array | null | undefined = bytes === null ? null : (bytesToFloat32(bytes) ?? undefined)): Float32Array | null {
+  #decode(
+    url: string,
+    bytes: Uint8Array | null,
+    decoded: Float32Array | null | undefined = bytes === null ? null : (bytesToFloat32(bytes) ?? undefined),
+  ): Float32Array | null {
     if (bytes === null) {
       this.#misses++;
       return null;
@@ -183,12 +209,13 @@ export class UrlEmbeddingCache {
    */
   async batchGet(urls: readonly string[]): Promise<Array<Float32Array | null>> {
     if (!Array.isArray(urls)) throw new SemanticCacheError('INVALID_URL', 'batchGet needs an array of URLs.');
-    if (urls.length > MAX_BATCH_SIZE) throw new SemanticCacheError('INVALID_OPTION', `batchGet takes at most ${MAX_BATCH_SIZE} URLs per call, got ${urls.length}.`);
+    if (urls.length > MAX_BATCH_SIZE)
+      throw new SemanticCacheError('INVALID_OPTION', `batchGet takes at most ${MAX_BATCH_SIZE} URLs per call, got ${urls.length}.`);
     if (urls.length === 0) return [];
     const keys = urls.map((url) => this.keyOf(url));
     let values: (Uint8Array | null)[];
     try {
-      values = await this.#backend.call(this.#backend.deadline(), 'batchGet', () => this.#driver.mget(keys));
+      values = await this.#backend.call(this.#backend.deadline(), 'batchGet', () => this.#mgetInBatches(keys));
     } catch (error) {
       this.#backend.failed('batchGet', error);
       this.#misses += urls.length;
@@ -204,17 +231,26 @@ export class UrlEmbeddingCache {
    */
   async batchSet(entries: UrlEmbeddingEntries): Promise<void> {
     const pairs = toPairs(entries);
-    if (pairs.length > MAX_BATCH_SIZE) throw new SemanticCacheError('INVALID_OPTION', `batchSet takes at most ${MAX_BATCH_SIZE} entries per call, got ${pairs.length}.`);
+    if (pairs.length > MAX_BATCH_SIZE)
+      throw new SemanticCacheError('INVALID_OPTION', `batchSet takes at most ${MAX_BATCH_SIZE} entries per call, got ${pairs.length}.`);
     if (pairs.length === 0) return;
     const encoded = pairs.map(([url, embedding]) => [this.keyOf(url), this.#encode(embedding)] as const);
     try {
-      await this.#backend.call(this.#backend.deadline(), 'batchSet', () => this.#driver.mset(encoded, { ttlMs: this.#ttlMs }));
+      await this.#backend.call(this.#backend.deadline(), 'batchSet', () =>
+        Promise.all(chunksOf(encoded, this.#batchSize).map((chunk) => this.#driver.mset(chunk, { ttlMs: this.#ttlMs }))),
+      );
     } catch (error) {
       this.#backend.failed('batchSet', error);
       return;
     }
     this.#sets += pairs.length;
     this.#logger?.debug?.('url-embedding-cache: batch set', { count: pairs.length });
+  }
+
+  async #mgetInBatches(keys: string[]): Promise<(Uint8Array | null)[]> {
+    if (keys.length <= this.#batchSize) return this.#driver.mget(keys);
+    const parts = await Promise.all(chunksOf(keys, this.#batchSize).map((chunk) => this.#driver.mget(chunk)));
+    return parts.flat();
   }
 
   /** Counters of this instance. */
@@ -240,8 +276,15 @@ export class UrlEmbeddingCache {
   }
 }
 
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
 function toPairs(entries: UrlEmbeddingEntries): Array<readonly [string, EmbeddingInput]> {
-  if (entries === null || typeof entries !== 'object') throw new SemanticCacheError('INVALID_OPTION', 'batchSet needs a Map, an iterable of [url, embedding] pairs or a plain object.');
+  if (entries === null || typeof entries !== 'object')
+    throw new SemanticCacheError('INVALID_OPTION', 'batchSet needs a Map, an iterable of [url, embedding] pairs or a plain object.');
   if (Symbol.iterator in entries) {
     const pairs: Array<readonly [string, EmbeddingInput]> = [];
     for (const pair of entries as Iterable<readonly [string, EmbeddingInput]>) {

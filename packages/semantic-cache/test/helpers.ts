@@ -42,7 +42,10 @@ export function normalize(vector: Float32Array): Float32Array {
 
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
-  constructor(public time = 1_700_000_000_000) {}
+  time: number;
+  constructor(time = 1_700_000_000_000) {
+    this.time = time;
+  }
   now(): number {
     return this.time;
   }

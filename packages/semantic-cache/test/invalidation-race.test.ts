@@ -56,7 +56,14 @@ describe.each(topologies)('invalidate({ tags }) racing writer processes on a $na
     const driver = createIoredisDriver('clusterNodes' in connection ? { cluster: { nodes: connection.clusterNodes } } : { url: connection.redisUrl });
     drivers.push(driver);
     const children = Array.from({ length: WRITERS }, (_, writer) => {
-      const writerConfig: TaggedWriterConfig = { ...connection, prefix, writer, sessions: SESSIONS, urls: URLS, driver: writer % 2 === 0 ? 'ioredis' : 'node-redis' };
+      const writerConfig: TaggedWriterConfig = {
+        ...connection,
+        prefix,
+        writer,
+        sessions: SESSIONS,
+        urls: URLS,
+        driver: writer % 2 === 0 ? 'ioredis' : 'node-redis',
+      };
       return spawn(process.execPath, ['--import', 'tsx', '--conditions=@lix/source', childScript], {
         cwd: join(here, '..'),
         env: { ...process.env, LIX_WRITER_CONFIG: JSON.stringify(writerConfig) },

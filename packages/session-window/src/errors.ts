@@ -1,3 +1,5 @@
+import { LixError } from '@lix/core';
+
 /**
  * Stable codes of {@link SessionWindowError}. They are part of the public API: a code
  * is never renamed or reused for another failure.
@@ -32,14 +34,8 @@ export type SessionWindowErrorCode =
   | 'ARCHIVE_FAILED';
 
 /** The one error type of `@lix/session-window`: bad input, bad options and archive failures. */
-export class SessionWindowError extends Error {
+export class SessionWindowError extends LixError<SessionWindowErrorCode> {
   override name = 'SessionWindowError';
-  readonly code: SessionWindowErrorCode;
-
-  constructor(code: SessionWindowErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `error` is a {@link SessionWindowError} (optionally with the given code). */

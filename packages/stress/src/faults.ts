@@ -16,7 +16,10 @@ export function planFaults(rng: Rng, durationMs: number, workerCount: number, wo
   // Drawn from a fork, so adding PostgreSQL kills leaves the other faults of a seed as they were.
   const pgRng = rng.fork('postgres');
   return {
-    postgresKills: Array.from({ length: postgresKills }, () => ({ atMs: Math.round(durationMs * (0.05 + 0.6 * pgRng.next())), downMs: pgRng.int(200, 1500) })).sort((a, b) => a.atMs - b.atMs),
+    postgresKills: Array.from({ length: postgresKills }, () => ({
+      atMs: Math.round(durationMs * (0.05 + 0.6 * pgRng.next())),
+      downMs: pgRng.int(200, 1500),
+    })).sort((a, b) => a.atMs - b.atMs),
     workerKills: Array.from({ length: workerKills }, () => ({ atMs: at(), slot: rng.int(0, workerCount - 1), downMs: rng.int(50, 600) })).sort(
       (a, b) => a.atMs - b.atMs,
     ),

@@ -28,7 +28,10 @@ describe('stress harness, multi-host on PostgreSQL (CI size)', () => {
       sweepRounds: 0,
     });
     const report = formatReport(result);
-    expect(result.targets.filter((target) => !target.ok), report).toEqual([]);
+    expect(
+      result.targets.filter((target) => !target.ok),
+      report,
+    ).toEqual([]);
     const [phase] = result.phases;
     expect(phase?.archive).toBe('postgres');
     expect(phase?.multiHost).toBe(true);

@@ -117,10 +117,12 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     await setup.close();
   }
   progress(`[${options.topology}] starting Redis`);
-  const topology: Topology = await (options.topology === 'single' ? startSingle() : startCluster(options.clusterNodeTimeoutMs)).catch(async (error: unknown) => {
-    await postgres?.stop();
-    throw error;
-  });
+  const topology: Topology = await (options.topology === 'single' ? startSingle() : startCluster(options.clusterNodeTimeoutMs)).catch(
+    async (error: unknown) => {
+      await postgres?.stop();
+      throw error;
+    },
+  );
   try {
     // Half the workers on each client library, against the same keys and archive.
     const driverOf = (slot: number): DriverKind => (slot % 2 === 0 ? 'ioredis' : 'node-redis');
@@ -155,7 +157,9 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     const schedule = planFaults(rng.fork('faults'), options.durationMs, options.workers, options.workerKills, options.redisFaults, postgresKills);
     const faults = emptyFaultLog();
     const startedAt = Date.now();
-    progress(`[${options.topology}] workload running; ${options.workerKills} worker kills, ${options.redisFaults} Redis faults and ${postgresKills} PostgreSQL kills scheduled`);
+    progress(
+      `[${options.topology}] workload running; ${options.workerKills} worker kills, ${options.redisFaults} Redis faults and ${postgresKills} PostgreSQL kills scheduled`,
+    );
     let faultsDone = false;
     const injector = injectFaults(schedule, startedAt, pool, topology, rng.fork('victims'), faults, postgres).finally(() => {
       faultsDone = true;
@@ -165,7 +169,9 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       await new Promise((resolve) => setTimeout(resolve, 100));
       if (Date.now() - lastNote >= 10_000) {
         lastNote = Date.now();
-        progress(`[${options.topology}] ${Math.round((lastNote - startedAt) / 1000)} s: ${pool.stats.ops.addMessage} messages acked so far, faults ${JSON.stringify(faults.counts)}`);
+        progress(
+          `[${options.topology}] ${Math.round((lastNote - startedAt) / 1000)} s: ${pool.stats.ops.addMessage} messages acked so far, faults ${JSON.stringify(faults.counts)}`,
+        );
       }
     }
     await injector;

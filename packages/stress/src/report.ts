@@ -50,7 +50,11 @@ export function reportTable(result: StressResult): string {
     row('duplicated', (p) => p.verdict.duplicated),
     row('out of order', (p) => p.verdict.outOfOrder),
     row('cross-session semantic hits', (p) => p.stats.crossSessionHits + p.probe.crossSessionHits),
-    pair('  end probe: lookups / hits', (p) => p.probe.lookups, (p) => p.probe.hits),
+    pair(
+      '  end probe: lookups / hits',
+      (p) => p.probe.lookups,
+      (p) => p.probe.hits,
+    ),
     row('addMessage rejected (not acked)', (p) => p.verdict.failedCalls),
     row('unacked but stored (killed in flight / rejected)', (p) => p.verdict.unackedStored),
     row('foreign messages / seq mismatches', (p) => p.verdict.foreign + p.verdict.seqMismatches),
@@ -68,9 +72,17 @@ export function reportTable(result: StressResult): string {
     row('addMessage p99', (p) => p.addMessageP99Ms, ms, 'none'),
     row('getContext p50', (p) => p.getContextP50Ms, ms, 'none'),
     row('getContext p99', (p) => p.getContextP99Ms, ms, 'none'),
-    pair('semantic lookups / hits', (p) => p.stats.semanticHits + p.stats.semanticMisses, (p) => p.stats.semanticHits),
+    pair(
+      'semantic lookups / hits',
+      (p) => p.stats.semanticHits + p.stats.semanticMisses,
+      (p) => p.stats.semanticHits,
+    ),
     row('  hits on another question of the session', (p) => p.stats.wrongTopicHits),
-    pair('URL embedding lookups / hits', (p) => p.stats.urlHits + p.stats.urlMisses, (p) => p.stats.urlHits),
+    pair(
+      'URL embedding lookups / hits',
+      (p) => p.stats.urlHits + p.stats.urlMisses,
+      (p) => p.stats.urlHits,
+    ),
     row('  hits not bit-exact', (p) => p.stats.urlMismatches),
     row('sessions evicted while idle', (p) => p.stats.evicted),
     row('Redis memory at end (masters)', (p) => p.redisUsedMemoryBytes, mib),
@@ -79,7 +91,14 @@ export function reportTable(result: StressResult): string {
   rows.push([
     'archive bytes / raw JSON',
     ...phases.map((phase) => ratio(phase.archiveBytes, phase.rawJsonBytes)),
-    ...(phases.length > 1 ? [ratio(phases.reduce((s, p) => s + p.archiveBytes, 0), phases.reduce((s, p) => s + p.rawJsonBytes, 0))] : []),
+    ...(phases.length > 1
+      ? [
+          ratio(
+            phases.reduce((s, p) => s + p.archiveBytes, 0),
+            phases.reduce((s, p) => s + p.rawJsonBytes, 0),
+          ),
+        ]
+      : []),
   ]);
   if (result.sweep) {
     const sweep = result.sweep;

@@ -93,31 +93,92 @@ export function evaluateTargets(phases: readonly PhaseResult[], sweep: SweepResu
   const sum = (pick: (phase: PhaseResult) => number) => phases.reduce((total, phase) => total + pick(phase), 0);
   const zero = (name: string, value: number): Target => ({ name, value, ok: value === 0 });
   const targets: Target[] = [
-    zero('lost', sum((p) => p.verdict.lost)),
-    zero('duplicated', sum((p) => p.verdict.duplicated)),
-    zero('out of order', sum((p) => p.verdict.outOfOrder)),
-    zero('cross-session hits', sum((p) => p.stats.crossSessionHits + p.probe.crossSessionHits)),
-    zero('probe errors', sum((p) => p.probe.errors)),
-    zero('foreign messages', sum((p) => p.verdict.foreign)),
-    zero('seq mismatches', sum((p) => p.verdict.seqMismatches)),
-    zero('context not a suffix of history', sum((p) => p.verdict.contextNotSuffix)),
-    zero('wrong URL embeddings', sum((p) => p.stats.urlMismatches)),
-    zero('unknown semantic responses', sum((p) => p.stats.unknownResponses)),
-    zero('untyped errors', sum((p) => Object.entries(p.stats.errors).reduce((n, [key, count]) => n + (key.endsWith(':UNTYPED') ? count : 0), 0))),
+    zero(
+      'lost',
+      sum((p) => p.verdict.lost),
+    ),
+    zero(
+      'duplicated',
+      sum((p) => p.verdict.duplicated),
+    ),
+    zero(
+      'out of order',
+      sum((p) => p.verdict.outOfOrder),
+    ),
+    zero(
+      'cross-session hits',
+      sum((p) => p.stats.crossSessionHits + p.probe.crossSessionHits),
+    ),
+    zero(
+      'probe errors',
+      sum((p) => p.probe.errors),
+    ),
+    zero(
+      'foreign messages',
+      sum((p) => p.verdict.foreign),
+    ),
+    zero(
+      'seq mismatches',
+      sum((p) => p.verdict.seqMismatches),
+    ),
+    zero(
+      'context not a suffix of history',
+      sum((p) => p.verdict.contextNotSuffix),
+    ),
+    zero(
+      'wrong URL embeddings',
+      sum((p) => p.stats.urlMismatches),
+    ),
+    zero(
+      'unknown semantic responses',
+      sum((p) => p.stats.unknownResponses),
+    ),
+    zero(
+      'untyped errors',
+      sum((p) => Object.entries(p.stats.errors).reduce((n, [key, count]) => n + (key.endsWith(':UNTYPED') ? count : 0), 0)),
+    ),
     // The workload only sends valid messages: a validation error on addMessage is a harness bug.
-    zero('addMessage rejected as invalid input', sum((p) => Object.entries(p.stats.errors).reduce((n, [key, count]) => n + (/^addMessage:(INVALID_|CONTENT_TOO_LARGE|METADATA_TOO_LARGE)/.test(key) ? count : 0), 0))),
-    zero('worker crashes', sum((p) => p.workers.crashed)),
-    zero('worker hangs', sum((p) => p.workers.hung)),
-    zero('verification errors', sum((p) => p.verifyErrors.length)),
-    zero('corrupt ledger lines', sum((p) => p.corruptLedgerLines)),
-    zero('faults not carried out', sum((p) => p.faults.failures.length)),
+    zero(
+      'addMessage rejected as invalid input',
+      sum((p) =>
+        Object.entries(p.stats.errors).reduce(
+          (n, [key, count]) => n + (/^addMessage:(INVALID_|CONTENT_TOO_LARGE|METADATA_TOO_LARGE)/.test(key) ? count : 0),
+          0,
+        ),
+      ),
+    ),
+    zero(
+      'worker crashes',
+      sum((p) => p.workers.crashed),
+    ),
+    zero(
+      'worker hangs',
+      sum((p) => p.workers.hung),
+    ),
+    zero(
+      'verification errors',
+      sum((p) => p.verifyErrors.length),
+    ),
+    zero(
+      'corrupt ledger lines',
+      sum((p) => p.corruptLedgerLines),
+    ),
+    zero(
+      'faults not carried out',
+      sum((p) => p.faults.failures.length),
+    ),
     { name: 'messages acknowledged', value: sum((p) => p.verdict.acknowledged), ok: sum((p) => p.verdict.acknowledged) > 0 },
   ];
   for (const phase of phases) {
-    if (options.workerKills > 0) targets.push({ name: `${phase.topology}: worker kills`, value: phase.faults.counts.workerKill, ok: phase.faults.counts.workerKill >= 1 });
+    if (options.workerKills > 0)
+      targets.push({ name: `${phase.topology}: worker kills`, value: phase.faults.counts.workerKill, ok: phase.faults.counts.workerKill >= 1 });
     if (options.redisFaults > 0) {
       const kind = phase.topology === 'single' ? 'redisRestart' : 'masterFailover';
-      targets.push({ name: `${phase.topology}: ${kind === 'redisRestart' ? 'Redis restarts' : 'master failovers'}`, value: phase.faults.counts[kind], ok: phase.faults.counts[kind] >= 1 });
+      targets.push({
+        name: `${phase.topology}: ${kind === 'redisRestart' ? 'Redis restarts' : 'master failovers'}`,
+        value: phase.faults.counts[kind],
+        ok: phase.faults.counts[kind] >= 1,
+      });
     }
     if (options.archive === 'postgres' && options.postgresFaults > 0) {
       targets.push({ name: `${phase.topology}: PostgreSQL kills`, value: phase.faults.counts.postgresKill, ok: phase.faults.counts.postgresKill >= 1 });

@@ -28,7 +28,10 @@ describe('stress harness (CI size)', () => {
       sweepRounds: 0,
     });
     const report = formatReport(result);
-    expect(result.targets.filter((target) => !target.ok), report).toEqual([]);
+    expect(
+      result.targets.filter((target) => !target.ok),
+      report,
+    ).toEqual([]);
 
     const [single, cluster] = result.phases;
     expect(single?.topology).toBe('single');

@@ -18,6 +18,11 @@ import {
   sessionKeys,
   SessionWindowError,
 } from '@lix/session-window';
+import { AiSdkCacheError, createChatStore, embeddingCacheMiddleware, semanticCacheMiddleware } from '@lix/ai-sdk';
+import { LixChatMessageHistory, LixLangChainError, LixSemanticCache } from '@lix/langchain';
+import { FakeEmbeddings } from '@langchain/core/utils/testing';
+import { AIMessage, HumanMessage } from '@langchain/core/messages';
+import { MockEmbeddingModelV3 } from 'ai/test';
 import { corrupt, anyValue, hostileEmbedding, hostileNumber, hostileSessionId, hostileString, randomBytes } from './hostile.js';
 import type { Rng } from './rng.js';
 import { createStressRuntime } from './system.js';
@@ -171,7 +176,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     errors: [KVError],
     run: async (rng, env) => {
       let seen = 0;
-      for await (const _key of pickDriver(rng, env).scan(asAny(rng.chance(0.6) ? { match: hostileString(rng).slice(0, 10_000), count: hostileNumber(rng) } : anyValue(rng)))) {
+      for await (const _key of pickDriver(rng, env).scan(
+        asAny(rng.chance(0.6) ? { match: hostileString(rng).slice(0, 10_000), count: hostileNumber(rng) } : anyValue(rng)),
+      )) {
         if (++seen > 50) break;
       }
     },
@@ -221,7 +228,11 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     run: (rng, env) =>
       env.archive.appendTurn(
         asAny(hostileSessionId(rng)),
-        asAny(rng.chance(0.5) ? { role: 'user', content: messageBody(rng) } : { role: anyValue(rng), content: rng.chance(0.5) ? hostileString(rng) : anyValue(rng), metadata: anyValue(rng), embedding: hostileEmbedding(rng) }),
+        asAny(
+          rng.chance(0.5)
+            ? { role: 'user', content: messageBody(rng) }
+            : { role: anyValue(rng), content: rng.chance(0.5) ? hostileString(rng) : anyValue(rng), metadata: anyValue(rng), embedding: hostileEmbedding(rng) },
+        ),
       ),
   },
   {
@@ -285,7 +296,10 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   {
     api: 'session-window: new HybridConversationCache(options)',
     errors: [SessionWindowError],
-    run: (rng, env) => new HybridConversationCache(asAny(mangle(rng, { sessionId: 'ok', driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5, sessionMaxTokens: 100 }))),
+    run: (rng, env) =>
+      new HybridConversationCache(
+        asAny(mangle(rng, { sessionId: 'ok', driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5, sessionMaxTokens: 100 })),
+      ),
   },
   {
     api: 'session-window: addMessage(hostile)',
@@ -304,7 +318,12 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     api: 'session-window: hostile session id',
     errors: [SessionWindowError],
     run: async (rng, env) => {
-      const cache = new HybridConversationCache({ sessionId: asAny(hostileSessionId(rng)), driver: pickDriver(rng, env), archive: env.archive, keyPrefix: 'sweep' });
+      const cache = new HybridConversationCache({
+        sessionId: asAny(hostileSessionId(rng)),
+        driver: pickDriver(rng, env),
+        archive: env.archive,
+        keyPrefix: 'sweep',
+      });
       await cache.addMessage('user', 'hello');
       return cache.getContext();
     },
@@ -324,7 +343,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     api: 'session-window: new IdleEvictor(options)',
     errors: [SessionWindowError],
     run: async (rng, env) => {
-      const evictor = new IdleEvictor(asAny(mangle(rng, { driver: env.memory, archive: env.archive, keyPrefix: 'sweep', evictAfterMs: 1000, intervalMs: 1000 })));
+      const evictor = new IdleEvictor(
+        asAny(mangle(rng, { driver: env.memory, archive: env.archive, keyPrefix: 'sweep', evictAfterMs: 1000, intervalMs: 1000 })),
+      );
       await evictor.runOnce();
       await evictor.stop();
     },
@@ -342,7 +363,14 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   {
     api: 'session-window: encodeRecord(hostile message)',
     errors: [SessionWindowError],
-    run: (rng) => encodeRecord(asAny(rng.chance(0.5) ? { seq: hostileNumber(rng), role: anyValue(rng), content: anyValue(rng), timestamp: hostileNumber(rng), metadata: anyValue(rng) } : anyValue(rng))),
+    run: (rng) =>
+      encodeRecord(
+        asAny(
+          rng.chance(0.5)
+            ? { seq: hostileNumber(rng), role: anyValue(rng), content: anyValue(rng), timestamp: hostileNumber(rng), metadata: anyValue(rng) }
+            : anyValue(rng),
+        ),
+      ),
   },
   {
     api: 'session-window: sessionKeys/approximateTokenCount/applyTokenBudget',
@@ -354,7 +382,11 @@ export const SWEEP_GROUPS: SweepGroup[] = [
         case 1:
           return approximateTokenCount(asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)));
         default:
-          return applyTokenBudget(asAny(rng.chance(0.5) ? [{ seq: 1, role: 'user', content: anyValue(rng) }] : anyValue(rng)), asAny(hostileNumber(rng)), asAny(rng.chance(0.5) ? approximateTokenCount : anyValue(rng)));
+          return applyTokenBudget(
+            asAny(rng.chance(0.5) ? [{ seq: 1, role: 'user', content: anyValue(rng) }] : anyValue(rng)),
+            asAny(hostileNumber(rng)),
+            asAny(rng.chance(0.5) ? approximateTokenCount : anyValue(rng)),
+          );
       }
     },
   },
@@ -362,7 +394,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     api: 'session-window: new SessionContextWindow(options)',
     errors: [SessionWindowError],
     run: async (rng, env) => {
-      const window = new SessionContextWindow(asAny(mangle(rng, { sessionId: `cw-${env.next()}`, driver: env.memory, archive: env.archive, keyPrefix: 'sweep' })));
+      const window = new SessionContextWindow(
+        asAny(mangle(rng, { sessionId: `cw-${env.next()}`, driver: env.memory, archive: env.archive, keyPrefix: 'sweep' })),
+      );
       return window.getStats();
     },
   },
@@ -376,13 +410,18 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   {
     api: 'semantic-cache: new SemanticCache(options)',
     errors: [SemanticCacheError],
-    run: (rng, env) => new SemanticCache(asAny(mangle(rng, { driver: env.memory, sessionId: 'ok', keyPrefix: 'sweep', similarityThreshold: 0.9, ttlMs: 1000, maxItemsPerUrl: 5 }))),
+    run: (rng, env) =>
+      new SemanticCache(
+        asAny(mangle(rng, { driver: env.memory, sessionId: 'ok', keyPrefix: 'sweep', similarityThreshold: 0.9, ttlMs: 1000, maxItemsPerUrl: 5 })),
+      ),
   },
   {
     api: 'semantic-cache: get/set(hostile)',
     errors: [SemanticCacheError],
     run: async (rng, env) => {
-      const cache = new SemanticCache(asAny({ driver: pickDriver(rng, env), sessionId: rng.chance(0.5) ? `sc-${env.next()}` : hostileSessionId(rng), keyPrefix: 'sweep' }));
+      const cache = new SemanticCache(
+        asAny({ driver: pickDriver(rng, env), sessionId: rng.chance(0.5) ? `sc-${env.next()}` : hostileSessionId(rng), keyPrefix: 'sweep' }),
+      );
       const url = rng.chance(0.4) ? 'https://example.com/a' : anyValue(rng);
       const embedding = rng.chance(0.4) ? validEmbedding(rng) : hostileEmbedding(rng);
       if (rng.chance(0.5)) return cache.set(asAny(url), asAny(embedding), asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)));
@@ -393,7 +432,9 @@ export const SWEEP_GROUPS: SweepGroup[] = [
     api: 'semantic-cache: UrlEmbeddingCache(hostile)',
     errors: [SemanticCacheError],
     run: async (rng, env) => {
-      const cache = new UrlEmbeddingCache(asAny(rng.chance(0.7) ? { driver: pickDriver(rng, env), modelId: 'sweep', keyPrefix: 'sweep' } : mangle(rng, { driver: env.memory, modelId: 'm' })));
+      const cache = new UrlEmbeddingCache(
+        asAny(rng.chance(0.7) ? { driver: pickDriver(rng, env), modelId: 'sweep', keyPrefix: 'sweep' } : mangle(rng, { driver: env.memory, modelId: 'm' })),
+      );
       const url = rng.chance(0.3) ? 'https://example.com/u' : rng.chance(0.5) ? hostileString(rng) : anyValue(rng);
       switch (rng.int(0, 2)) {
         case 0:
@@ -407,19 +448,36 @@ export const SWEEP_GROUPS: SweepGroup[] = [
   },
 
   // ---- @lix/coordinator
-  { api: 'coordinator: new CacheConfig(options)', errors: [ConfigError], run: (rng) => new CacheConfig(asAny(mangle(rng, { driver: 'memory', hotWindowSize: 20, redisPort: 6379, archiveDir: '/tmp/x', semanticSimilarityThreshold: 0.9 }))) },
+  {
+    api: 'coordinator: new CacheConfig(options)',
+    errors: [ConfigError],
+    run: (rng) =>
+      new CacheConfig(asAny(mangle(rng, { driver: 'memory', hotWindowSize: 20, redisPort: 6379, archiveDir: '/tmp/x', semanticSimilarityThreshold: 0.9 }))),
+  },
   {
     api: 'coordinator: CacheConfig.fromEnv(hostile environment)',
     errors: [ConfigError],
     run: (rng) => {
       const env: Record<string, unknown> = {};
-      for (const name of ['REDIS_PORT', 'REDIS_URL', 'HOT_WINDOW_SIZE', 'SEMANTIC_SIMILARITY_THRESHOLD', 'REDIS_CLUSTER_NODES', 'REDIS_DRIVER', 'SESSION_MAX_TOKENS']) {
+      for (const name of [
+        'REDIS_PORT',
+        'REDIS_URL',
+        'HOT_WINDOW_SIZE',
+        'SEMANTIC_SIMILARITY_THRESHOLD',
+        'REDIS_CLUSTER_NODES',
+        'REDIS_DRIVER',
+        'SESSION_MAX_TOKENS',
+      ]) {
         if (rng.chance(0.4)) env[`APP_${name}`] = rng.chance(0.7) ? hostileString(rng).slice(0, 100_000) : envText(hostileNumber(rng));
       }
       return CacheConfig.fromEnv(asAny(rng.chance(0.8) ? 'APP' : anyValue(rng)), asAny(env));
     },
   },
-  { api: 'coordinator: new CacheCoordinator(options)', errors: [ConfigError], run: (rng) => new CacheCoordinator(asAny(rng.chance(0.5) ? { sessionId: hostileSessionId(rng) } : anyValue(rng))) },
+  {
+    api: 'coordinator: new CacheCoordinator(options)',
+    errors: [ConfigError],
+    run: (rng) => new CacheCoordinator(asAny(rng.chance(0.5) ? { sessionId: hostileSessionId(rng) } : anyValue(rng))),
+  },
   {
     api: 'coordinator: runtime coordinator calls (hostile)',
     errors: [ConfigError, SessionWindowError, SemanticCacheError, KVError, ArchiveError],
@@ -428,7 +486,11 @@ export const SWEEP_GROUPS: SweepGroup[] = [
       const coordinator = runtime.forSession(asAny(rng.chance(0.7) ? `co-${env.next()}` : hostileSessionId(rng)));
       switch (rng.int(0, 5)) {
         case 0:
-          return coordinator.addMessageToContext(asAny(rng.chance(0.5) ? 'user' : anyValue(rng)), asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)), asAny(anyValue(rng)));
+          return coordinator.addMessageToContext(
+            asAny(rng.chance(0.5) ? 'user' : anyValue(rng)),
+            asAny(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)),
+            asAny(anyValue(rng)),
+          );
         case 1:
           return coordinator.getSemanticResponse(asAny(anyValue(rng)), asAny(hostileEmbedding(rng)));
         case 2:
@@ -442,7 +504,112 @@ export const SWEEP_GROUPS: SweepGroup[] = [
       }
     },
   },
+
+  // ---- @lix/ai-sdk
+  {
+    api: 'ai-sdk: semanticCacheMiddleware(options)',
+    errors: [AiSdkCacheError],
+    run: (rng, env) =>
+      semanticCacheMiddleware(
+        asAny(
+          mangle(rng, {
+            driver: env.memory,
+            embeddingModel: sweepEmbeddingModel(),
+            scope: 'shared',
+            lookupTimeoutMs: 100,
+            storeTimeoutMs: 100,
+            singleFlight: true,
+          }),
+        ),
+      ),
+  },
+  {
+    api: 'ai-sdk: embeddingCacheMiddleware(options)',
+    errors: [AiSdkCacheError],
+    run: (rng, env) => embeddingCacheMiddleware(asAny(mangle(rng, { driver: env.memory, modelId: 'm', keyPrefix: 'sweep', ttlMs: 1000, timeoutMs: 100 }))),
+  },
+  {
+    api: 'ai-sdk: createChatStore(options) + saveChat/loadChat(hostile)',
+    errors: [AiSdkCacheError],
+    run: async (rng, env) => {
+      if (rng.chance(0.3)) return createChatStore(asAny(mangle(rng, { driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5 })));
+      const store = createChatStore({ driver: pickDriver(rng, env), archive: env.archive, keyPrefix: 'sweep' });
+      const chatId = rng.chance(0.6) ? `chat-${env.next()}` : hostileSessionId(rng);
+      if (rng.chance(0.4)) return store.loadChat(asAny(chatId));
+      const messages = rng.chance(0.5)
+        ? [
+            {
+              id: `m${env.next()}`,
+              role: rng.chance(0.7) ? 'user' : anyValue(rng),
+              parts: rng.chance(0.6) ? [{ type: 'text', text: hostileString(rng) }] : anyValue(rng),
+            },
+          ]
+        : anyValue(rng);
+      return store.saveChat(asAny(rng.chance(0.8) ? { chatId, messages } : anyValue(rng)));
+    },
+  },
+
+  // ---- @lix/langchain
+  {
+    api: 'langchain: new LixChatMessageHistory(options)',
+    errors: [LixLangChainError],
+    run: (rng, env) =>
+      new LixChatMessageHistory(
+        asAny(mangle(rng, { sessionId: 'ok', driver: env.memory, archive: env.archive, keyPrefix: 'sweep', hotWindowSize: 5, source: 'window' })),
+      ),
+  },
+  {
+    api: 'langchain: LixChatMessageHistory.addMessages(hostile)',
+    errors: [LixLangChainError],
+    run: async (rng, env) => {
+      const history = new LixChatMessageHistory({
+        sessionId: rng.chance(0.7) ? `lc-${env.next()}` : asAny(hostileSessionId(rng)),
+        driver: pickDriver(rng, env),
+        archive: env.archive,
+        keyPrefix: 'sweep',
+      });
+      const message = rng.chance(0.5) ? humanMessageOr(rng.chance(0.5) ? hostileString(rng) : anyValue(rng)) : anyValue(rng);
+      if (rng.chance(0.5)) return history.addMessage(asAny(message));
+      return history.addMessages(
+        asAny(rng.chance(0.6) ? [message, new AIMessage({ content: 'ok', additional_kwargs: asAny({ extra: anyValue(rng) }) })] : anyValue(rng)),
+      );
+    },
+  },
+  {
+    api: 'langchain: LixSemanticCache(options) + lookup/update(hostile)',
+    errors: [LixLangChainError],
+    run: async (rng, env) => {
+      if (rng.chance(0.3))
+        return new LixSemanticCache(
+          asAny(mangle(rng, { embeddings: new FakeEmbeddings(), driver: env.memory, keyPrefix: 'sweep', ttlMs: 1000, similarityThreshold: 0.9 })),
+        );
+      const cache = new LixSemanticCache({ embeddings: new FakeEmbeddings(), driver: pickDriver(rng, env), keyPrefix: 'sweep' });
+      const prompt = rng.chance(0.6) ? `Human: ${messageBody(rng)}` : anyValue(rng);
+      const llmKey = rng.chance(0.6) ? 'model-a' : anyValue(rng);
+      if (rng.chance(0.5)) return cache.lookup(asAny(prompt), asAny(llmKey));
+      return cache.update(asAny(prompt), asAny(llmKey), asAny(rng.chance(0.5) ? [{ text: hostileString(rng) }] : anyValue(rng)));
+    },
+  },
 ];
+
+/** A LangChain message of `content`, or `content` itself where LangChain's own constructor refuses it (not ours to test). */
+function humanMessageOr(content: unknown): unknown {
+  try {
+    return new HumanMessage(asAny(content));
+  } catch {
+    return content;
+  }
+}
+
+/** An AI SDK embedding model that embeds locally: the sweep exercises our validation, not a provider. */
+function sweepEmbeddingModel(): MockEmbeddingModelV3 {
+  return new MockEmbeddingModelV3({
+    provider: 'sweep',
+    modelId: 'sweep-embedder',
+    maxEmbeddingsPerCall: 100,
+    doEmbed: async ({ values }) => ({ embeddings: values.map((value) => [value.length % 7, 1, 0.5]), warnings: [] }),
+  });
+}
 
 let runtimeOfEnv: ReturnType<typeof createStressRuntime> | undefined;
 function coordinatorRuntime(env: SweepEnv) {

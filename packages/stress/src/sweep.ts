@@ -59,7 +59,14 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   try {
     let startAt = 0;
     while (startAt < total) {
-      const config: SweepChildConfig = { redisUrl: redis.url, dir: join(options.workDir, `run-${startAt}`), seed: options.seed, rounds: options.rounds, startAt, timeoutMs: options.timeoutMs };
+      const config: SweepChildConfig = {
+        redisUrl: redis.url,
+        dir: join(options.workDir, `run-${startAt}`),
+        seed: options.seed,
+        rounds: options.rounds,
+        startAt,
+        timeoutMs: options.timeoutMs,
+      };
       const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@lix/source', childScript], {
         cwd: packageDir,
         env: { ...process.env, [SWEEP_CONFIG_ENV]: JSON.stringify(config) },
@@ -76,10 +83,13 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       const arm = () => {
         clearTimeout(watchdog);
         // Generous: the child's own timer reports async hangs; this catches a blocked event loop.
-        watchdog = setTimeout(() => {
-          hungIndex = current?.index;
-          child.kill('SIGKILL');
-        }, options.timeoutMs * 3 + 15_000);
+        watchdog = setTimeout(
+          () => {
+            hungIndex = current?.index;
+            child.kill('SIGKILL');
+          },
+          options.timeoutMs * 3 + 15_000,
+        );
       };
       arm();
       child.on('message', (message: SweepMessage) => {
@@ -113,7 +123,9 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
           example(message.detail);
         }
       });
-      const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
       clearTimeout(watchdog);
       if (exit.code === 0 && lastDone === total - 1) break;
       // The process died or froze in the middle of a case: that case is a hang or a crash; resume after it.

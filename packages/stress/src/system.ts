@@ -1,5 +1,13 @@
 import type { ConversationArchive } from '@lix/archive';
-import { CacheRuntime, createArchiveStore, type CacheConfigOptions, type CacheCoordinator, type SemanticCacheLayer, type SessionWindowLayer, type UrlEmbeddingLayer } from '@lix/coordinator';
+import {
+  CacheRuntime,
+  createArchiveStore,
+  type CacheConfigOptions,
+  type CacheCoordinator,
+  type SemanticCacheLayer,
+  type SessionWindowLayer,
+  type UrlEmbeddingLayer,
+} from '@lix/coordinator';
 import type { KVDriver, Logger } from '@lix/redis-pool';
 import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
 import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
@@ -18,9 +26,7 @@ import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '
 export type DriverKind = 'ioredis' | 'node-redis';
 
 /** Where Redis is. */
-export type RedisTarget =
-  | { kind: 'single'; host: string; port: number }
-  | { kind: 'cluster'; nodes: { host: string; port: number }[] };
+export type RedisTarget = { kind: 'single'; host: string; port: number } | { kind: 'cluster'; nodes: { host: string; port: number }[] };
 
 /** Options of {@link openWorkerSystem}. */
 export interface WorkerSystemOptions {

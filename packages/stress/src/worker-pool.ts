@@ -105,7 +105,9 @@ export class WorkerPool {
         else if (message.type === 'stats') addStats(this.stats, message.stats);
         else if (message.type === 'finished') slot.finished = true;
       });
-      child.once('exit', (code, signal) => reject(new Error(`worker ${slotNumber} exited before it was ready (code ${code}, signal ${signal}):\n${slot.stderr}`)));
+      child.once('exit', (code, signal) =>
+        reject(new Error(`worker ${slotNumber} exited before it was ready (code ${code}, signal ${signal}):\n${slot.stderr}`)),
+      );
     });
     child.once('exit', (code, signal) => {
       if (slot.expectedExit || this.#stopping) return;

@@ -210,14 +210,17 @@ async function main(cfg: WorkerConfig): Promise<void> {
   const reporter = setInterval(flush, 500);
   reporter.unref();
 
-  const evictionTimer = setInterval(() => {
-    system.evictIdle().then(
-      (evicted) => {
-        stats.evicted += evicted;
-      },
-      () => undefined,
-    );
-  }, Math.max(250, Math.floor(cfg.evictAfterMs / 4)));
+  const evictionTimer = setInterval(
+    () => {
+      system.evictIdle().then(
+        (evicted) => {
+          stats.evicted += evicted;
+        },
+        () => undefined,
+      );
+    },
+    Math.max(250, Math.floor(cfg.evictAfterMs / 4)),
+  );
   evictionTimer.unref();
 
   send({ type: 'ready', slot: cfg.slot, generation: cfg.generation });

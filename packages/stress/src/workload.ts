@@ -28,7 +28,9 @@ export function sessionIdOf(runTag: string, session: number): string {
 
 let corpusTexts: string[] | undefined;
 function texts(): string[] {
-  corpusTexts ??= loadCorpus().flatMap((conversation) => conversation.turns.map((turn) => turn.content)).filter((text) => text.length > 0);
+  corpusTexts ??= loadCorpus()
+    .flatMap((conversation) => conversation.turns.map((turn) => turn.content))
+    .filter((text) => text.length > 0);
   return corpusTexts;
 }
 

@@ -16,7 +16,8 @@ import { ConversationArchive } from '@lix/archive';
 import { defineScript } from '@lix/redis-pool';
 import { createIoredisDriver } from '@lix/redis-pool/ioredis';
 import { startRedisServer } from '@lix/test-utils';
-import { instrumentArchiveStore, instrumentDriver, instrumentMethods, loadOtelApi, resolveTelemetry } from '../src/index.js';
+import { instrumentArchiveStore, instrumentDriver, resolveTelemetry } from '../src/index.js';
+import { instrumentMethods, loadOtelApi } from '../src/internal.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const OPS = Number(process.env.BENCH_OPS ?? 500);
@@ -81,11 +82,17 @@ const rows: string[] = [];
 const us = (value: number) => `${value.toFixed(1)} µs`;
 function row(figure: string, result: { ours: Measured; reference: Measured }): void {
   const { ours, reference } = result;
-  rows.push(`| ${figure} | ${us(ours.median)} | ${us(reference.median)} | ${(ours.median / reference.median).toFixed(3)}× | ${(ours.mean / reference.mean).toFixed(3)}× / ${(ours.p99 / reference.p99).toFixed(3)}× | ${us(ours.cpu)} vs ${us(reference.cpu)} = ${(ours.cpu / reference.cpu).toFixed(3)}× | ≤ 1.05× |`);
+  rows.push(
+    `| ${figure} | ${us(ours.median)} | ${us(reference.median)} | ${(ours.median / reference.median).toFixed(3)}× | ${(ours.mean / reference.mean).toFixed(3)}× / ${(ours.p99 / reference.p99).toFixed(3)}× | ${us(ours.cpu)} vs ${us(reference.cpu)} = ${(ours.cpu / reference.cpu).toFixed(3)}× | ≤ 1.05× |`,
+  );
 }
 
 const cpu = cpus();
-console.log(`machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+console.log(
+  `machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`@opentelemetry/api installed: ${loadOtelApi() !== null}, SDK registered: no; ${RUNS} runs × ${OPS} sequential calls`);
 
 /**
@@ -93,9 +100,15 @@ console.log(`@opentelemetry/api installed: ${loadOtelApi() !== null}, SDK regist
  * machine's load barely matters): median over runs of 50 000 calls, wrapped minus bare.
  */
 async function fixedOverheadNs(): Promise<number> {
-  const target = { async op(): Promise<number> { return 1; } };
+  const target = {
+    async op(): Promise<number> {
+      return 1;
+    },
+  };
   const telemetry = resolveTelemetry(undefined, 'bench');
-  const wrapped = instrumentMethods(target, telemetry, { op: { span: 'op', duration: telemetry.histogram('bench.duration'), attributes: { 'lix.operation': 'op' } } });
+  const wrapped = instrumentMethods(target, telemetry, {
+    op: { span: 'op', duration: telemetry.histogram('bench.duration'), attributes: { 'lix.operation': 'op' } },
+  });
   const time = async (fn: () => Promise<unknown>) => {
     const start = process.hrtime.bigint();
     for (let i = 0; i < 50_000; i++) await fn();
@@ -117,21 +130,45 @@ try {
   if (instrumented === driver) throw new Error('bench: instrumentDriver returned the bare driver; is @opentelemetry/api installed?');
   const value = new Uint8Array(1024).fill(7);
   await driver.set('bench:k', value);
-  const get = await compare(() => instrumented.get('bench:k'), () => driver.get('bench:k'));
+  const get = await compare(
+    () => instrumented.get('bench:k'),
+    () => driver.get('bench:k'),
+  );
   row('ioredis GET 1 KiB, instrumented vs bare', get);
-  projected.push(`| wrapper cost per call (no-op method, wrapped − bare) | ${(overhead / 1000).toFixed(2)} µs | bare GET ${us(get.reference.median)} | ${((get.reference.median + overhead / 1000) / get.reference.median).toFixed(4)}× | ≤ 1.05× |`);
-  const script = defineScript({ name: 'bench:touch', lua: "return redis.call('PEXPIRE', KEYS[1], 60000)", memory: (store, keys) => (store.pexpire(keys[0]!, 60_000) ? 1 : 0) });
-  row('ioredis EVALSHA, instrumented vs bare', await compare(() => instrumented.eval(script, ['bench:k'], []), () => driver.eval(script, ['bench:k'], [])));
+  projected.push(
+    `| wrapper cost per call (no-op method, wrapped − bare) | ${(overhead / 1000).toFixed(2)} µs | bare GET ${us(get.reference.median)} | ${((get.reference.median + overhead / 1000) / get.reference.median).toFixed(4)}× | ≤ 1.05× |`,
+  );
+  const script = defineScript({
+    name: 'bench:touch',
+    lua: "return redis.call('PEXPIRE', KEYS[1], 60000)",
+    memory: (store, keys) => (store.pexpire(keys[0]!, 60_000) ? 1 : 0),
+  });
+  row(
+    'ioredis EVALSHA, instrumented vs bare',
+    await compare(
+      () => instrumented.eval(script, ['bench:k'], []),
+      () => driver.eval(script, ['bench:k'], []),
+    ),
+  );
   await driver.close();
 
   const archive = new ConversationArchive({ dir });
   const observed = instrumentArchiveStore(archive);
   let turn = 0;
-  row('archive appendTurn, instrumented vs bare', await compare(
-    () => observed.appendTurn('bench-a', { role: 'user', content: `message ${turn++}`, timestamp: 1 }),
-    () => archive.appendTurn('bench-b', { role: 'user', content: `message ${turn++}`, timestamp: 1 }),
-  ));
-  row('archive loadRecent(10), instrumented vs bare', await compare(() => observed.loadRecent('bench-a', 10), () => archive.loadRecent('bench-a', 10)));
+  row(
+    'archive appendTurn, instrumented vs bare',
+    await compare(
+      () => observed.appendTurn('bench-a', { role: 'user', content: `message ${turn++}`, timestamp: 1 }),
+      () => archive.appendTurn('bench-b', { role: 'user', content: `message ${turn++}`, timestamp: 1 }),
+    ),
+  );
+  row(
+    'archive loadRecent(10), instrumented vs bare',
+    await compare(
+      () => observed.loadRecent('bench-a', 10),
+      () => archive.loadRecent('bench-a', 10),
+    ),
+  );
   await archive.close();
 } finally {
   await server.stop();

@@ -49,8 +49,10 @@ export function instrumentArchiveStore<S extends ArchiveStoreLike>(store: S, opt
   const compaction = telemetry.histogram(METRICS.archiveCompactionDuration.name, METRICS.archiveCompactionDuration);
   const other = telemetry.histogram(METRICS.archiveOperationDuration.name, METRICS.archiveOperationDuration);
   const rebuilds = options?.countWindowRebuilds === true ? telemetry.counter(METRICS.sessionWindowRebuilds.name, METRICS.sessionWindowRebuilds) : undefined;
-  const attributesOf = (operation: string) => (args: unknown[]): Attributes =>
-    typeof args[0] === 'string' ? { 'lix.operation': operation, 'lix.session.id': args[0] } : { 'lix.operation': operation };
+  const attributesOf =
+    (operation: string) =>
+    (args: unknown[]): Attributes =>
+      typeof args[0] === 'string' ? { 'lix.operation': operation, 'lix.session.id': args[0] } : { 'lix.operation': operation };
   const specs: Record<string, MethodSpec> = {};
   for (const method of APPENDS) {
     specs[method] = {

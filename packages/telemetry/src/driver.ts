@@ -6,8 +6,31 @@ import { METRICS } from './metric-names.js';
 
 /** The commands of a `KVDriver` (`@lix/redis-pool`) that get a span and a duration. */
 export const DRIVER_COMMANDS: readonly string[] = [
-  'get', 'set', 'mget', 'mset', 'del', 'exists', 'incrBy', 'pexpire', 'pttl', 'rpush', 'lrange', 'llen', 'ltrim',
-  'hset', 'hget', 'hgetall', 'hdel', 'hincrBy', 'zadd', 'zrangeByScore', 'zrem', 'zcard', 'eval', 'memoryUsage', 'ping',
+  'get',
+  'set',
+  'mget',
+  'mset',
+  'del',
+  'exists',
+  'incrBy',
+  'pexpire',
+  'pttl',
+  'rpush',
+  'lrange',
+  'llen',
+  'ltrim',
+  'hset',
+  'hget',
+  'hgetall',
+  'hdel',
+  'hincrBy',
+  'zadd',
+  'zrangeByScore',
+  'zrem',
+  'zcard',
+  'eval',
+  'memoryUsage',
+  'ping',
 ];
 
 /** The structural part of a `KVDriver` this wrapper relies on. */

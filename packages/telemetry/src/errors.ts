@@ -1,3 +1,5 @@
+import { LixError } from '@lix/core';
+
 /**
  * Stable codes of {@link TelemetryError}.
  *
@@ -7,14 +9,8 @@
 export type TelemetryErrorCode = 'INVALID_OPTION' | 'INVALID_TARGET';
 
 /** The one error type of `@lix/telemetry`; `code` is stable. */
-export class TelemetryError extends Error {
+export class TelemetryError extends LixError<TelemetryErrorCode> {
   override name = 'TelemetryError';
-  readonly code: TelemetryErrorCode;
-
-  constructor(code: TelemetryErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `error` is a {@link TelemetryError} (optionally with the given code). */

@@ -9,22 +9,17 @@ export {
   type SessionWindowLike,
   type UrlEmbeddingCacheLike,
 } from './layers.js';
-export { instrumentMethods, type MethodSpec } from './proxy.js';
 export { TelemetryError, isTelemetryError, type TelemetryErrorCode } from './errors.js';
-export { loadOtelApi } from './load-api.js';
-export {
-  SPAN_STATUS_ERROR,
-  SPAN_KIND_CLIENT,
-  SPAN_KIND_INTERNAL,
-  type Attributes,
-  type AttributeValue,
-  type CounterLike,
-  type HistogramLike,
-  type InstrumentOptions,
-  type MeterLike,
-  type MeterProviderLike,
-  type OtelApiLike,
-  type SpanLike,
-  type TracerLike,
-  type TracerProviderLike,
+export type {
+  Attributes,
+  AttributeValue,
+  CounterLike,
+  HistogramLike,
+  InstrumentOptions,
+  MeterLike,
+  MeterProviderLike,
+  OtelApiLike,
+  SpanLike,
+  TracerLike,
+  TracerProviderLike,
 } from './otel-types.js';

@@ -82,7 +82,13 @@ describe('instrumentDriver', () => {
     const driver = instrumentDriver(createMemoryDriver(), { telemetry });
     await driver.set('k', new Uint8Array([1]));
     expect(await driver.get('k')).toEqual(new Uint8Array([1]));
-    const failing = defineScript({ name: 'test:fails', lua: 'return 1', memory: () => { throw new KVError('SCRIPT_ERROR', 'boom'); } });
+    const failing = defineScript({
+      name: 'test:fails',
+      lua: 'return 1',
+      memory: () => {
+        throw new KVError('SCRIPT_ERROR', 'boom');
+      },
+    });
     await expect(driver.eval(failing, ['k'], [])).rejects.toThrow('boom');
     const metrics = await sdk.metrics();
     const duration = metrics.get(METRICS.dbOperationDuration.name);
@@ -129,14 +135,14 @@ describe('instrumentArchiveStore', () => {
 
 describe('instrumentSessionWindow and instrumentUrlEmbeddingCache', () => {
   it('report spans and durations per call, and URL cache hits and misses per URL', async () => {
-    const window = instrumentSessionWindow(
-      { addMessage: async () => 1, getContext: async () => [], getStats: async () => ({}) },
-      { telemetry },
-    );
+    const window = instrumentSessionWindow({ addMessage: async () => 1, getContext: async () => [], getStats: async () => ({}) }, { telemetry });
     await window.addMessage();
     await window.getContext();
     const urls = instrumentUrlEmbeddingCache(
-      { get: async (url: string) => (url === 'known' ? new Float32Array(1) : null), batchGet: async (list: readonly string[]) => list.map((url) => (url === 'known' ? new Float32Array(1) : null)) },
+      {
+        get: async (url: string) => (url === 'known' ? new Float32Array(1) : null),
+        batchGet: async (list: readonly string[]) => list.map((url) => (url === 'known' ? new Float32Array(1) : null)),
+      },
       { telemetry },
     );
     await urls.get('known');

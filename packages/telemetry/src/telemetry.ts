@@ -164,7 +164,13 @@ export class Telemetry {
    * `error.type` added when it rejects. The span ends with status ERROR on a rejection,
    * which is passed on unchanged. Calls straight through when nothing listens.
    */
-  async run<T>(spanName: string, attributes: Attributes, duration: HistogramLike | undefined, operation: (span: SpanLike | undefined) => Promise<T>, kind = SPAN_KIND_INTERNAL): Promise<T> {
+  async run<T>(
+    spanName: string,
+    attributes: Attributes,
+    duration: HistogramLike | undefined,
+    operation: (span: SpanLike | undefined) => Promise<T>,
+    kind = SPAN_KIND_INTERNAL,
+  ): Promise<T> {
     if (!this.active()) return operation(undefined);
     const start = performance.now();
     const measured = async (span: SpanLike | undefined): Promise<T> => {
@@ -245,11 +251,14 @@ export function resolveTelemetry(setting: TelemetrySetting | undefined, scope: s
     throw new TelemetryError('INVALID_OPTION', `telemetry must be true, false or { meterProvider?, tracerProvider?, api? }, got ${String(setting)}.`);
   }
   for (const key of Object.keys(setting)) {
-    if (!OPTION_KEYS.has(key)) throw new TelemetryError('INVALID_OPTION', `Unknown telemetry option "${key}"; the options are meterProvider, tracerProvider and api.`);
+    if (!OPTION_KEYS.has(key))
+      throw new TelemetryError('INVALID_OPTION', `Unknown telemetry option "${key}"; the options are meterProvider, tracerProvider and api.`);
   }
   const { meterProvider, tracerProvider } = setting;
-  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== 'function') throw new TelemetryError('INVALID_OPTION', 'telemetry.meterProvider must have a getMeter() method (an SDK MeterProvider).');
-  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== 'function') throw new TelemetryError('INVALID_OPTION', 'telemetry.tracerProvider must have a getTracer() method (an SDK TracerProvider).');
+  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== 'function')
+    throw new TelemetryError('INVALID_OPTION', 'telemetry.meterProvider must have a getMeter() method (an SDK MeterProvider).');
+  if (tracerProvider !== undefined && typeof tracerProvider?.getTracer !== 'function')
+    throw new TelemetryError('INVALID_OPTION', 'telemetry.tracerProvider must have a getTracer() method (an SDK TracerProvider).');
   if (setting.api !== undefined && (typeof setting.api?.metrics?.getMeter !== 'function' || typeof setting.api?.trace?.getTracer !== 'function')) {
     throw new TelemetryError('INVALID_OPTION', 'telemetry.api must be the @opentelemetry/api module.');
   }

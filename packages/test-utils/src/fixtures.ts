@@ -28,7 +28,9 @@ let cached: CorpusConversation[] | undefined;
 /** Parses the corpus once per process. */
 export function loadCorpus(): CorpusConversation[] {
   if (cached) return cached;
-  const lines = readFileSync(corpusPath, 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const lines = readFileSync(corpusPath, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   cached = lines.map((line) => JSON.parse(line) as CorpusConversation);
   return cached;
 }

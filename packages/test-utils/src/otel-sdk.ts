@@ -31,7 +31,9 @@ export function createTestSdk() {
           for (const metric of scope.metrics) {
             const points = metric.dataPoints.map((point) => {
               const value = point.value as number | { count: number; sum?: number };
-              return typeof value === 'number' ? { attributes: point.attributes, value } : { attributes: point.attributes, value: value.count, sum: value.sum ?? 0 };
+              return typeof value === 'number'
+                ? { attributes: point.attributes, value }
+                : { attributes: point.attributes, value: value.count, sum: value.sum ?? 0 };
             });
             out.set(metric.descriptor.name, { unit: metric.descriptor.unit, points });
           }
@@ -52,5 +54,7 @@ export function createTestSdk() {
 /** Sum of a metric's points whose attributes include `match`. */
 export function total(metric: { points: Point[] } | undefined, match: Record<string, unknown> = {}): number {
   if (metric === undefined) return 0;
-  return metric.points.filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value)).reduce((sum, point) => sum + point.value, 0);
+  return metric.points
+    .filter((point) => Object.entries(match).every(([key, value]) => point.attributes[key] === value))
+    .reduce((sum, point) => sum + point.value, 0);
 }

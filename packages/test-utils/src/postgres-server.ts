@@ -36,7 +36,9 @@ export function findPostgresBinDir(search: { libDir?: string; path?: string } = 
   const libDir = search.libDir ?? '/usr/lib/postgresql';
   const candidates: string[] = [];
   try {
-    const versions = readdirSync(libDir).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(libDir)
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
     for (const version of versions) candidates.push(join(libDir, version, 'bin'));
   } catch {
     // not Debian's layout
@@ -232,17 +234,20 @@ export async function startPostgresServer(options: StartPostgresServerOptions = 
   }
 
   async function launch(): Promise<void> {
-    await run(runAs, join(binDir, 'pg_ctl'), ['start', '-w', '-t', String(Math.ceil(startTimeoutMs / 1000)), '-D', dataDir, '-l', join(root, 'server.log'), '-o', serverOptions], startTimeoutMs + 5000).catch(
-      (error: Error) => {
-        let log = '';
-        try {
-          log = readFileSync(join(root, 'server.log'), 'utf8').slice(-4000);
-        } catch {
-          // no log yet
-        }
-        throw new Error(`${error.message}\n${log}`);
-      },
-    );
+    await run(
+      runAs,
+      join(binDir, 'pg_ctl'),
+      ['start', '-w', '-t', String(Math.ceil(startTimeoutMs / 1000)), '-D', dataDir, '-l', join(root, 'server.log'), '-o', serverOptions],
+      startTimeoutMs + 5000,
+    ).catch((error: Error) => {
+      let log = '';
+      try {
+        log = readFileSync(join(root, 'server.log'), 'utf8').slice(-4000);
+      } catch {
+        // no log yet
+      }
+      throw new Error(`${error.message}\n${log}`);
+    });
     postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     const deadline = Date.now() + startTimeoutMs;
     while (!(await canConnect(port))) {

@@ -173,13 +173,20 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   let stderrText = '';
 
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', dir,
-    '--daemonize', 'no',
-    '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
     ...(password ? ['--requirepass', password] : []),
     ...(options.args ?? []),
   ];
@@ -342,21 +349,20 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
         await startRedisServer({
           port,
           args: [
-            '--cluster-enabled', 'yes',
-            '--cluster-config-file', `nodes-${port}.conf`,
-            '--cluster-node-timeout', String(nodeTimeout),
-            '--cluster-replica-validity-factor', '0',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--cluster-node-timeout',
+            String(nodeTimeout),
+            '--cluster-replica-validity-factor',
+            '0',
           ],
         }),
       );
     }
     const first = nodes[0]!;
-    await first.cli(
-      '--cluster', 'create',
-      ...nodes.map((node) => `127.0.0.1:${node.port}`),
-      '--cluster-replicas', String(replicas),
-      '--cluster-yes',
-    );
+    await first.cli('--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes');
   } catch (error) {
     await Promise.all(nodes.map((node) => node.stop()));
     throw error;
@@ -393,7 +399,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       // Until the failure is detected the killed node still lists its slots: remember them
       // to recognise the promoted replica, which takes exactly those slots over.
       if (killed && killed.slots.length > 0) killedSlots = killed.slots;
-      if (killed && killed.failing && killed.slots.length === 0) {
+      if (killed?.failing && killed.slots.length === 0) {
         const masters = infos.filter((info) => info.role === 'master' && !info.failing && info.slots.length > 0);
         const replicasBefore = replicaMemory.get(killedPort) ?? [];
         promoted =
@@ -449,7 +455,12 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const views = await Promise.all(
-        nodes.map((node) => node.cli('cluster', 'nodes').then(parseClusterNodes).catch(() => [] as ClusterNodeInfo[])),
+        nodes.map((node) =>
+          node
+            .cli('cluster', 'nodes')
+            .then(parseClusterNodes)
+            .catch(() => [] as ClusterNodeInfo[]),
+        ),
       );
       const agreed = views.every(
         (view) =>

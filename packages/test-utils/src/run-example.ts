@@ -15,8 +15,11 @@ export function runExample(script: string, options: { cwd: string; env?: Record<
   const env = { ...process.env, ...options.env };
   for (const [name, value] of Object.entries(options.env ?? {})) if (value === undefined) delete env[name];
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', '--conditions=@lix/source', script], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 60_000 }, (error, stdout, stderr) =>
-      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@lix/source', script],
+      { cwd: options.cwd, env, timeout: options.timeoutMs ?? 60_000 },
+      (error, stdout, stderr) => done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

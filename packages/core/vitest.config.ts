@@ -1,0 +1,3 @@
+import { lixProject } from '../../vitest.shared.js';
+
+export default lixProject('core');
