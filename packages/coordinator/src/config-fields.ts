@@ -115,7 +115,7 @@ export const CONFIG_TABLE = Object.freeze({
     default: true,
     parse: parseBool,
     accepts: '`true`, `false`, `1`, `0`',
-    doc: 'TCP keep-alive on the client sockets, so a peer that vanished without a FIN is noticed.',
+    doc: 'TCP keep-alive probes on the client sockets after 30 s of silence, so a server that vanished without closing the connection is noticed; `false` turns them off.',
   }),
   sessionRedisDb: field<number>({
     env: 'SESSION_REDIS_DB',

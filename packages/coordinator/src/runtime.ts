@@ -222,6 +222,7 @@ export class CacheRuntime<M extends ContextMessage = ContextMessage, R = unknown
       ...(config.redisPassword === undefined ? {} : { password: config.redisPassword }),
       ...(config.redisTls ? { tls: true } : {}),
       connectTimeoutMs: config.redisSocketConnectTimeout * 1000,
+      ...(config.redisSocketKeepalive ? {} : { keepAliveMs: false as const }),
       commandTimeoutMs: config.redisCommandTimeoutMs,
       ...(this.#logger ? { logger: this.#logger } : {}),
     });

@@ -159,18 +159,5 @@ export interface KVDriver {
   memoryUsage(key: string): Promise<number | null>;
 }
 
-/** Where drivers and layers send diagnostics; every method is optional. Libraries never print. */
-export interface Logger {
-  debug?(message: string, context?: Record<string, unknown>): void;
-  info?(message: string, context?: Record<string, unknown>): void;
-  warn?(message: string, context?: Record<string, unknown>): void;
-  error?(message: string, context?: Record<string, unknown>): void;
-}
-
-/** A source of the current time in milliseconds; inject one in tests. */
-export interface Clock {
-  now(): number;
-}
-
-/** `Date.now()`. */
-export const systemClock: Clock = { now: () => Date.now() };
+/** Where drivers and layers send diagnostics, and the injectable clock: the kernel's (`@lix/core`), one definition for every layer. */
+export { systemClock, type Clock, type Logger } from '@lix/core';

@@ -39,6 +39,12 @@ export interface RedisConnectionOptions {
    * Attempts back off from 50 ms up to this cap and never stop until `close()`.
    */
   reconnectMaxDelayMs?: number;
+  /**
+   * TCP keep-alive probes on the sockets, first after this many ms of silence (default
+   * 30000), so a peer that vanished without closing (a host power loss, a NAT that dropped
+   * the flow) is noticed even when no command is waiting; `false` turns the probes off.
+   */
+  keepAliveMs?: number | false;
   /** Receives connection diagnostics; nothing is printed otherwise. */
   logger?: Logger;
 }
@@ -55,6 +61,8 @@ export interface ResolvedConnectionOptions {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   reconnectMaxDelayMs: number;
+  /** Initial delay of TCP keep-alive probes in ms, or `false` for none. */
+  keepAliveMs: number | false;
   logger: Logger | undefined;
 }
 
@@ -71,6 +79,7 @@ export const CONNECTION_OPTION_KEYS: readonly string[] = [
   'commandTimeoutMs',
   'connectTimeoutMs',
   'reconnectMaxDelayMs',
+  'keepAliveMs',
   'logger',
 ];
 
@@ -167,6 +176,7 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
     commandTimeoutMs: positiveInteger(options.commandTimeoutMs, 'commandTimeoutMs', 5000),
     connectTimeoutMs: positiveInteger(options.connectTimeoutMs, 'connectTimeoutMs', 5000),
     reconnectMaxDelayMs: positiveInteger(options.reconnectMaxDelayMs, 'reconnectMaxDelayMs', 1000),
+    keepAliveMs: options.keepAliveMs === false ? false : positiveInteger(options.keepAliveMs, 'keepAliveMs', 30_000),
     logger: options.logger,
   };
 }

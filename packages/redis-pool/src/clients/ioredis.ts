@@ -46,6 +46,9 @@ function nodeOptions(resolved: ResolvedConnectionOptions): RedisOptions {
     password: resolved.password,
     tls: resolved.tls,
     connectTimeout: resolved.connectTimeoutMs,
+    // ioredis arms keep-alive for any number, 0 included (the kernel's two-hour default
+    // delay), and only skips it for a non-number; its typings say number only.
+    keepAlive: resolved.keepAliveMs === false ? (false as unknown as number) : resolved.keepAliveMs,
     // No commandTimeout: it arms a timer per command (ten per pipeline of ten); the
     // transport's shared CommandDeadlines bound every command instead.
     // Commands in flight when the connection drops fail at once instead of being

@@ -148,6 +148,7 @@ class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisClus
     const resolved = this.#resolved;
     const socket = {
       connectTimeout: resolved.connectTimeoutMs,
+      ...(resolved.keepAliveMs === false ? { keepAlive: false as const } : { keepAlive: true as const, keepAliveInitialDelay: resolved.keepAliveMs }),
       // Reconnect forever with a short capped backoff; commands meanwhile fail fast
       // because the offline queue is disabled.
       reconnectStrategy: (retries: number) => reconnectDelay(retries + 1, resolved.reconnectMaxDelayMs),

@@ -1,3 +1,5 @@
+import { LixError } from '@lix/core';
+
 /**
  * Stable codes of {@link KVError}; the same failure gets the same code whichever
  * client library raised it.
@@ -26,14 +28,8 @@ export type KVErrorCode =
   | 'COMMAND_FAILED';
 
 /** The one error type of `@lix/redis-pool`: every driver failure rejects with it. */
-export class KVError extends Error {
+export class KVError extends LixError<KVErrorCode> {
   override name = 'KVError';
-  readonly code: KVErrorCode;
-
-  constructor(code: KVErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `error` is a {@link KVError} (optionally with the given code). */
