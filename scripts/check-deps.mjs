@@ -44,10 +44,15 @@ function filesUnder(dir, out = []) {
   return out;
 }
 
+/** The code of a file without its comments, so an import in a TSDoc example does not count. */
+function withoutComments(text) {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
 function importsOf(files) {
   const used = new Map();
   for (const file of files) {
-    const text = readFileSync(file, 'utf8');
+    const text = withoutComments(readFileSync(file, 'utf8'));
     for (const match of text.matchAll(IMPORT)) {
       const name = packageOf(match[1] ?? match[2] ?? match[3] ?? match[4] ?? match[5] ?? match[6]);
       if (name !== undefined && !used.has(name)) used.set(name, file);
@@ -104,8 +109,11 @@ for (const dir of workspaces) {
     scripts.split(/\s+/).includes(name) ||
     used.has(name);
 
+  // What the published code needs: imported, or a peer passed through. A tool named by a
+  // script (vitest in "test") is a dev dependency, not a reason to make users install it.
+  const neededAtRuntime = (name) => usedByPublished.has(name) || passedThrough.has(name) || (name.startsWith('@types/') && declared.includes(name.slice('@types/'.length)));
   for (const name of Object.keys(runtime)) {
-    if (!usedWithoutImport(name, usedByPublished))
+    if (!(isPrivate ? usedWithoutImport(name, usedByPublished) : neededAtRuntime(name)))
       problems.push(`${where}: "${name}" is declared, but nothing ${isPrivate ? 'in the package' : 'in src/'} imports it`);
   }
   // pnpm resolves a dependency's peer from the package that depends on it: a published
@@ -114,8 +122,6 @@ for (const dir of workspaces) {
     for (const dependency of Object.keys(manifest.dependencies ?? {})) {
       if (!dependency.startsWith('@lix/')) continue;
       for (const peer of peersOfDependencies(dir, [dependency])) {
-        // vitest is the peer of the conformance subpaths only, which store and driver authors import.
-        if (peer === 'vitest') continue;
         if (!(peer in runtime)) problems.push(`${where}: depends on "${dependency}", whose peer "${peer}" it does not declare as a peer`);
       }
     }

@@ -109,6 +109,8 @@ export interface KVDriver {
   ping(): Promise<void>;
   /** Gracefully closes the connection; afterwards commands reject with `CLIENT_CLOSED`. */
   close(): Promise<void>;
+  /** `close()`, for `await using driver = createIoredisDriver(…)`: closed when the block ends. */
+  [Symbol.asyncDispose](): Promise<void>;
 
   get(key: string): Promise<Uint8Array | null>;
   /** Resolves `false` when `NX`/`XX` prevented the write. */

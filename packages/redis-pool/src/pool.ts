@@ -120,6 +120,10 @@ class PooledHandle implements PooledDriverHandle {
     return this.#released;
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   close(): Promise<void> {
     return this.release();
   }

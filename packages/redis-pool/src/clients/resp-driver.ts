@@ -198,6 +198,10 @@ export class RespDriver implements KVDriver {
     }
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#closed = true;

@@ -39,6 +39,15 @@ export function registerErrors(c: SuiteContext): void {
     c.expectBytes(await c.driver().get(str), 'v', 'string unchanged');
     t.expect(await c.driver().llen(list)).toBe(1);
   });
+  c.it('await using closes the driver when its block ends', async () => {
+    let escaped: KVDriver | undefined;
+    {
+      await using driver = await c.options.createDriver();
+      escaped = driver;
+      await driver.ping();
+    }
+    await c.expectKVError(() => escaped!.ping(), 'CLIENT_CLOSED');
+  });
   c.it('a closed driver rejects every command with CLIENT_CLOSED and close() can be repeated', async () => {
     const driver = await c.options.createDriver();
     const k = c.keys().key('closed');

@@ -126,6 +126,10 @@ class MemoryDriver implements KVDriver {
     return this.#run(() => undefined);
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
