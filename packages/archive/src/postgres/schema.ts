@@ -294,6 +294,9 @@ ALTER TABLE ${n.sessions}
 -- compaction): autovacuum reclaims them after 50 dead rows whatever the table's size, so
 -- inserts reuse their space.
 ALTER TABLE ${n.sessions} SET (fillfactor = 100);
+-- Tail rows are uncompressed now: let PostgreSQL compress a long one (pglz) and keep it in
+-- the row, rather than move it out of line uncompressed.
+ALTER TABLE ${n.turns} ALTER COLUMN data SET STORAGE MAIN;
 ALTER TABLE ${n.turns} SET (autovacuum_vacuum_threshold = 50, autovacuum_vacuum_scale_factor = 0,
   toast.autovacuum_vacuum_threshold = 50, toast.autovacuum_vacuum_scale_factor = 0);
 

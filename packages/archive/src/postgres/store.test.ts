@@ -237,6 +237,63 @@ describe('PostgresArchiveStore: reads across tail and blocks', () => {
   });
 });
 
+describe('PostgresArchiveStore: background compaction', () => {
+  it('two stores (two hosts) appending to and compacting one session at once lose and duplicate nothing', async () => {
+    const first = await freshStore({ compactAfterTurns: 3, compactIdleMs: 50, vacuumAfterRows: 7, maxConnections: 4 });
+    const schema = `t${process.pid}_${schemaCounter - 1}`;
+    const second = new PostgresArchiveStore({ connectionString: server.url, schema, compactAfterTurns: 4, compactIdleMs: 60, compactConcurrency: 1, maxConnections: 4 });
+    stores.push(second);
+    const writes = Array.from({ length: 120 }, (_, i) => (i % 2 ? first : second).appendTurn('shared', { role: 'user', content: `m${i}` }));
+    const compactions = Array.from({ length: 6 }, (_, i) => (i % 2 ? first : second).compact('shared'));
+    const results = await Promise.all(writes);
+    await Promise.all(compactions);
+    expect(results.map((r) => r.seqs[0]).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    // The idle compactions (50/60 ms) leave no tail.
+    for (let i = 0; i < 100; i++) {
+      const tail = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lix_archive_turns`);
+      if (tail.rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lix_archive_turns`)).rows[0].n).toBe(0);
+    const turns = await first.loadAll('shared');
+    expect(turns.map((t) => t.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    expect(new Set(turns.map((t) => t.content)).size).toBe(120);
+    const seqOf = new Map(turns.map((t) => [t.content, t.seq]));
+    results.forEach((r, i) => expect(seqOf.get(`m${i}`)).toBe(r.seqs[0]));
+    expect(await second.getMetadata('shared')).toMatchObject({ turnCount: 120, lastSeq: 120 });
+    const blocks = await admin.query(`SELECT first_seq::int, last_seq::int, turn_count, total_turns::int FROM ${schema}.lix_archive_blocks ORDER BY last_seq`);
+    let covered = 0;
+    for (const block of blocks.rows) {
+      expect(block.first_seq).toBe(covered + 1);
+      covered = block.last_seq;
+      expect(block.total_turns).toBe(covered);
+    }
+    expect(covered).toBe(120);
+  });
+
+  it('an append resolves before its compaction; close() runs the compactions already due', async () => {
+    const store = await freshStore({ compactAfterTurns: 4, compactIdleMs: 60_000 });
+    const schema = `t${process.pid}_${schemaCounter - 1}`;
+    for (let i = 0; i < 10; i++) await store.appendTurn('q', { role: 'user', content: `q${i}` });
+    await store.close();
+    const counts = await admin.query(`SELECT (SELECT count(*) FROM ${schema}.lix_archive_turns)::int AS tail, (SELECT coalesce(sum(turn_count), 0) FROM ${schema}.lix_archive_blocks)::int AS blocked`);
+    // Seqs 4 and 8 were due; 9 and 10 wait for an idle compaction the close dropped.
+    expect(counts.rows[0]).toEqual({ tail: 2, blocked: 8 });
+  });
+
+  it('rejects a bad vacuumAfterRows, compactIdleMs or compactConcurrency with INVALID_ARGUMENT', () => {
+    for (const bad of [{ vacuumAfterRows: -1 }, { vacuumAfterRows: 1.5 }, { compactIdleMs: 0 }, { compactConcurrency: 0 }]) {
+      let error: unknown;
+      try {
+        new PostgresArchiveStore({ connectionString: 'postgres://x@127.0.0.1/db', ...bad });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isArchiveError(error, 'INVALID_ARGUMENT'), JSON.stringify(bad)).toBe(true);
+    }
+  });
+});
+
 describe('PostgresArchiveStore: sessions', () => {
   it('any session id round-trips (NUL, emoji, 512 characters) and bad ids are INVALID_SESSION_ID', async () => {
     const store = await freshStore();

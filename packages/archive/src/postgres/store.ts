@@ -7,7 +7,7 @@ import type { AppendResult, ArchiveStore, SessionMetadata } from '../store.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from '../text-search.js';
 import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from '../turn-records.js';
 import { CompactionQueue } from './compaction-queue.js';
-import { packBlock, packTurn, rawLengthOf, unpackBlock, unpackTurn } from './packing.js';
+import { packBlock, packBlockThorough, packTurn, rawLengthOf, unpackBlock, unpackTurn } from './packing.js';
 import { toArchiveError } from './pg-errors.js';
 import { loadPg, type PgModule } from './load-pg.js';
 import { SCHEMA_VERSION, migrations, schemaNames, type SchemaNames } from './schema.js';
@@ -35,16 +35,23 @@ export interface PostgresArchiveStoreOptions {
   ttlDays?: number;
   /** Codec of compacted blocks (default `'brotli'`); tail rows are stored as they are. */
   codec?: ArchiveCodec;
-  /** Tail turns after which a session's tail is compacted into a block, in the background (default 16). */
+  /** Tail turns after which a session's tail is compacted into a block, in the background (default 32). */
   compactAfterTurns?: number;
-  /** Tail bytes (as appended by this process) after which the tail is compacted (default 16 KiB). */
+  /** Tail bytes (as appended by this process) after which the tail is compacted (default 32 KiB). */
   compactAfterBytes?: number;
-  /** Raw bytes a block holds at most; a longer tail becomes several blocks (default 16 KiB). */
+  /** Raw bytes a block holds at most; a longer tail becomes several blocks (default 32 KiB). */
   maxBlockBytes?: number;
   /** A session appended to by this process and then quiet this long has its shorter tail compacted too (default 5 s). */
   compactIdleMs?: number;
   /** Compactions this store runs at once, in the background (default 2). */
   compactConcurrency?: number;
+  /**
+   * After this process's compactions deleted this many tail rows (or a second after its
+   * last compaction), it runs `VACUUM (SKIP_LOCKED)` on the tail table, so new tail rows
+   * reuse the space at once (default 200; 0 leaves it to autovacuum). Needs the table's
+   * owner; for another role PostgreSQL skips it with a warning.
+   */
+  vacuumAfterRows?: number;
   logger?: ArchiveLogger;
   /** Time source in milliseconds (default `Date.now`). */
   clock?: { now(): number };
@@ -54,7 +61,7 @@ export interface PostgresArchiveStoreOptions {
 
 const OPTION_KEYS = new Set<string>([
   'pool', 'connectionString', 'maxConnections', 'connectTimeoutMs', 'closePool', 'schema', 'tablePrefix', 'ttlDays', 'codec',
-  'compactAfterTurns', 'compactAfterBytes', 'maxBlockBytes', 'compactIdleMs', 'compactConcurrency', 'logger', 'clock', 'lib',
+  'compactAfterTurns', 'compactAfterBytes', 'maxBlockBytes', 'compactIdleMs', 'compactConcurrency', 'vacuumAfterRows', 'logger', 'clock', 'lib',
 ]);
 
 /** Sessions per page of `listSessions`. */
@@ -147,6 +154,11 @@ export class PostgresArchiveStore implements ArchiveStore {
   private readonly compactions: CompactionQueue;
   /** Tail bytes this process appended per session since it last scheduled a compaction. */
   private readonly tailBytes = new Map<number, number>();
+  private readonly vacuumAfterRows: number;
+  /** Tail rows this process's compactions deleted since its last VACUUM of the tail table. */
+  private deletedSinceVacuum = 0;
+  private vacuumTimer: NodeJS.Timeout | undefined;
+  private vacuuming: Promise<void> | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -172,9 +184,14 @@ export class PostgresArchiveStore implements ArchiveStore {
     this.statementPrefix = `lix_${(options.schema ?? 'public')}_${options.tablePrefix ?? 'lix_archive_'}`;
     this.ttlDays = ttlDays;
     this.codec = codec;
-    this.compactAfterTurns = positiveInteger('compactAfterTurns', options.compactAfterTurns, 16);
-    this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 16 * 1024);
-    this.maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 16 * 1024);
+    this.compactAfterTurns = positiveInteger('compactAfterTurns', options.compactAfterTurns, 32);
+    const vacuumAfterRows = options.vacuumAfterRows ?? 200;
+    if (typeof vacuumAfterRows !== 'number' || !Number.isSafeInteger(vacuumAfterRows) || vacuumAfterRows < 0) {
+      throw new ArchiveError('INVALID_ARGUMENT', `vacuumAfterRows must be a non-negative integer, got ${String(vacuumAfterRows)}`);
+    }
+    this.vacuumAfterRows = vacuumAfterRows;
+    this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 32 * 1024);
+    this.maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 32 * 1024);
     this.compactions = new CompactionQueue({
       run: (sid, idle) => this.compactQuietly(sid, idle),
       concurrency: positiveInteger('compactConcurrency', options.compactConcurrency, 2),
@@ -365,12 +382,49 @@ export class PostgresArchiveStore implements ArchiveStore {
   /** A background compaction; a failure is logged, never thrown: the turns are safe in the tail. */
   private async compactQuietly(sid: number, idle: boolean): Promise<void> {
     try {
-      await this.compactSid(sid, idle ? 1 : this.compactAfterTurns);
+      await this.compactSid(sid, idle ? 1 : this.compactAfterTurns, idle);
     } catch (error) {
       this.logger?.warn?.('archive/postgres: compaction failed; the tail stays as it is', { error: String(error) });
     } finally {
       if (idle) this.tailBytes.delete(sid);
     }
+    this.maybeVacuum();
+  }
+
+  /**
+   * Deleted tail rows are dead space until a VACUUM marks it reusable; autovacuum's
+   * naptime (1 min by default) lets a busy tail table grow by a minute of appends. The
+   * process that made the dead rows vacuums the (small) tail table itself: now after
+   * `vacuumAfterRows` of them, else a second after its last compaction.
+   */
+  private maybeVacuum(): void {
+    if (this.vacuumAfterRows === 0 || this.deletedSinceVacuum === 0 || this.closed) return;
+    if (this.deletedSinceVacuum >= this.vacuumAfterRows) {
+      this.vacuumNow();
+      return;
+    }
+    if (this.vacuumTimer) this.vacuumTimer.refresh();
+    else {
+      this.vacuumTimer = setTimeout(() => {
+        this.vacuumTimer = undefined;
+        if (!this.closed) this.vacuumNow();
+      }, 1000);
+      this.vacuumTimer.unref();
+    }
+  }
+
+  private vacuumNow(): void {
+    if (this.vacuuming) return;
+    this.deletedSinceVacuum = 0;
+    // SKIP_LOCKED: another host vacuuming it already is as good.
+    this.vacuuming = this.run('vacuum', `VACUUM (SKIP_LOCKED) ${this.names.turns}`)
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger?.warn?.('archive/postgres: VACUUM of the tail table failed; autovacuum will do it', { error: String(error) }),
+      )
+      .finally(() => {
+        this.vacuuming = undefined;
+      });
   }
 
   /** Compacts a session's whole tail into blocks now (normally automatic, in the background). */
@@ -378,7 +432,7 @@ export class PostgresArchiveStore implements ArchiveStore {
     const key = sessionKey(sessionId);
     await this.ready();
     const rows = await this.run<{ id: string }>('compact', this.statement('sid', `SELECT id FROM ${this.names.sessions} WHERE session_key = $1`, [key]));
-    if (rows[0]) await this.compactSid(Number(rows[0].id), 1);
+    if (rows[0]) await this.compactSid(Number(rows[0].id), 1, false);
   }
 
   /**
@@ -386,7 +440,7 @@ export class PostgresArchiveStore implements ArchiveStore {
    * raw, while at least `minTurns` rows are left. Each block is one call of
    * `<prefix>compact`, which re-checks the rows under the session's lock.
    */
-  private async compactSid(sid: number, minTurns: number): Promise<void> {
+  private async compactSid(sid: number, minTurns: number, thorough: boolean): Promise<void> {
     const n = this.names;
     const tail = await this.run<{ seq: string; data: Buffer }>(
       'compaction read',
@@ -400,10 +454,11 @@ export class PostgresArchiveStore implements ArchiveStore {
       const turns = tail.slice(from, to).map((row) => unpackTurn(row.data, Number(row.seq)));
       const done = await this.run<{ done: boolean }>(
         'compaction',
-        this.statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5) AS done`, [sid, turns[0]!.seq, turns[turns.length - 1]!.seq, turns.length, packBlock(this.codec, turns)]),
+        this.statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5) AS done`, [sid, turns[0]!.seq, turns[turns.length - 1]!.seq, turns.length, thorough ? await packBlockThorough(this.codec, turns) : packBlock(this.codec, turns)]),
       );
       // Another host compacted or deleted meanwhile: what is left is its business.
       if (done[0]?.done !== true) return;
+      this.deletedSinceVacuum += to - from;
       from = to;
     }
   }
@@ -596,6 +651,8 @@ export class PostgresArchiveStore implements ArchiveStore {
     this.closed = true;
     this.closing ??= (async () => {
       await this.compactions.drain();
+      if (this.vacuumTimer) clearTimeout(this.vacuumTimer);
+      await this.vacuuming;
       if (this.injectedPool && !this.ownsPool) {
         this.injectedPool.off('error', this.onPoolError);
         return;
