@@ -7,7 +7,8 @@
  * so the queue never keeps a process alive.
  */
 export class CompactionQueue {
-  private readonly due = new Set<number>();
+  /** Sessions waiting for a slot, and whether theirs is an idle compaction. */
+  private readonly due = new Map<number, boolean>();
   private readonly running = new Map<number, Promise<void>>();
   private readonly idleTimers = new Map<number, NodeJS.Timeout>();
   private readonly again = new Set<number>();
@@ -31,7 +32,7 @@ export class CompactionQueue {
       this.again.add(sid);
       return;
     }
-    this.due.add(sid);
+    this.due.set(sid, false);
     this.pump();
   }
 
@@ -45,8 +46,13 @@ export class CompactionQueue {
     }
     const fresh = setTimeout(() => {
       this.idleTimers.delete(sid);
-      if (this.stopped || this.running.has(sid)) return;
-      this.start(sid, true);
+      if (this.stopped || this.due.has(sid)) return;
+      // A compaction of the session is running: look again once it is quiet for longer.
+      if (this.running.has(sid)) this.touch(sid);
+      else {
+        this.due.set(sid, true);
+        this.pump();
+      }
     }, this.options.idleMs);
     fresh.unref();
     this.idleTimers.set(sid, fresh);
@@ -61,11 +67,11 @@ export class CompactionQueue {
   }
 
   private pump(): void {
-    for (const sid of this.due) {
+    for (const [sid, idle] of this.due) {
       if (this.running.size >= this.options.concurrency) return;
       if (this.running.has(sid)) continue;
       this.due.delete(sid);
-      this.start(sid, false);
+      this.start(sid, idle);
     }
   }
 
@@ -74,7 +80,7 @@ export class CompactionQueue {
       .run(sid, idle)
       .finally(() => {
         this.running.delete(sid);
-        if (this.again.delete(sid)) this.due.add(sid);
+        if (this.again.delete(sid)) this.due.set(sid, false);
         if (!this.stopped) this.pump();
       });
     this.running.set(sid, job);
@@ -87,6 +93,7 @@ export class CompactionQueue {
   async drain(): Promise<void> {
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
+    for (const [sid, idle] of this.due) if (idle) this.due.delete(sid);
     while (this.running.size > 0 || this.due.size > 0) {
       this.pump();
       await Promise.all([...this.running.values()]);

@@ -411,6 +411,7 @@ LANGUAGE plpgsql AS $fn$
 DECLARE
   v_found integer;
   v_at double precision;
+  v_tail_bytes bigint;
   v_turns bigint;
   v_bytes bigint;
 BEGIN
@@ -419,12 +420,14 @@ BEGIN
   IF NOT FOUND THEN RETURN false; END IF;
   PERFORM 1 FROM ${n.blocks} WHERE sid = p_sid AND last_seq >= p_first;
   IF FOUND THEN RETURN false; END IF;
-  SELECT count(*), max(at) INTO v_found, v_at FROM ${n.turns} WHERE sid = p_sid AND seq BETWEEN p_first AND p_last;
+  SELECT count(*), max(at), sum(octet_length(data)) INTO v_found, v_at, v_tail_bytes FROM ${n.turns} WHERE sid = p_sid AND seq BETWEEN p_first AND p_last;
   IF v_found <> p_count THEN RETURN false; END IF;
   SELECT total_turns, total_bytes INTO v_turns, v_bytes FROM ${n.blocks} WHERE sid = p_sid ORDER BY last_seq DESC LIMIT 1;
   DELETE FROM ${n.turns} WHERE sid = p_sid AND seq BETWEEN p_first AND p_last;
   INSERT INTO ${n.blocks} (sid, last_seq, first_seq, turn_count, data, total_turns, total_bytes, updated_at)
-  VALUES (p_sid, p_last, p_first, p_count, p_data, coalesce(v_turns, 0) + p_count, coalesce(v_bytes, 0) + octet_length(p_data), v_at);
+  -- sizeBytes counts the rows as appended: a compaction, which runs in the background,
+  -- leaves the session's metadata as the appends made it.
+  VALUES (p_sid, p_last, p_first, p_count, p_data, coalesce(v_turns, 0) + p_count, coalesce(v_bytes, 0) + v_tail_bytes, v_at);
   RETURN true;
 END
 $fn$;

@@ -281,6 +281,16 @@ describe('PostgresArchiveStore: background compaction', () => {
     expect(counts.rows[0]).toEqual({ tail: 2, blocked: 8 });
   });
 
+  it('a compaction changes no metadata figure (they move with appends only)', async () => {
+    const store = await freshStore({ compactAfterTurns: 100 });
+    for (let i = 0; i < 10; i++) await store.appendTurn('m', { role: 'user', content: `turn ${i} `.repeat(30) });
+    const before = await store.getMetadata('m');
+    await store.compact('m');
+    const schema = `t${process.pid}_${schemaCounter - 1}`;
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lix_archive_blocks`)).rows[0].n).toBe(1);
+    expect(await store.getMetadata('m')).toEqual(before);
+  });
+
   it('rejects a bad vacuumAfterRows, compactIdleMs or compactConcurrency with INVALID_ARGUMENT', () => {
     for (const bad of [{ vacuumAfterRows: -1 }, { vacuumAfterRows: 1.5 }, { compactIdleMs: 0 }, { compactConcurrency: 0 }]) {
       let error: unknown;

@@ -544,9 +544,10 @@ export class PostgresArchiveStore implements ArchiveStore {
   }
 
   /**
-   * Created/updated times, turn count, stored bytes and last seq, derived in one statement
+   * Created/updated times, turn count, bytes and last seq, derived in one statement
    * from the session row, its newest block (running totals) and its tail rows: three
-   * index lookups and the short tail, never the history.
+   * index lookups and the short tail, never the history. `sizeBytes` counts each turn's
+   * row as appended; compactions (in the background) change none of these figures.
    */
   async getMetadata(sessionId: string): Promise<SessionMetadata | null> {
     const key = sessionKey(sessionId);
