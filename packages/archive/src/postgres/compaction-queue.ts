@@ -38,7 +38,7 @@ export class CompactionQueue {
 
   /** The session was appended to below the threshold: compact its tail once it is quiet. */
   touch(sid: number): void {
-    if (this.stopped || this.due.has(sid)) return;
+    if (this.stopped) return;
     const timer = this.idleTimers.get(sid);
     if (timer) {
       timer.refresh();
@@ -46,9 +46,10 @@ export class CompactionQueue {
     }
     const fresh = setTimeout(() => {
       this.idleTimers.delete(sid);
-      if (this.stopped || this.due.has(sid)) return;
-      // A compaction of the session is running: look again once it is quiet for longer.
-      if (this.running.has(sid)) this.touch(sid);
+      if (this.stopped) return;
+      // A compaction of the session is running or waiting: look again after it, since it
+      // may leave a tail shorter than its threshold.
+      if (this.running.has(sid) || this.due.has(sid)) this.touch(sid);
       else {
         this.due.set(sid, true);
         this.pump();

@@ -123,11 +123,11 @@ function describeTarget(connectionString: string | undefined): string {
 
 /**
  * The cold tier on PostgreSQL: session history shared by every host that reaches the
- * database. Seqs are assigned under the session row's lock in one round trip, and the
- * primary key (session, seq) backs it, so concurrent writers on any number of hosts lose
- * and duplicate nothing. New turns are rows of a per-session tail; every few appends the
- * tail is compressed into a block (bounded in size), so storage stays compact and
- * `loadRecent(n)` reads O(n). Call `migrate()` once (any number of times is fine) before
+ * database. An append is one round trip that writes one row: seqs are assigned under the
+ * session's advisory lock and the primary key (session, seq) backs it, so concurrent
+ * writers on any number of hosts lose and duplicate nothing. New turns are rows of a
+ * per-session tail; a background queue compresses the tail into append-only blocks
+ * (bounded in size), so storage stays compact and `loadRecent(n)` reads O(n). Call `migrate()` once (any number of times is fine) before
  * use. Import from `@lix/archive/postgres`; `pg` is an optional peer dependency.
  *
  * @example
@@ -441,6 +441,15 @@ export class PostgresArchiveStore implements ArchiveStore {
    * `<prefix>compact`, which re-checks the rows under the session's lock.
    */
   private async compactSid(sid: number, minTurns: number, thorough: boolean): Promise<void> {
+    // A lost race (another host compacted part of what this one read) reads the tail
+    // again, a few times: otherwise a quiet session could keep a tail nobody compacts.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.compactTail(sid, minTurns, thorough)) return;
+    }
+  }
+
+  /** One pass over the tail as read now; false when the database refused a block (a race). */
+  private async compactTail(sid: number, minTurns: number, thorough: boolean): Promise<boolean> {
     const n = this.names;
     const tail = await this.run<{ seq: string; data: Buffer }>(
       'compaction read',
@@ -452,15 +461,17 @@ export class PostgresArchiveStore implements ArchiveStore {
       let raw = 0;
       while (to < tail.length && (to === from || raw + rawLengthOf(tail[to]!.data) <= this.maxBlockBytes)) raw += rawLengthOf(tail[to++]!.data);
       const turns = tail.slice(from, to).map((row) => unpackTurn(row.data, Number(row.seq)));
+      const block = thorough ? await packBlockThorough(this.codec, turns) : packBlock(this.codec, turns);
       const done = await this.run<{ done: boolean }>(
         'compaction',
-        this.statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5) AS done`, [sid, turns[0]!.seq, turns[turns.length - 1]!.seq, turns.length, thorough ? await packBlockThorough(this.codec, turns) : packBlock(this.codec, turns)]),
+        this.statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5) AS done`, [sid, turns[0]!.seq, turns[turns.length - 1]!.seq, turns.length, block]),
       );
-      // Another host compacted or deleted meanwhile: what is left is its business.
-      if (done[0]?.done !== true) return;
+      // Another host compacted or deleted meanwhile: these rows are no longer ours to move.
+      if (done[0]?.done !== true) return false;
       this.deletedSinceVacuum += to - from;
       from = to;
     }
+    return true;
   }
 
   private decodeRows(rows: StoredRow[]): ArchivedTurn[] {
