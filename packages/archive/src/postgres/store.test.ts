@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startPostgresServer, type PostgresServerHandle, getFreePort } from '@lix/test-utils';
 import { isArchiveError } from '../errors.js';
+import type { ArchivedTurn } from '../turn-records.js';
 import { PostgresArchiveStore, SCHEMA_VERSION, type PostgresArchiveStoreOptions } from './index.js';
+import { packBlock, packTurn } from './packing.js';
+import { migrations, schemaNames } from './schema.js';
 
 let server: PostgresServerHandle;
 let admin: pg.Pool;
@@ -49,7 +52,53 @@ describe('PostgresArchiveStore: schema', () => {
     expect(results.map((r) => r.from).sort()).toEqual([0, SCHEMA_VERSION, SCHEMA_VERSION]);
     expect(await make().migrate()).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     const versions = await admin.query(`SELECT version FROM ${schema}.lix_archive_schema_migrations`);
-    expect(versions.rows).toEqual([{ version: SCHEMA_VERSION }]);
+    expect(versions.rows).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
+  });
+
+  it('migrate() upgrades a database written by schema version 1: every turn, seq and counter is kept', async () => {
+    const schema = `v1_${process.pid}`;
+    const names = schemaNames(schema, 'lix_archive_');
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.query(`CREATE TABLE ${names.migrations} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await admin.query(migrations(names)[0]!.sql);
+    await admin.query(`INSERT INTO ${names.migrations} (version) VALUES (1)`);
+    // What version 1 wrote: brotli'd tail rows through its append, and a block through its compact.
+    const turn = (seq: number, content: string): ArchivedTurn => ({ seq, role: 'user', content, timestamp: 1000, metadata: { v: 1 } });
+    const v1Append = (key: string, now: number, seqs: number[], turns: ArchivedTurn[]) =>
+      admin.query(`SELECT * FROM ${names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [Buffer.from(key), now, seqs, turns.map((t) => packTurn('brotli', t))]);
+    await v1Append('old', 1_700_000_000, [0, 0, 0], [turn(0, 'one '.repeat(40)), turn(0, 'two'), turn(0, 'three')]);
+    const sid = (await admin.query(`SELECT id FROM ${names.sessions} WHERE session_key = $1`, [Buffer.from('old')])).rows[0].id;
+    await admin.query(`SELECT ${names.compact}($1, 1, 2, 2, NULL, 1, 2, $2)`, [sid, packBlock('brotli', [turn(1, 'one '.repeat(40)), turn(2, 'two')])]);
+    await v1Append('old', 1_700_000_100, [7], [turn(0, 'seven')]);
+    await v1Append('other', 1_700_000_050, [0], [turn(0, 'x')]);
+    const before = (await admin.query(`SELECT updated_at, turn_count::int, size_bytes::int, last_seq::int FROM ${names.sessions} WHERE session_key = $1`, [Buffer.from('old')])).rows[0];
+
+    const store = new PostgresArchiveStore({ connectionString: server.url, schema, clock: { now: () => 1_700_000_200_000 } });
+    stores.push(store);
+    expect(isArchiveError(await rejection(store.loadAll('old')), 'UNSUPPORTED_VERSION')).toBe(true);
+    expect(await store.migrate()).toEqual({ from: 1, to: SCHEMA_VERSION });
+    expect(await store.migrate()).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
+    expect((await store.loadAll('old')).map((t) => [t.seq, t.content, t.metadata])).toEqual([
+      [1, 'one '.repeat(40), { v: 1 }],
+      [2, 'two', { v: 1 }],
+      [3, 'three', { v: 1 }],
+      [7, 'seven', { v: 1 }],
+    ]);
+    expect(await store.getMetadata('old')).toEqual({
+      sessionId: 'old',
+      createdAt: 1_700_000_000,
+      updatedAt: before.updated_at,
+      turnCount: before.turn_count,
+      sizeBytes: before.size_bytes,
+      lastSeq: before.last_seq,
+      format: 'postgres',
+    });
+    expect((await store.appendTurn('old', { role: 'user', content: 'eight' })).seqs).toEqual([8]);
+    expect((await store.appendTurn('old', { role: 'user', content: 'dup', seq: 3 })).appended).toBe(0);
+    await store.compact('old');
+    expect((await store.loadRecent('old', 3)).map((t) => t.content)).toEqual(['three', 'seven', 'eight']);
+    expect(await store.getMetadata('old')).toMatchObject({ turnCount: 5, lastSeq: 8, updatedAt: 1_700_000_200 });
+    expect((await store.loadAll('other')).map((t) => t.content)).toEqual(['x']);
   });
 
   it('an unmigrated database gives UNSUPPORTED_VERSION naming migrate()', async () => {
@@ -182,8 +231,76 @@ describe('PostgresArchiveStore: reads across tail and blocks', () => {
     const schema = `t${process.pid}_${schemaCounter - 1}`;
     const tail = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lix_archive_turns`);
     expect(tail.rows[0].n).toBeLessThan(8);
-    const counts = await admin.query(`SELECT tail_count, turn_count::int FROM ${schema}.lix_archive_sessions`);
-    expect(counts.rows[0]).toEqual({ tail_count: tail.rows[0].n, turn_count: 200 });
+    const blocks = await admin.query(`SELECT count(*)::int AS n, max(total_turns)::int AS total, sum(turn_count)::int AS sum FROM ${schema}.lix_archive_blocks`);
+    expect(blocks.rows[0].total).toBe(blocks.rows[0].sum);
+    expect(blocks.rows[0].total + tail.rows[0].n).toBe(200);
+  });
+});
+
+describe('PostgresArchiveStore: background compaction', () => {
+  it('two stores (two hosts) appending to and compacting one session at once lose and duplicate nothing', async () => {
+    const first = await freshStore({ compactAfterTurns: 3, compactIdleMs: 50, vacuumAfterRows: 7, maxConnections: 4 });
+    const schema = `t${process.pid}_${schemaCounter - 1}`;
+    const second = new PostgresArchiveStore({ connectionString: server.url, schema, compactAfterTurns: 4, compactIdleMs: 60, compactConcurrency: 1, maxConnections: 4 });
+    stores.push(second);
+    const writes = Array.from({ length: 120 }, (_, i) => (i % 2 ? first : second).appendTurn('shared', { role: 'user', content: `m${i}` }));
+    const compactions = Array.from({ length: 6 }, (_, i) => (i % 2 ? first : second).compact('shared'));
+    const results = await Promise.all(writes);
+    await Promise.all(compactions);
+    expect(results.map((r) => r.seqs[0]).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    // The idle compactions (50/60 ms) leave no tail.
+    for (let i = 0; i < 100; i++) {
+      const tail = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lix_archive_turns`);
+      if (tail.rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lix_archive_turns`)).rows[0].n).toBe(0);
+    const turns = await first.loadAll('shared');
+    expect(turns.map((t) => t.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    expect(new Set(turns.map((t) => t.content)).size).toBe(120);
+    const seqOf = new Map(turns.map((t) => [t.content, t.seq]));
+    results.forEach((r, i) => expect(seqOf.get(`m${i}`)).toBe(r.seqs[0]));
+    expect(await second.getMetadata('shared')).toMatchObject({ turnCount: 120, lastSeq: 120 });
+    const blocks = await admin.query(`SELECT first_seq::int, last_seq::int, turn_count, total_turns::int FROM ${schema}.lix_archive_blocks ORDER BY last_seq`);
+    let covered = 0;
+    for (const block of blocks.rows) {
+      expect(block.first_seq).toBe(covered + 1);
+      covered = block.last_seq;
+      expect(block.total_turns).toBe(covered);
+    }
+    expect(covered).toBe(120);
+  });
+
+  it('an append resolves before its compaction; close() runs the compactions already due', async () => {
+    const store = await freshStore({ compactAfterTurns: 4, compactIdleMs: 60_000 });
+    const schema = `t${process.pid}_${schemaCounter - 1}`;
+    for (let i = 0; i < 10; i++) await store.appendTurn('q', { role: 'user', content: `q${i}` });
+    await store.close();
+    const counts = await admin.query(`SELECT (SELECT count(*) FROM ${schema}.lix_archive_turns)::int AS tail, (SELECT coalesce(sum(turn_count), 0) FROM ${schema}.lix_archive_blocks)::int AS blocked`);
+    // Seqs 4 and 8 were due; 9 and 10 wait for an idle compaction the close dropped.
+    expect(counts.rows[0]).toEqual({ tail: 2, blocked: 8 });
+  });
+
+  it('a compaction changes no metadata figure (they move with appends only)', async () => {
+    const store = await freshStore({ compactAfterTurns: 100 });
+    for (let i = 0; i < 10; i++) await store.appendTurn('m', { role: 'user', content: `turn ${i} `.repeat(30) });
+    const before = await store.getMetadata('m');
+    await store.compact('m');
+    const schema = `t${process.pid}_${schemaCounter - 1}`;
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lix_archive_blocks`)).rows[0].n).toBe(1);
+    expect(await store.getMetadata('m')).toEqual(before);
+  });
+
+  it('rejects a bad vacuumAfterRows, compactIdleMs or compactConcurrency with INVALID_ARGUMENT', () => {
+    for (const bad of [{ vacuumAfterRows: -1 }, { vacuumAfterRows: 1.5 }, { compactIdleMs: 0 }, { compactConcurrency: 0 }]) {
+      let error: unknown;
+      try {
+        new PostgresArchiveStore({ connectionString: 'postgres://x@127.0.0.1/db', ...bad });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isArchiveError(error, 'INVALID_ARGUMENT'), JSON.stringify(bad)).toBe(true);
+    }
   });
 });
 

@@ -6,7 +6,8 @@ import { assertValidSessionId } from '../session-id.js';
 import type { AppendResult, ArchiveStore, SessionMetadata } from '../store.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from '../text-search.js';
 import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from '../turn-records.js';
-import { packBlock, packTurn, rawLengthOf, unpackBlock, unpackTurn } from './packing.js';
+import { CompactionQueue } from './compaction-queue.js';
+import { packBlock, packBlockThorough, packTurn, rawLengthOf, unpackBlock, unpackTurn } from './packing.js';
 import { toArchiveError } from './pg-errors.js';
 import { loadPg, type PgModule } from './load-pg.js';
 import { SCHEMA_VERSION, migrations, schemaNames, type SchemaNames } from './schema.js';
@@ -32,14 +33,25 @@ export interface PostgresArchiveStoreOptions {
   tablePrefix?: string;
   /** Sessions not updated for this many days are removed by `cleanupExpired` (default 14). */
   ttlDays?: number;
-  /** Codec of stored turns and blocks (default `'brotli'`). */
+  /** Codec of compacted blocks (default `'brotli'`); tail rows are stored as they are. */
   codec?: ArchiveCodec;
-  /** Tail turns after which a session's tail is compacted into a block (default 8). */
+  /** Tail turns after which a session's tail is compacted into a block, in the background (default 32). */
   compactAfterTurns?: number;
-  /** Tail bytes after which a session's tail is compacted into a block (default 8 KiB). */
+  /** Tail bytes (as appended by this process) after which the tail is compacted (default 32 KiB). */
   compactAfterBytes?: number;
-  /** A block stops absorbing newer turns once it holds this many raw bytes (default 16 KiB). */
+  /** Raw bytes a block holds at most; a longer tail becomes several blocks (default 32 KiB). */
   maxBlockBytes?: number;
+  /** A session appended to by this process and then quiet this long has its shorter tail compacted too (default 5 s). */
+  compactIdleMs?: number;
+  /** Compactions this store runs at once, in the background (default 2). */
+  compactConcurrency?: number;
+  /**
+   * After this process's compactions deleted this many tail rows (or a second after its
+   * last compaction), it runs `VACUUM (SKIP_LOCKED)` on the tail table, so new tail rows
+   * reuse the space at once (default 200; 0 leaves it to autovacuum). Needs the table's
+   * owner; for another role PostgreSQL skips it with a warning.
+   */
+  vacuumAfterRows?: number;
   logger?: ArchiveLogger;
   /** Time source in milliseconds (default `Date.now`). */
   clock?: { now(): number };
@@ -49,7 +61,7 @@ export interface PostgresArchiveStoreOptions {
 
 const OPTION_KEYS = new Set<string>([
   'pool', 'connectionString', 'maxConnections', 'connectTimeoutMs', 'closePool', 'schema', 'tablePrefix', 'ttlDays', 'codec',
-  'compactAfterTurns', 'compactAfterBytes', 'maxBlockBytes', 'logger', 'clock', 'lib',
+  'compactAfterTurns', 'compactAfterBytes', 'maxBlockBytes', 'compactIdleMs', 'compactConcurrency', 'vacuumAfterRows', 'logger', 'clock', 'lib',
 ]);
 
 /** Sessions per page of `listSessions`. */
@@ -111,11 +123,11 @@ function describeTarget(connectionString: string | undefined): string {
 
 /**
  * The cold tier on PostgreSQL: session history shared by every host that reaches the
- * database. Seqs are assigned under the session row's lock in one round trip, and the
- * primary key (session, seq) backs it, so concurrent writers on any number of hosts lose
- * and duplicate nothing. New turns are rows of a per-session tail; every few appends the
- * tail is compressed into a block (bounded in size), so storage stays compact and
- * `loadRecent(n)` reads O(n). Call `migrate()` once (any number of times is fine) before
+ * database. An append is one round trip that writes one row: seqs are assigned under the
+ * session's advisory lock and the primary key (session, seq) backs it, so concurrent
+ * writers on any number of hosts lose and duplicate nothing. New turns are rows of a
+ * per-session tail; a background queue compresses the tail into append-only blocks
+ * (bounded in size), so storage stays compact and `loadRecent(n)` reads O(n). Call `migrate()` once (any number of times is fine) before
  * use. Import from `@lix/archive/postgres`; `pg` is an optional peer dependency.
  *
  * @example
@@ -139,7 +151,14 @@ export class PostgresArchiveStore implements ArchiveStore {
   private readonly onPoolError = (error: Error) => this.logger?.warn?.('archive/postgres: an idle connection failed', { error: error.message });
   private injectedPool: Pool | undefined;
   private schemaChecked: Promise<void> | undefined;
-  private readonly compactions = new Map<number, Promise<void>>();
+  private readonly compactions: CompactionQueue;
+  /** Tail bytes this process appended per session since it last scheduled a compaction. */
+  private readonly tailBytes = new Map<number, number>();
+  private readonly vacuumAfterRows: number;
+  /** Tail rows this process's compactions deleted since its last VACUUM of the tail table. */
+  private deletedSinceVacuum = 0;
+  private vacuumTimer: NodeJS.Timeout | undefined;
+  private vacuuming: Promise<void> | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -165,9 +184,19 @@ export class PostgresArchiveStore implements ArchiveStore {
     this.statementPrefix = `lix_${(options.schema ?? 'public')}_${options.tablePrefix ?? 'lix_archive_'}`;
     this.ttlDays = ttlDays;
     this.codec = codec;
-    this.compactAfterTurns = positiveInteger('compactAfterTurns', options.compactAfterTurns, 8);
-    this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 8 * 1024);
-    this.maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 16 * 1024);
+    this.compactAfterTurns = positiveInteger('compactAfterTurns', options.compactAfterTurns, 32);
+    const vacuumAfterRows = options.vacuumAfterRows ?? 200;
+    if (typeof vacuumAfterRows !== 'number' || !Number.isSafeInteger(vacuumAfterRows) || vacuumAfterRows < 0) {
+      throw new ArchiveError('INVALID_ARGUMENT', `vacuumAfterRows must be a non-negative integer, got ${String(vacuumAfterRows)}`);
+    }
+    this.vacuumAfterRows = vacuumAfterRows;
+    this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 32 * 1024);
+    this.maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 32 * 1024);
+    this.compactions = new CompactionQueue({
+      run: (sid, idle) => this.compactQuietly(sid, idle),
+      concurrency: positiveInteger('compactConcurrency', options.compactConcurrency, 2),
+      idleMs: Math.min(positiveInteger('compactIdleMs', options.compactIdleMs, 5000), 2 ** 31 - 1),
+    });
     this.logger = options.logger;
     this.clock = options.clock ?? { now: () => Date.now() };
     const maxConnections = positiveInteger('maxConnections', options.maxConnections, 10);
@@ -302,83 +331,147 @@ export class PostgresArchiveStore implements ArchiveStore {
       const seq = (turn as ArchiveTurnInput | undefined)?.seq;
       if (seq !== undefined && !(typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0)) throw new ArchiveError('INVALID_TURN', 'turn.seq must be a positive safe integer');
       seqs.push(seq ?? 0);
-      data.push(packTurn(this.codec, normalizeTurn(turn, 0, now)));
+      // Tail rows are stored uncompressed: compressing one turn costs the append more than it saves,
+      // and the row lives only until the next compaction.
+      data.push(packTurn('none', normalizeTurn(turn, 0, now)));
     }
     await this.ready();
     if (seqs.length === 0) {
       const meta = await this.getMetadata(sessionId);
       return { appended: 0, skipped: 0, lastSeq: meta?.lastSeq ?? 0, seqs: [] };
     }
-    const rows = await this.run<{ o_sid: string; o_last_seq: string; o_seqs: string[]; o_appended: number; o_tail_count: number; o_tail_bytes: string }>(
+    if (seqs.length === 1) {
+      const one = await this.run<{ o_sid: string; o_last_seq: string; o_seq: string; o_appended: number }>(
+        'append',
+        this.statement('append_one', `SELECT * FROM ${this.names.appendOne}($1::bytea, $2::float8, $3::bigint, $4::bytea)`, [key, now, seqs[0], data[0]]),
+      );
+      const row = one[0]!;
+      const seq = Number(row.o_seq);
+      if (row.o_appended > 0) this.noteAppend(Number(row.o_sid), seq % this.compactAfterTurns === 0, data);
+      return { appended: row.o_appended, skipped: 1 - row.o_appended, lastSeq: Number(row.o_last_seq), seqs: [seq] };
+    }
+    const rows = await this.run<{ o_sid: string; o_last_seq: string; o_seqs: string[]; o_appended: number; o_block_last: string }>(
       'append',
       this.statement('append', `SELECT * FROM ${this.names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [key, now, seqs, data]),
     );
     const row = rows[0]!;
     const appended = row.o_appended;
-    if (appended > 0 && (row.o_tail_count >= this.compactAfterTurns || Number(row.o_tail_bytes) >= this.compactAfterBytes)) {
-      await this.compactQuietly(Number(row.o_sid));
-    }
+    if (appended > 0) this.noteAppend(Number(row.o_sid), Number(row.o_last_seq) - Number(row.o_block_last) >= this.compactAfterTurns, data);
     return { appended, skipped: seqs.length - appended, lastSeq: Number(row.o_last_seq), seqs: row.o_seqs.map(Number) };
   }
 
   /**
-   * Compaction runs after the append that triggered it has committed and before it
-   * resolves, so metadata is settled when the caller goes on; one at a time per session in
-   * this process (a concurrent trigger skips it). A failure is logged, never thrown: the
-   * turns are safe in the tail and the next append tries again.
+   * Queues the session's compaction; the append does not wait for it. `due`: the tail
+   * reached `compactAfterTurns` (a batch knows it; a single turn is due when its seq is a
+   * multiple of it, which whatever host took that seq sees). The bytes are this
+   * process's appends since it last scheduled one. A missed trigger costs nothing but a
+   * longer tail until the next one or the idle compaction.
    */
-  private async compactQuietly(sid: number): Promise<void> {
-    if (this.closed || this.compactions.has(sid)) return;
-    const job = this.compactSid(sid)
-      .catch((error: unknown) => this.logger?.warn?.('archive/postgres: compaction failed; the tail stays as it is', { error: String(error) }))
-      .finally(() => this.compactions.delete(sid));
-    this.compactions.set(sid, job);
-    await job;
+  private noteAppend(sid: number, due: boolean, data: Buffer[]): void {
+    if (this.closed) return;
+    const bytes = (this.tailBytes.get(sid) ?? 0) + data.reduce((sum, value) => sum + value.byteLength, 0);
+    if (due || bytes >= this.compactAfterBytes) {
+      this.tailBytes.delete(sid);
+      this.compactions.schedule(sid);
+    } else {
+      this.tailBytes.set(sid, bytes);
+      this.compactions.touch(sid);
+    }
   }
 
-  /** Compacts a session's tail into a block now (normally automatic). */
+  /** A background compaction; a failure is logged, never thrown: the turns are safe in the tail. */
+  private async compactQuietly(sid: number, idle: boolean): Promise<void> {
+    try {
+      await this.compactSid(sid, idle ? 1 : this.compactAfterTurns, idle);
+    } catch (error) {
+      this.logger?.warn?.('archive/postgres: compaction failed; the tail stays as it is', { error: String(error) });
+    } finally {
+      if (idle) this.tailBytes.delete(sid);
+    }
+    this.maybeVacuum();
+  }
+
+  /**
+   * Deleted tail rows are dead space until a VACUUM marks it reusable; autovacuum's
+   * naptime (1 min by default) lets a busy tail table grow by a minute of appends. The
+   * process that made the dead rows vacuums the (small) tail table itself: now after
+   * `vacuumAfterRows` of them, else a second after its last compaction.
+   */
+  private maybeVacuum(): void {
+    if (this.vacuumAfterRows === 0 || this.deletedSinceVacuum === 0 || this.closed) return;
+    if (this.deletedSinceVacuum >= this.vacuumAfterRows) {
+      this.vacuumNow();
+      return;
+    }
+    if (this.vacuumTimer) this.vacuumTimer.refresh();
+    else {
+      this.vacuumTimer = setTimeout(() => {
+        this.vacuumTimer = undefined;
+        if (!this.closed) this.vacuumNow();
+      }, 1000);
+      this.vacuumTimer.unref();
+    }
+  }
+
+  private vacuumNow(): void {
+    if (this.vacuuming) return;
+    this.deletedSinceVacuum = 0;
+    // SKIP_LOCKED: another host vacuuming it already is as good.
+    this.vacuuming = this.run('vacuum', `VACUUM (SKIP_LOCKED) ${this.names.turns}`)
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger?.warn?.('archive/postgres: VACUUM of the tail table failed; autovacuum will do it', { error: String(error) }),
+      )
+      .finally(() => {
+        this.vacuuming = undefined;
+      });
+  }
+
+  /** Compacts a session's whole tail into blocks now (normally automatic, in the background). */
   async compact(sessionId: string): Promise<void> {
     const key = sessionKey(sessionId);
     await this.ready();
     const rows = await this.run<{ id: string }>('compact', this.statement('sid', `SELECT id FROM ${this.names.sessions} WHERE session_key = $1`, [key]));
-    if (rows[0]) await this.compactSid(Number(rows[0].id));
+    if (rows[0]) await this.compactSid(Number(rows[0].id), 1, false);
   }
 
-  private async compactSid(sid: number): Promise<void> {
-    const n = this.names;
-    const rows = await this.run<StoredRow & { first_seq: string | null }>(
-      'compaction read',
-      this.statement(
-        'compact_read',
-        `(SELECT 1 AS kind, seq, 1 AS turn_count, data, NULL::bigint AS first_seq FROM ${n.turns} WHERE sid = $1 ORDER BY seq LIMIT ${COMPACT_MAX_ROWS})
-         UNION ALL
-         (SELECT 0, last_seq, turn_count, data, first_seq FROM ${n.blocks} WHERE sid = $1 ORDER BY last_seq DESC LIMIT 1)`,
-        [sid],
-      ),
-    );
-    const tail = rows.filter((row) => row.kind === 1);
-    if (tail.length === 0) return;
-    const lastBlock = rows.find((row) => row.kind === 0);
-    const tailTurns = tail.map((row) => unpackTurn(row.data, Number(row.seq)));
-    const tailRaw = tail.reduce((sum, row) => sum + rawLengthOf(row.data), 0);
-    let turns = tailTurns;
-    let mergedLast: number | null = null;
-    if (lastBlock && rawLengthOf(lastBlock.data) + tailRaw <= this.maxBlockBytes) {
-      // Small last block: fold the tail into it, so blocks grow towards maxBlockBytes (bounded work).
-      turns = [...unpackBlock(lastBlock.data, lastBlock.turn_count), ...tailTurns];
-      mergedLast = Number(lastBlock.seq);
+  /**
+   * Reads the oldest tail rows and turns them into new blocks of at most `maxBlockBytes`
+   * raw, while at least `minTurns` rows are left. Each block is one call of
+   * `<prefix>compact`, which re-checks the rows under the session's lock.
+   */
+  private async compactSid(sid: number, minTurns: number, thorough: boolean): Promise<void> {
+    // A lost race (another host compacted part of what this one read) reads the tail
+    // again, a few times: otherwise a quiet session could keep a tail nobody compacts.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.compactTail(sid, minTurns, thorough)) return;
     }
-    const block = packBlock(this.codec, turns);
-    await this.run('compaction', this.statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5, $6, $7, $8)`, [
-      sid,
-      tailTurns[0]!.seq,
-      tailTurns[tailTurns.length - 1]!.seq,
-      tail.length,
-      mergedLast,
-      turns[0]!.seq,
-      turns.length,
-      block,
-    ]));
+  }
+
+  /** One pass over the tail as read now; false when the database refused a block (a race). */
+  private async compactTail(sid: number, minTurns: number, thorough: boolean): Promise<boolean> {
+    const n = this.names;
+    const tail = await this.run<{ seq: string; data: Buffer }>(
+      'compaction read',
+      this.statement('compact_read', `SELECT seq, data FROM ${n.turns} WHERE sid = $1 ORDER BY seq LIMIT ${COMPACT_MAX_ROWS}`, [sid]),
+    );
+    let from = 0;
+    while (tail.length - from >= minTurns && tail.length > from) {
+      let to = from;
+      let raw = 0;
+      while (to < tail.length && (to === from || raw + rawLengthOf(tail[to]!.data) <= this.maxBlockBytes)) raw += rawLengthOf(tail[to++]!.data);
+      const turns = tail.slice(from, to).map((row) => unpackTurn(row.data, Number(row.seq)));
+      const block = thorough ? await packBlockThorough(this.codec, turns) : packBlock(this.codec, turns);
+      const done = await this.run<{ done: boolean }>(
+        'compaction',
+        this.statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5) AS done`, [sid, turns[0]!.seq, turns[turns.length - 1]!.seq, turns.length, block]),
+      );
+      // Another host compacted or deleted meanwhile: these rows are no longer ours to move.
+      if (done[0]?.done !== true) return false;
+      this.deletedSinceVacuum += to - from;
+      from = to;
+    }
+    return true;
   }
 
   private decodeRows(rows: StoredRow[]): ArchivedTurn[] {
@@ -461,14 +554,16 @@ export class PostgresArchiveStore implements ArchiveStore {
     return limit === undefined ? after : after.slice(0, limit);
   }
 
-  /** Created/updated times, turn count, stored bytes and last seq, from the session's row. */
+  /**
+   * Created/updated times, turn count, bytes and last seq, derived in one statement
+   * from the session row, its newest block (running totals) and its tail rows: three
+   * index lookups and the short tail, never the history. `sizeBytes` counts each turn's
+   * row as appended; compactions (in the background) change none of these figures.
+   */
   async getMetadata(sessionId: string): Promise<SessionMetadata | null> {
     const key = sessionKey(sessionId);
     await this.ready();
-    const rows = await this.run<MetaRow>(
-      'getMetadata',
-      this.statement('meta', `SELECT session_key, created_at, updated_at, turn_count, size_bytes, last_seq FROM ${this.names.sessions} WHERE session_key = $1`, [key]),
-    );
+    const rows = await this.run<MetaRow>('getMetadata', this.statement('meta', `${this.metadataSql()} WHERE s.session_key = $1`, [key]));
     return rows[0] ? metadataOf(rows[0]) : null;
   }
 
@@ -493,12 +588,12 @@ export class PostgresArchiveStore implements ArchiveStore {
     let after: Buffer | null = null;
     for (;;) {
       // Two statements rather than `$1 IS NULL OR …`, so each page is an index range scan.
-      const columns = `SELECT session_key, created_at, updated_at, turn_count, size_bytes, last_seq FROM ${this.names.sessions}`;
+      const columns = this.metadataSql();
       const rows: MetaRow[] = await this.run<MetaRow>(
         'listSessions',
         after === null
-          ? this.statement('list_first', `${columns} ORDER BY session_key LIMIT ${LIST_PAGE}`, [])
-          : this.statement('list_next', `${columns} WHERE session_key > $1 ORDER BY session_key LIMIT ${LIST_PAGE}`, [after]),
+          ? this.statement('list_first', `${columns} ORDER BY s.session_key LIMIT ${LIST_PAGE}`, [])
+          : this.statement('list_next', `${columns} WHERE s.session_key > $1 ORDER BY s.session_key LIMIT ${LIST_PAGE}`, [after]),
       );
       for (const row of rows) yield metadataOf(row);
       if (rows.length < LIST_PAGE) return;
@@ -507,12 +602,39 @@ export class PostgresArchiveStore implements ArchiveStore {
     }
   }
 
-  /** Deletes sessions not updated within `ttlDays`; resolves with how many. */
+  /**
+   * Deletes sessions not updated within `ttlDays`; resolves with how many. Sweeps the
+   * sessions in pages of 200 (one transaction each, so the locks it takes stay few).
+   */
   async cleanupExpired(): Promise<number> {
     await this.ready();
     const cutoff = this.nowSeconds() - this.ttlDays * 86_400;
-    const rows = await this.run<{ removed: number }>('cleanupExpired', this.statement('cleanup', `SELECT ${this.names.cleanup}($1) AS removed`, [cutoff]));
-    return rows[0]?.removed ?? 0;
+    let after = 0;
+    let removed = 0;
+    for (;;) {
+      const rows = await this.run<{ o_last_id: string | null; o_removed: number }>(
+        'cleanupExpired',
+        this.statement('cleanup', `SELECT * FROM ${this.names.cleanup}($1, $2, ${LIST_PAGE})`, [cutoff, after]),
+      );
+      removed += rows[0]?.o_removed ?? 0;
+      const last = rows[0]?.o_last_id;
+      if (last === null || last === undefined) return removed;
+      after = Number(last);
+      this.checkOpen();
+    }
+  }
+
+  /** Metadata of sessions `s`, each derived from its newest block and its tail; the caller adds WHERE/ORDER. */
+  private metadataSql(): string {
+    const n = this.names;
+    return `SELECT s.session_key, s.created_at,
+       coalesce(greatest(t.max_at, b.updated_at), s.created_at) AS updated_at,
+       coalesce(b.total_turns, 0) + t.n AS turn_count,
+       coalesce(b.total_bytes, 0) + coalesce(t.bytes, 0) AS size_bytes,
+       greatest(t.max_seq, b.last_seq, 0) AS last_seq
+  FROM ${n.sessions} s
+  LEFT JOIN LATERAL (SELECT last_seq, total_turns, total_bytes, updated_at FROM ${n.blocks} WHERE sid = s.id ORDER BY last_seq DESC LIMIT 1) b ON true
+  CROSS JOIN LATERAL (SELECT count(*) AS n, sum(octet_length(data)) AS bytes, max(seq) AS max_seq, max(at) AS max_at FROM ${n.turns} WHERE sid = s.id) t`;
   }
 
   /** Okapi BM25 over the session's turns' content. */
@@ -533,13 +655,16 @@ export class PostgresArchiveStore implements ArchiveStore {
   }
 
   /**
-   * Waits for running compactions, then ends the pool the store created (an injected pool
+   * Runs the compactions already due (idle ones are dropped: the next append, on any
+   * host, schedules them again), then ends the pool the store created (an injected pool
    * is left open unless `closePool`). Later calls reject with `CLOSED`. Idempotent.
    */
   async close(): Promise<void> {
     this.closed = true;
     this.closing ??= (async () => {
-      await Promise.all([...this.compactions.values()]);
+      await this.compactions.drain();
+      if (this.vacuumTimer) clearTimeout(this.vacuumTimer);
+      await this.vacuuming;
       if (this.injectedPool && !this.ownsPool) {
         this.injectedPool.off('error', this.onPoolError);
         return;
