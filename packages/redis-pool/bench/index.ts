@@ -154,7 +154,9 @@ try {
   console.log(
     `machine: ${cpu.length} cores (${cpu[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${loadavg()
       .map((load) => load.toFixed(2))
-      .join(' ')}; redis-server on loopback; ${RUNS} runs, medians; driver from ${import.meta.resolve('@lix/redis-pool').includes('/src/') ? 'src/ (tsx)' : 'dist/'}`,
+      .join(
+        ' ',
+      )}; redis-server on loopback; ${RUNS} runs, medians; driver from ${import.meta.resolve('@lix/redis-pool').includes('/src/') ? 'src/ (tsx)' : 'dist/'}`,
   );
   const rows: Row[] = [];
 

@@ -185,7 +185,12 @@ describe.each(clients)('%s driver under repeated server kills', (client, create)
         // Connections opened and closed during the outage: the connect, handshake and
         // close paths see refused and reset sockets too.
         const bystander = make();
-        bystanders.push(bystander.ping().catch(() => undefined).then(() => bystander.close()));
+        bystanders.push(
+          bystander
+            .ping()
+            .catch(() => undefined)
+            .then(() => bystander.close()),
+        );
         await sleep(20 + Math.floor(random() * 150));
         await topology.restart();
         await eventually(() => driver.ping());

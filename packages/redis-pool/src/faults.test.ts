@@ -185,21 +185,42 @@ describe.each(drivers)('%s driver over TLS', (_name, create) => {
     // A self-signed certificate made here, so the test needs only the openssl CLI and a
     // redis-server built with TLS (Debian's is).
     dir = mkdtempSync(join(tmpdir(), 'lix-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
     tlsPort = await getFreePort();
     server = await startRedisServer({
       password: 'tls-pw',
       args: [
-        '--tls-port', String(tlsPort),
-        '--tls-cert-file', join(dir, 'cert.pem'),
-        '--tls-key-file', join(dir, 'key.pem'),
-        '--tls-ca-cert-file', join(dir, 'cert.pem'),
-        '--tls-auth-clients', 'no',
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        join(dir, 'cert.pem'),
+        '--tls-key-file',
+        join(dir, 'key.pem'),
+        '--tls-ca-cert-file',
+        join(dir, 'cert.pem'),
+        '--tls-auth-clients',
+        'no',
       ],
     });
   });

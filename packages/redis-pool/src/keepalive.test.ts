@@ -52,7 +52,9 @@ describe.each(factories)('%s TCP keep-alive', (_name, create) => {
 
   it('refuses a keepAliveMs that is not a positive integer or false', () => {
     for (const keepAliveMs of [0, -1, 1.5, true, '1000']) {
-      expect(() => create({ host: server.host, port: server.port, keepAliveMs: keepAliveMs as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => create({ host: server.host, port: server.port, keepAliveMs: keepAliveMs as never })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
     }
   });
 });

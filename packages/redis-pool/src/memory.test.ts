@@ -38,7 +38,19 @@ runKVDriverConformance(vitest, {
     const server = createMemoryServer();
     return () => createMemoryDriver({ store: server });
   })(),
-  groups: { ttl: true, scan: true, multiKey: true, strings: false, lists: false, hashes: false, sortedSets: false, counters: false, batch: false, scripts: false, binary: false },
+  groups: {
+    ttl: true,
+    scan: true,
+    multiKey: true,
+    strings: false,
+    lists: false,
+    hashes: false,
+    sortedSets: false,
+    counters: false,
+    batch: false,
+    scripts: false,
+    binary: false,
+  },
 });
 
 describe('memory driver: shared MemoryServer', () => {
@@ -65,7 +77,11 @@ describe('memory driver: shared MemoryServer', () => {
     const claim = defineScript({
       name: 'claim',
       lua: "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end redis.call('SET', KEYS[1], ARGV[1]) return 1",
-      memory: (store, keys, args) => (store.exists(keys[0]!) ? 0 : (store.set(keys[0]!, args[0]!), 1)),
+      memory: (store, keys, args) => {
+        if (store.exists(keys[0]!)) return 0;
+        store.set(keys[0]!, args[0]!);
+        return 1;
+      },
     });
     const results = await Promise.all([a.eval(claim, ['lock'], ['a']), b.eval(claim, ['lock'], ['b']), a.eval(claim, ['lock'], ['c'])]);
     expect(results.filter((r) => r === 1)).toHaveLength(1);
@@ -159,11 +175,10 @@ describe('memory driver: expiry', () => {
       const kv = createMemoryDriver();
       await kv.set('k', new Uint8Array([1]), { ttlMs: 60000 });
       console.log('ready');`;
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@lix/source', '--input-type=module', '-e', program],
-      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 20_000 },
-    );
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--conditions=@lix/source', '--input-type=module', '-e', program], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      timeout: 20_000,
+    });
     expect(stdout.trim()).toBe('ready');
   });
 
@@ -233,8 +248,9 @@ describe('memory driver: copies and validation', () => {
     const driver = createMemoryDriver();
     // JSON.parse is the way such an own property reaches real code (untrusted input).
     const fields = JSON.parse('{"__proto__": null, "plain": null}') as Record<string, Uint8Array>;
-    fields['__proto__'] = bytes('x');
-    fields['plain'] = bytes('y');
+    // biome-ignore lint/suspicious/noProto: the own property named __proto__ is what this test is about.
+    fields.__proto__ = bytes('x');
+    fields.plain = bytes('y');
     expect(await driver.hset('h', fields)).toBe(2);
     const all = await driver.hgetall('h');
     expect(Object.getPrototypeOf(all)).toBe(Object.prototype);

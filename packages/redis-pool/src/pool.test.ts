@@ -83,7 +83,10 @@ describe('pooled drivers', () => {
   });
 
   it('keys clusters by their sorted seed nodes and refuses a db other than 0 there', () => {
-    const nodes = [{ host: '10.0.0.2', port: 7001 }, { host: '10.0.0.1', port: 7000 }];
+    const nodes = [
+      { host: '10.0.0.2', port: 7001 },
+      { host: '10.0.0.1', port: 7000 },
+    ];
     expect(pooledDriverKey({ driver: 'ioredis', cluster: { nodes } })).toBe(pooledDriverKey({ driver: 'ioredis', cluster: { nodes: [...nodes].reverse() } }));
     expect(() => pooledDriverKey({ driver: 'node-redis', cluster: { nodes }, db: 1 })).toThrow(/only has db 0/);
     expect(() => pooledDriverKey({ driver: 'redis' as 'ioredis' })).toThrow(/driver must be/);

@@ -60,9 +60,19 @@ export function pooledDriverKey(options: PooledDriverOptions): string {
   const resolved = resolveConnectionOptions(options);
   const address =
     resolved.clusterNodes !== undefined
-      ? `cluster:${resolved.clusterNodes.map((node) => `${node.host}:${node.port}`).sort().join(',')}`
+      ? `cluster:${resolved.clusterNodes
+          .map((node) => `${node.host}:${node.port}`)
+          .sort()
+          .join(',')}`
       : `${resolved.host}:${resolved.port}`;
-  return [options.driver, address, `db=${resolved.db}`, `user=${resolved.username ?? ''}`, `pw=${secretDigest(resolved.password)}`, resolved.tls ? 'tls' : 'plain'].join('|');
+  return [
+    options.driver,
+    address,
+    `db=${resolved.db}`,
+    `user=${resolved.username ?? ''}`,
+    `pw=${secretDigest(resolved.password)}`,
+    resolved.tls ? 'tls' : 'plain',
+  ].join('|');
 }
 
 function createDriver(options: PooledDriverOptions): KVDriver {
@@ -72,9 +82,10 @@ function createDriver(options: PooledDriverOptions): KVDriver {
   return createNodeRedisDriver({ ...connection, ...(lib === undefined ? {} : { lib: lib as NodeRedisModule }) });
 }
 
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+// biome-ignore lint/correctness/noUnusedVariables: merged into the class below, whose static block installs the methods.
 interface PooledHandle extends Pick<KVDriver, (typeof DRIVER_METHODS)[number]> {}
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above names the methods the static block installs.
 class PooledHandle implements PooledDriverHandle {
   readonly poolKey: string;
   readonly driverName: string;
@@ -127,7 +138,6 @@ class PooledHandle implements PooledDriverHandle {
   close(): Promise<void> {
     return this.release();
   }
-
 
   static {
     installCommands(PooledHandle.prototype, DRIVER_METHODS, (name) => {

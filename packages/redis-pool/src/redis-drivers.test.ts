@@ -62,7 +62,10 @@ describeEachDriver(
       const prefix = uniquePrefix();
       const keys = Array.from({ length: 40 }, (_, index) => `${prefix}:${index}`);
       if (target.kind === 'cluster') expect(new Set(keys.map(keySlot)).size).toBeGreaterThan(20);
-      await driver.mset(keys.map((key, index) => [key, bytes(String(index))] as const), { ttlMs: 60_000 });
+      await driver.mset(
+        keys.map((key, index) => [key, bytes(String(index))] as const),
+        { ttlMs: 60_000 },
+      );
       const values = await driver.mget([...keys, `${prefix}:missing`]);
       expect(values.map((value) => (value === null ? null : new TextDecoder().decode(value)))).toEqual([...keys.map((_, index) => String(index)), null]);
       expect(await driver.pttl(keys[3]!)).toBeGreaterThan(50_000);

@@ -67,8 +67,10 @@ export function defineScript(definition: ScriptDefinition): KVScript {
   if (definition === null || typeof definition !== 'object') throw new KVError('INVALID_ARGUMENT', 'defineScript takes { name, lua, memory }');
   checkOptionsObject(definition, ['name', 'lua', 'memory'], 'defineScript');
   if (typeof definition.name !== 'string' || definition.name === '') throw new KVError('INVALID_ARGUMENT', 'script name must be a non-empty string');
-  if (typeof definition.lua !== 'string' || definition.lua === '') throw new KVError('INVALID_ARGUMENT', `script "${definition.name}": lua must be a non-empty string`);
-  if (typeof definition.memory !== 'function') throw new KVError('INVALID_ARGUMENT', `script "${definition.name}": memory must be a function (the in-memory twin)`);
+  if (typeof definition.lua !== 'string' || definition.lua === '')
+    throw new KVError('INVALID_ARGUMENT', `script "${definition.name}": lua must be a non-empty string`);
+  if (typeof definition.memory !== 'function')
+    throw new KVError('INVALID_ARGUMENT', `script "${definition.name}": memory must be a function (the in-memory twin)`);
   return Object.freeze({
     name: definition.name,
     lua: definition.lua,

@@ -1,6 +1,6 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { Logger } from '../driver.js';
-import { checkOptionsObject, describeValue } from '../shared/arguments.js';
+import { describeValue } from '../shared/arguments.js';
 import { KVError } from '../shared/errors.js';
 
 /** A Redis node address. */
@@ -99,10 +99,12 @@ function checkNodes(value: unknown): RedisNodeAddress[] {
   if (value === null || typeof value !== 'object' || !Array.isArray((value as { nodes?: unknown }).nodes)) {
     throw new KVError('INVALID_ARGUMENT', 'cluster must be { nodes: [{ host, port }, …] }');
   }
-  return ((value as { nodes: unknown[] }).nodes).map((node, index) => {
-    if (node === null || typeof node !== 'object') throw new KVError('INVALID_ARGUMENT', `cluster.nodes[${index}] must be { host, port }, got ${describeValue(node)}`);
+  return (value as { nodes: unknown[] }).nodes.map((node, index) => {
+    if (node === null || typeof node !== 'object')
+      throw new KVError('INVALID_ARGUMENT', `cluster.nodes[${index}] must be { host, port }, got ${describeValue(node)}`);
     const { host, port } = node as { host?: unknown; port?: unknown };
-    if (typeof host !== 'string' || host === '') throw new KVError('INVALID_ARGUMENT', `cluster.nodes[${index}].host must be a non-empty string, got ${describeValue(host)}`);
+    if (typeof host !== 'string' || host === '')
+      throw new KVError('INVALID_ARGUMENT', `cluster.nodes[${index}].host must be a non-empty string, got ${describeValue(host)}`);
     if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65535) {
       throw new KVError('INVALID_ARGUMENT', `cluster.nodes[${index}].port must be 1..65535, got ${describeValue(port)}`);
     }
@@ -112,13 +114,16 @@ function checkNodes(value: unknown): RedisNodeAddress[] {
 
 /** Validates the options, parses `url` and applies defaults; throws `INVALID_ARGUMENT` on nonsense. */
 export function resolveConnectionOptions(options: RedisConnectionOptions): ResolvedConnectionOptions {
-  if (options === null || typeof options !== 'object') throw new KVError('INVALID_ARGUMENT', `connection options must be an object, got ${describeValue(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new KVError('INVALID_ARGUMENT', `connection options must be an object, got ${describeValue(options)}`);
   optionalString(options.url, 'url');
   optionalString(options.host, 'host');
   optionalString(options.username, 'username');
   optionalString(options.password, 'password');
-  if (options.port !== undefined && typeof options.port !== 'number') throw new KVError('INVALID_ARGUMENT', `port must be a number, got ${describeValue(options.port)}`);
-  if (options.db !== undefined && typeof options.db !== 'number') throw new KVError('INVALID_ARGUMENT', `db must be a number, got ${describeValue(options.db)}`);
+  if (options.port !== undefined && typeof options.port !== 'number')
+    throw new KVError('INVALID_ARGUMENT', `port must be a number, got ${describeValue(options.port)}`);
+  if (options.db !== undefined && typeof options.db !== 'number')
+    throw new KVError('INVALID_ARGUMENT', `db must be a number, got ${describeValue(options.db)}`);
   if (options.tls !== undefined && typeof options.tls !== 'boolean' && (options.tls === null || typeof options.tls !== 'object')) {
     throw new KVError('INVALID_ARGUMENT', `tls must be true, false or tls.connect options, got ${describeValue(options.tls)}`);
   }

@@ -2,7 +2,13 @@ import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { CommandDeadlines } from '../shared/deadlines.js';
 import { ClientLifecycle, type ClientListener } from './lifecycle.js';
 import { checkOptionsObject } from '../shared/arguments.js';
-import { CONNECTION_OPTION_KEYS, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
+import {
+  CONNECTION_OPTION_KEYS,
+  reconnectDelay,
+  resolveConnectionOptions,
+  type RedisConnectionOptions,
+  type ResolvedConnectionOptions,
+} from './connection-options.js';
 import type { KVDriver } from '../driver.js';
 import { KVError } from '../shared/errors.js';
 import { loadOptionalModule } from './load-module.js';

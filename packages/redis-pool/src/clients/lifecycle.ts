@@ -143,10 +143,7 @@ export abstract class ClientLifecycle<C extends ClientEvents> {
       this.#switchOff?.();
       if (!this.#options.ownsClient) return;
       if (this.isClientReady(client)) {
-        await Promise.race([
-          this.quitClient(client).catch(noop),
-          new Promise((resolve) => setTimeout(resolve, this.#options.closeTimeoutMs).unref()),
-        ]);
+        await Promise.race([this.quitClient(client).catch(noop), new Promise((resolve) => setTimeout(resolve, this.#options.closeTimeoutMs).unref())]);
       }
       this.destroyClient(client);
     } finally {

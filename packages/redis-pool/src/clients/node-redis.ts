@@ -3,7 +3,13 @@ import { CommandDeadlines } from '../shared/deadlines.js';
 import { ClientLifecycle, type ClientListener } from './lifecycle.js';
 import { classifyRedisError } from './error-mapping.js';
 import { checkOptionsObject } from '../shared/arguments.js';
-import { CONNECTION_OPTION_KEYS, reconnectDelay, resolveConnectionOptions, type RedisConnectionOptions, type ResolvedConnectionOptions } from './connection-options.js';
+import {
+  CONNECTION_OPTION_KEYS,
+  reconnectDelay,
+  resolveConnectionOptions,
+  type RedisConnectionOptions,
+  type ResolvedConnectionOptions,
+} from './connection-options.js';
 import type { KVDriver } from '../driver.js';
 import { KVError } from '../shared/errors.js';
 import { loadOptionalModule } from './load-module.js';
@@ -15,8 +21,10 @@ export type NodeRedisModule = typeof import('redis');
 // The driver talks to node-redis through raw sendCommand with its own reply mapping, so
 // the client's generic command types are not needed here.
 /** A node-redis single-node client (`createClient`). */
+// biome-ignore lint/suspicious/noExplicitAny: any modules, functions, scripts and type mappings of the caller's client are accepted.
 export type NodeRedisClient = RedisClientType<any, any, any, any, any>;
 /** A node-redis cluster client (`createCluster`). */
+// biome-ignore lint/suspicious/noExplicitAny: as for NodeRedisClient.
 export type NodeRedisCluster = RedisClusterType<any, any, any, any, any>;
 
 /** Options of {@link createNodeRedisDriver}. */
@@ -112,7 +120,10 @@ class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisClus
         const connecting = client.connect();
         let timer: NodeJS.Timeout | undefined;
         const failed = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new KVError('CONNECTION_LOST', `node-redis: cluster not reachable within ${this.#resolved.connectTimeoutMs} ms`)), this.#resolved.connectTimeoutMs);
+          timer = setTimeout(
+            () => reject(new KVError('CONNECTION_LOST', `node-redis: cluster not reachable within ${this.#resolved.connectTimeoutMs} ms`)),
+            this.#resolved.connectTimeoutMs,
+          );
           timer.unref();
         });
         try {
@@ -255,11 +266,15 @@ class NodeRedisTransport extends ClientLifecycle<NodeRedisClient | NodeRedisClus
     if (!this.isCluster) node = this.#sender!;
     else {
       const cluster = client as NodeRedisCluster;
-      node = this.#withOptions((await (routeKey === undefined ? cluster.nodeClient(cluster.masters[0]!) : cluster.getNodeClientForKey(routeKey))) as NodeRedisClient);
+      node = this.#withOptions(
+        (await (routeKey === undefined ? cluster.nodeClient(cluster.masters[0]!) : cluster.getNodeClientForKey(routeKey))) as NodeRedisClient,
+      );
     }
     if (!atomic) {
       const settled = Promise.allSettled(commands.map((args) => node.sendCommand(args)));
-      return this.#deadlines.track(settled, 'PIPELINE').then((results) => results.map((result) => (result.status === 'fulfilled' ? result.value : result.reason)));
+      return this.#deadlines
+        .track(settled, 'PIPELINE')
+        .then((results) => results.map((result) => (result.status === 'fulfilled' ? result.value : result.reason)));
     }
     // One chainId keeps MULTI … EXEC together in node-redis' write queue.
     const chained = { ...this.#commandOptions, chainId: Symbol('lix-multi') };

@@ -105,10 +105,10 @@ interface Queued {
 }
 
 /** The methods {@link RespDriver} gets from the command table. */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
 export interface RespDriver extends Pick<KVDriver, Exclude<(typeof BATCH_COMMANDS)[number], 'del'> | 'memoryUsage'> {}
 
 /** {@link KVDriver} on top of a {@link RespTransport}. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above names the methods the static block installs.
 export class RespDriver implements KVDriver {
   readonly driverName: string;
   readonly isCluster: boolean;
@@ -140,12 +140,18 @@ export class RespDriver implements KVDriver {
     // Before any wait for the connection: a copy keeps the bytes as they were at call time.
     wireArgs(planned.args, this.#transport.writesLater);
     const gate = this.#transport.gate();
-    if (gate !== undefined) return gate.then(() => this.#send(planned), (error: unknown) => Promise.reject(this.#fail(error, planned.command)));
+    if (gate !== undefined)
+      return gate.then(
+        () => this.#send(planned),
+        (error: unknown) => Promise.reject(this.#fail(error, planned.command)),
+      );
     return this.#send(planned);
   }
 
   #send<T>(planned: Planned<T>): Promise<T> {
-    return this.#transport.sendMapped(planned.args as RespArg[], planned.routeKey, planned.convert, (error: unknown) => this.#fail(error, planned.command, planned.script));
+    return this.#transport.sendMapped(planned.args as RespArg[], planned.routeKey, planned.convert, (error: unknown) =>
+      this.#fail(error, planned.command, planned.script),
+    );
   }
 
   /** Plans a command of the table, turning argument validation errors into rejections. */
@@ -275,14 +281,20 @@ export class RespDriver implements KVDriver {
     if (!this.isCluster || !Array.isArray(keys) || keys.length <= 1) return this.#call(COMMANDS.del, keys);
     keyList(keys);
     const counts = await Promise.all(
-      [...groupBySlot(keys).values()].map((indexes) => this.#call(COMMANDS.del, indexes.map((index) => keys[index]!))),
+      [...groupBySlot(keys).values()].map((indexes) =>
+        this.#call(
+          COMMANDS.del,
+          indexes.map((index) => keys[index]!),
+        ),
+      ),
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }
 
   async *scan(options: ScanOptions): AsyncIterable<string> {
     if (this.#closed) throw this.#closedError('SCAN');
-    if (options === null || typeof options !== 'object') throw new KVError('INVALID_ARGUMENT', `scan takes { match, count? }, got ${options === null ? 'null' : typeof options}`);
+    if (options === null || typeof options !== 'object')
+      throw new KVError('INVALID_ARGUMENT', `scan takes { match, count? }, got ${options === null ? 'null' : typeof options}`);
     stringArg(options.match, 'scan match');
     const count = options.count ?? 250;
     if (!Number.isInteger(count) || count <= 0) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${shown(count)}`);
@@ -321,7 +333,10 @@ export class RespDriver implements KVDriver {
         if (keys.length > 1) {
           const slot = keySlot(keys[0]!);
           if (keys.some((key) => keySlot(key) !== slot)) {
-            throw new KVError('CROSS_SLOT', `${this.driverName}: script "${script.name}" keys span several cluster slots; put them under one hash tag like {session}`);
+            throw new KVError(
+              'CROSS_SLOT',
+              `${this.driverName}: script "${script.name}" keys span several cluster slots; put them under one hash tag like {session}`,
+            );
           }
         }
       }
@@ -339,10 +354,15 @@ export class RespDriver implements KVDriver {
     });
   }
 
-
   batch(options?: BatchOptions): KVBatch {
     optionsArg(options, 'batch options');
-    return new RespBatch(this, this.#transport, options?.atomic === true, (error, command, script) => this.#fail(error, command, script), () => this.#closed);
+    return new RespBatch(
+      this,
+      this.#transport,
+      options?.atomic === true,
+      (error, command, script) => this.#fail(error, command, script),
+      () => this.#closed,
+    );
   }
 }
 
@@ -350,9 +370,10 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+// biome-ignore lint/correctness/noUnusedVariables: merged into the class below, whose static block installs the methods.
 interface RespBatch extends Pick<KVBatchCommands, (typeof BATCH_COMMANDS)[number]> {}
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above names the methods the static block installs.
 class RespBatch implements KVBatch {
   readonly #queue: Queued[] = [];
   readonly #transport: RespTransport;
@@ -437,7 +458,12 @@ class RespBatch implements KVBatch {
       if (allKeys.length > 0) {
         const slot = keySlot(allKeys[0]!);
         if (allKeys.some((key) => keySlot(key) !== slot)) {
-          rejectAll(new KVError('CROSS_SLOT', `${this.#driver.driverName}: a batch on Redis Cluster must keep all its keys in one slot; use one hash tag like {session}`));
+          rejectAll(
+            new KVError(
+              'CROSS_SLOT',
+              `${this.#driver.driverName}: a batch on Redis Cluster must keep all its keys in one slot; use one hash tag like {session}`,
+            ),
+          );
         }
       }
     }

@@ -111,7 +111,6 @@ export function integerArg(value: number, name: string): string {
   return String(value);
 }
 
-
 /** Anything thrown while building a command that is not a KVError yet becomes one. */
 export function asInvalid(error: unknown): KVError {
   if (error instanceof KVError) return error;
@@ -171,4 +170,3 @@ export function scriptArg(script: KVScript): KVScript {
   }
   return script;
 }
-

@@ -88,7 +88,7 @@ export function registerHashes(c: SuiteContext): void {
   c.it('hgetall returns every field as plain bytes, and {} for a missing key', async () => {
     const k = c.keys().key('h');
     t.expect(await c.driver().hgetall(k)).toEqual({});
-    const fields = { 'plain': bytes('1'), 'with:colon': bytes('2'), 'ünïcödé ✓': bytes('3'), '': bytes('empty name') };
+    const fields = { plain: bytes('1'), 'with:colon': bytes('2'), 'ünïcödé ✓': bytes('3'), '': bytes('empty name') };
     await c.driver().hset(k, fields);
     const all = await c.driver().hgetall(k);
     t.expect(Object.keys(all).sort()).toEqual(Object.keys(fields).sort());
@@ -123,8 +123,18 @@ export function registerSortedSets(c: SuiteContext): void {
   };
   c.it('zadd counts new members only and an update moves the member', async () => {
     const k = c.keys().key('z');
-    t.expect(await c.driver().zadd(k, [{ score: 1, member: 'a' }, { score: 2, member: 'b' }])).toBe(2);
-    t.expect(await c.driver().zadd(k, [{ score: 3, member: 'a' }, { score: 0, member: 'c' }])).toBe(1);
+    t.expect(
+      await c.driver().zadd(k, [
+        { score: 1, member: 'a' },
+        { score: 2, member: 'b' },
+      ]),
+    ).toBe(2);
+    t.expect(
+      await c.driver().zadd(k, [
+        { score: 3, member: 'a' },
+        { score: 0, member: 'c' },
+      ]),
+    ).toBe(1);
     t.expect(await c.driver().zcard(k)).toBe(3);
     t.expect(await c.driver().zrangeByScore(k, -Infinity, Infinity)).toEqual(['c', 'b', 'a']);
   });
@@ -163,7 +173,10 @@ export function registerSortedSets(c: SuiteContext): void {
   });
   c.it('zrem counts removed members and removing the last deletes the key', async () => {
     const k = c.keys().key('z');
-    await c.driver().zadd(k, [{ score: 1, member: 'a' }, { score: 2, member: 'b' }]);
+    await c.driver().zadd(k, [
+      { score: 1, member: 'a' },
+      { score: 2, member: 'b' },
+    ]);
     t.expect(await c.driver().zrem(k, ['a', 'missing'])).toBe(1);
     t.expect(await c.driver().zcard(k)).toBe(1);
     t.expect(await c.driver().zrem(k, ['b'])).toBe(1);

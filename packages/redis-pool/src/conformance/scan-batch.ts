@@ -109,7 +109,10 @@ export function registerBatch(c: SuiteContext): void {
         b.hdel(keys.key('h'), ['g']),
         b.hincrBy(keys.key('h'), 'f', 9),
         b.hgetall(keys.key('h')),
-        b.zadd(keys.key('z'), [{ score: 2, member: 'two' }, { score: 1, member: 'one' }]),
+        b.zadd(keys.key('z'), [
+          { score: 2, member: 'two' },
+          { score: 1, member: 'one' },
+        ]),
         b.zrangeByScore(keys.key('z'), 0, 10, { offset: 0, count: 10 }),
         b.zrem(keys.key('z'), ['one']),
         b.zcard(keys.key('z')),

@@ -93,7 +93,12 @@ export function registerScripts(c: SuiteContext): void {
   c.it('arguments reach the script as exact bytes: binary, UTF-8 text and numbers in Redis decimal form', async () => {
     const binary = new Uint8Array([0x00, 0xff, 0xfe, 0x80, 0x00, 0xc3, 0x28, 0x0a]);
     const args = [binary, new Uint8Array(0), 'héllo ✓', 42, -7, 0, -0, 1.5, 0.1, 2 ** 53, 1e21, 123456789012];
-    const expected = [binary, new Uint8Array(0), bytes('héllo ✓'), ...['42', '-7', '0', '0', '1.5', '0.1', '9007199254740992', '1000000000000000000000', '123456789012'].map(bytes)];
+    const expected = [
+      binary,
+      new Uint8Array(0),
+      bytes('héllo ✓'),
+      ...['42', '-7', '0', '0', '1.5', '0.1', '9007199254740992', '1000000000000000000000', '123456789012'].map(bytes),
+    ];
     const reply = (await c.driver().eval(scripts.echo, [], args)) as [ScriptReply[], ScriptReply[]];
     t.expect(reply[0]).toEqual([]);
     t.expect(reply[1]).toHaveLength(expected.length);

@@ -4,14 +4,7 @@ import { registerCounters, registerLifecycle, registerMultiKey, registerStrings,
 import { registerHashes, registerLists, registerSortedSets } from './collections.js';
 import { registerScripts } from './scripts.js';
 import { registerBinary, registerErrors } from './errors-binary.js';
-import {
-  GROUP_NAMES,
-  createSuiteContext,
-  type ConformanceTestApi,
-  type GroupName,
-  type KVDriverConformanceOptions,
-  type SuiteContext,
-} from './context.js';
+import { GROUP_NAMES, createSuiteContext, type ConformanceTestApi, type GroupName, type KVDriverConformanceOptions, type SuiteContext } from './context.js';
 
 export {
   GROUP_NAMES,

@@ -1,17 +1,4 @@
-import type {
-  BatchOptions,
-  Clock,
-  KVArg,
-  KVBatch,
-  KVBatchCommands,
-  KVDriver,
-  Logger,
-  RangeLimit,
-  ScanOptions,
-  ScoredMember,
-  ScriptReply,
-  SetOptions,
-} from '../driver.js';
+import type { BatchOptions, Clock, KVArg, KVBatch, KVBatchCommands, KVDriver, Logger, ScanOptions, ScriptReply } from '../driver.js';
 import { optionsArg } from '../shared/arguments.js';
 import { BATCH_COMMANDS, commandSpec, installCommands, type CommandName } from '../commands/table.js';
 import { KVError } from '../shared/errors.js';
@@ -19,7 +6,6 @@ import { checkOptionsObject, describeValue } from '../shared/arguments.js';
 import { MemoryServer, checkClockAndLogger } from './server.js';
 import type { KVScript, MemoryStore } from '../script.js';
 import { encodeScriptArg } from '../shared/script-args.js';
-
 
 /** The `driverName` of the in-memory driver. */
 export const MEMORY_DRIVER_NAME = 'memory';
@@ -77,9 +63,10 @@ type Command<T> = (server: MemoryServer) => T;
  * configured, and a fast, deterministic stand-in for tests (inject a manual `clock`).
  * Commands run synchronously in call order, so batches and scripts are atomic.
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+// biome-ignore lint/correctness/noUnusedVariables: merged into the class below, whose static block installs the methods.
 interface MemoryDriver extends Pick<KVDriver, (typeof BATCH_COMMANDS)[number] | 'mget' | 'memoryUsage'> {}
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above names the methods the static block installs.
 class MemoryDriver implements KVDriver {
   readonly driverName = MEMORY_DRIVER_NAME;
   readonly isCluster = false;
@@ -226,9 +213,10 @@ interface BatchStep {
  * else interleaves, so `atomic` holds trivially. Like MULTI/EXEC, a failing command does
  * not undo the others.
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block installs them.
+// biome-ignore lint/correctness/noUnusedVariables: merged into the class below, whose static block installs the methods.
 interface MemoryBatch extends Pick<KVBatchCommands, (typeof BATCH_COMMANDS)[number]> {}
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above names the methods the static block installs.
 class MemoryBatch implements KVBatch {
   readonly #driver: MemoryDriver;
   readonly #steps: BatchStep[] = [];
@@ -305,13 +293,33 @@ class MemoryBatch implements KVBatch {
     const keyCopy = Array.isArray(keys) ? [...keys] : keys;
     return this.#queue((s) => this.#driver.runScript(s, script, keyCopy, encoded));
   }
-
 }
 
 /** The keyspace methods a script's memory twin may call: exactly {@link MemoryStore}. */
 const STORE_METHODS = Object.keys({
-  now: 0, get: 0, set: 0, del: 0, exists: 0, incrBy: 0, pexpire: 0, pttl: 0, rpush: 0, lpop: 0, lrange: 0, llen: 0, ltrim: 0,
-  hset: 0, hget: 0, hgetall: 0, hdel: 0, hlen: 0, hincrBy: 0, zadd: 0, zrangeByScore: 0, zrem: 0, zcard: 0,
+  now: 0,
+  get: 0,
+  set: 0,
+  del: 0,
+  exists: 0,
+  incrBy: 0,
+  pexpire: 0,
+  pttl: 0,
+  rpush: 0,
+  lpop: 0,
+  lrange: 0,
+  llen: 0,
+  ltrim: 0,
+  hset: 0,
+  hget: 0,
+  hgetall: 0,
+  hdel: 0,
+  hlen: 0,
+  hincrBy: 0,
+  zadd: 0,
+  zrangeByScore: 0,
+  zrem: 0,
+  zcard: 0,
 } satisfies Record<keyof MemoryStore, 0>) as (keyof MemoryStore)[];
 
 function createScriptView(server: MemoryServer): MemoryStore {

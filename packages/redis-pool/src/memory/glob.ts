@@ -89,7 +89,7 @@ function matchTokens(tokens: readonly Token[], subject: Uint8Array): boolean {
       starToken = t;
       starSubject = s;
       t += 1;
-    } else if (token !== undefined && token(subject[s]!)) {
+    } else if (token?.(subject[s]!)) {
       t += 1;
       s += 1;
     } else if (starToken >= 0) {

@@ -48,7 +48,8 @@ export function checkClockAndLogger(clock: unknown, logger: unknown): void {
   if (clock !== undefined && (clock === null || typeof clock !== 'object' || typeof (clock as { now?: unknown }).now !== 'function')) {
     throw invalid('clock must be an object with a now() method returning milliseconds.');
   }
-  if (logger !== undefined && (logger === null || typeof logger !== 'object')) throw invalid('logger must be an object with optional debug/info/warn/error methods.');
+  if (logger !== undefined && (logger === null || typeof logger !== 'object'))
+    throw invalid('logger must be an object with optional debug/info/warn/error methods.');
 }
 
 function invalid(message: string): KVError {

@@ -33,7 +33,8 @@ export function stringArg(value: string, name: string): string {
 /** An options object (or nothing); anything else is a caller's mistake, not a default. */
 export function optionsArg<T extends object>(value: T | undefined, name: string): T | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new KVError('INVALID_ARGUMENT', `${name} must be an object, got ${kind(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new KVError('INVALID_ARGUMENT', `${name} must be an object, got ${kind(value)}`);
   return value;
 }
 

@@ -54,7 +54,12 @@ export class CommandDeadlines {
 
   /** Settles like `promise`, or rejects with `TIMEOUT` once the deadline passes first. */
   track<T>(promise: Promise<T>, command: string): Promise<T> {
-    return this.trackMapped(promise, command, (reply) => reply as T, (error) => error);
+    return this.trackMapped(
+      promise,
+      command,
+      (reply) => reply as T,
+      (error) => error,
+    );
   }
 
   /**
