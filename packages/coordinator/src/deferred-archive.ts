@@ -73,6 +73,11 @@ export class DeferredArchiveStore implements ArchiveStore {
   async searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK?: number): Promise<ScoredTurn[]> {
     return (await this.#get()).searchByEmbedding(sessionId, vector, topK);
   }
+  /** `close()`, for `await using store = …`: closed when the block ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Closes the real store if it was ever opened. */
   async close(): Promise<void> {
     this.#closed = true;

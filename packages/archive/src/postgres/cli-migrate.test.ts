@@ -35,7 +35,10 @@ describe('lix-archive migrate --from --to', () => {
     const source = tempDir();
     const archive = new ConversationArchive({ dir: source, compactAfterAppends: 3 });
     for (let i = 0; i < 30; i++) await archive.appendTurn('chat-1', { role: i % 2 ? 'assistant' : 'user', content: `message ${i}`, metadata: { i } });
-    await archive.appendTurns('chat-2', [{ role: 'user', content: 'a', seq: 5 }, { role: 'user', content: 'b', seq: 9 }]);
+    await archive.appendTurns('chat-2', [
+      { role: 'user', content: 'a', seq: 5 },
+      { role: 'user', content: 'b', seq: 9 },
+    ]);
     copyFileSync(join(legacyHuffDir, 'archives', 'medium-chat.huff'), join(source, 'medium-chat.huff'));
 
     const first = run('migrate', '--from', source, '--to', server.url, '--schema', 'copy', '--json');
@@ -59,13 +62,18 @@ describe('lix-archive migrate --from --to', () => {
     expect(home.status, home.stderr).toBe(0);
     expect(home.stdout).toContain(`copied ${32 + legacyTurns} turn(s) of 3 session(s)`);
     const copy = new ConversationArchive({ dir: back });
-    expect((await copy.loadAll('chat-2')).map((t) => [t.seq, t.content])).toEqual([[5, 'a'], [9, 'b']]);
+    expect((await copy.loadAll('chat-2')).map((t) => [t.seq, t.content])).toEqual([
+      [5, 'a'],
+      [9, 'b'],
+    ]);
   }, 120_000);
 
   it('draws a progress bar on a terminal', () => {
     const source = tempDir();
     const archive = new ConversationArchive({ dir: source });
-    const command = [process.execPath, '--import', 'tsx', '--conditions=@lix/source', cli, 'migrate', '--from', source, '--to', tempDir()].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, '--import', 'tsx', '--conditions=@lix/source', cli, 'migrate', '--from', source, '--to', tempDir()]
+      .map((a) => `'${a}'`)
+      .join(' ');
     return archive.appendTurn('s', { role: 'user', content: 'x' }).then(() => {
       // `script` runs the command on a pseudo-terminal, as a user at a shell would.
       const result = spawnSync('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd: packageDir, encoding: 'utf8' });

@@ -16,6 +16,8 @@ export async function loadPg(lib?: PgModule): Promise<PgModule> {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
-    throw new ArchiveError('IO_ERROR', missing ? 'the PostgreSQL store needs the pg package: pnpm add pg' : `could not load pg: ${(error as Error).message}`, { cause: error });
+    throw new ArchiveError('IO_ERROR', missing ? 'the PostgreSQL store needs the pg package: pnpm add pg' : `could not load pg: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

@@ -16,9 +16,16 @@ export function toArchiveError(error: unknown, action: string, target: string): 
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (typeof code === 'string' && NOT_MIGRATED.has(code)) {
-    return new ArchiveError('UNSUPPORTED_VERSION', `PostgreSQL ${action}: the archive tables are missing (${message}); call migrate() (or run lix-archive migrate) first`, { cause: error });
+    return new ArchiveError(
+      'UNSUPPORTED_VERSION',
+      `PostgreSQL ${action}: the archive tables are missing (${message}); call migrate() (or run lix-archive migrate) first`,
+      { cause: error },
+    );
   }
-  if ((typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) || /Connection terminated|timeout exceeded when trying to connect/i.test(message)) {
+  if (
+    (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(message)
+  ) {
     return new ArchiveError('IO_ERROR', `PostgreSQL at ${target} is unreachable during ${action}: ${message}`, { cause: error });
   }
   return new ArchiveError('IO_ERROR', `PostgreSQL ${action} failed: ${message}`, { cause: error });

@@ -23,10 +23,14 @@ interface Child {
 }
 
 function startChild(schema: string, sessionId: string, label: string, count: number, mode: 'auto' | 'explicit', onAck?: (count: number) => void): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=@lix/source', childScript, server.url, schema, sessionId, label, String(count), mode], {
-    cwd: packageDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@lix/source', childScript, server.url, schema, sessionId, label, String(count), mode],
+    {
+      cwd: packageDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const acks: Child['acks'] = [];
   let buffered = '';
   let stderr = '';
@@ -44,7 +48,9 @@ function startChild(schema: string, sessionId: string, label: string, count: num
       }
     }
   });
-  const exited = new Promise<void>((resolveExit, reject) => proc.once('exit', (code) => (code === 0 ? resolveExit() : reject(new Error(`child exited ${code}: ${stderr}`)))));
+  const exited = new Promise<void>((resolveExit, reject) =>
+    proc.once('exit', (code) => (code === 0 ? resolveExit() : reject(new Error(`child exited ${code}: ${stderr}`)))),
+  );
   return { proc, acks, exited };
 }
 
@@ -108,7 +114,10 @@ describe('PostgresArchiveStore: SIGKILL of the PostgreSQL server mid-append', ()
     for (const child of children.slice(0, 2)) for (const ack of child.acks) expect(bySeq.get(ack.seq)).toBe(ack.content);
     expect(children[0]!.acks.length + children[1]!.acks.length).toBeGreaterThan(60);
 
-    for (const [index, sessionId] of [[2, 'own-r'], [3, 'own-s']] as const) {
+    for (const [index, sessionId] of [
+      [2, 'own-r'],
+      [3, 'own-s'],
+    ] as const) {
       const turns = await store.loadAll(sessionId);
       expect(turns.map((t) => t.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
       expect(children[index]!.acks).toHaveLength(150);

@@ -32,10 +32,16 @@ function quote(name: string): string {
 /** Checks the schema and prefix options and derives every qualified name from them. */
 export function schemaNames(schema: unknown, tablePrefix: unknown): SchemaNames {
   if (typeof schema !== 'string' || !IDENTIFIER.test(schema) || schema.length > 48) {
-    throw new ArchiveError('INVALID_ARGUMENT', `schema must be a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters), got ${JSON.stringify(schema)}`);
+    throw new ArchiveError(
+      'INVALID_ARGUMENT',
+      `schema must be a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters), got ${JSON.stringify(schema)}`,
+    );
   }
   if (typeof tablePrefix !== 'string' || (tablePrefix !== '' && !IDENTIFIER.test(tablePrefix)) || tablePrefix.length > 40) {
-    throw new ArchiveError('INVALID_ARGUMENT', `tablePrefix must be empty or a lowercase SQL identifier of at most 40 characters, got ${JSON.stringify(tablePrefix)}`);
+    throw new ArchiveError(
+      'INVALID_ARGUMENT',
+      `tablePrefix must be empty or a lowercase SQL identifier of at most 40 characters, got ${JSON.stringify(tablePrefix)}`,
+    );
   }
   const q = (name: string) => `${quote(schema)}.${quote(tablePrefix + name)}`;
   return {

@@ -65,13 +65,22 @@ describe('PostgresArchiveStore: schema', () => {
     // What version 1 wrote: brotli'd tail rows through its append, and a block through its compact.
     const turn = (seq: number, content: string): ArchivedTurn => ({ seq, role: 'user', content, timestamp: 1000, metadata: { v: 1 } });
     const v1Append = (key: string, now: number, seqs: number[], turns: ArchivedTurn[]) =>
-      admin.query(`SELECT * FROM ${names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [Buffer.from(key), now, seqs, turns.map((t) => packTurn('brotli', t))]);
+      admin.query(`SELECT * FROM ${names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [
+        Buffer.from(key),
+        now,
+        seqs,
+        turns.map((t) => packTurn('brotli', t)),
+      ]);
     await v1Append('old', 1_700_000_000, [0, 0, 0], [turn(0, 'one '.repeat(40)), turn(0, 'two'), turn(0, 'three')]);
     const sid = (await admin.query(`SELECT id FROM ${names.sessions} WHERE session_key = $1`, [Buffer.from('old')])).rows[0].id;
     await admin.query(`SELECT ${names.compact}($1, 1, 2, 2, NULL, 1, 2, $2)`, [sid, packBlock('brotli', [turn(1, 'one '.repeat(40)), turn(2, 'two')])]);
     await v1Append('old', 1_700_000_100, [7], [turn(0, 'seven')]);
     await v1Append('other', 1_700_000_050, [0], [turn(0, 'x')]);
-    const before = (await admin.query(`SELECT updated_at, turn_count::int, size_bytes::int, last_seq::int FROM ${names.sessions} WHERE session_key = $1`, [Buffer.from('old')])).rows[0];
+    const before = (
+      await admin.query(`SELECT updated_at, turn_count::int, size_bytes::int, last_seq::int FROM ${names.sessions} WHERE session_key = $1`, [
+        Buffer.from('old'),
+      ])
+    ).rows[0];
 
     const store = new PostgresArchiveStore({ connectionString: server.url, schema, clock: { now: () => 1_700_000_200_000 } });
     stores.push(store);
@@ -164,18 +173,33 @@ describe('PostgresArchiveStore: seq rules', () => {
   it('assigns lastSeq + 1, skips seqs already stored and jumps to a larger explicit seq', async () => {
     const store = await freshStore();
     expect(await store.appendTurn('a', { role: 'user', content: 'one' })).toEqual({ appended: 1, skipped: 0, lastSeq: 1, seqs: [1] });
-    expect(await store.appendTurns('a', [{ role: 'assistant', content: 'two' }, { role: 'user', content: 'dup', seq: 1 }])).toEqual({ appended: 1, skipped: 1, lastSeq: 2, seqs: [2, 1] });
+    expect(
+      await store.appendTurns('a', [
+        { role: 'assistant', content: 'two' },
+        { role: 'user', content: 'dup', seq: 1 },
+      ]),
+    ).toEqual({ appended: 1, skipped: 1, lastSeq: 2, seqs: [2, 1] });
     expect(await store.appendTurn('a', { role: 'user', content: 'ten', seq: 10 })).toEqual({ appended: 1, skipped: 0, lastSeq: 10, seqs: [10] });
     expect(await store.appendTurn('a', { role: 'user', content: 'eleven' })).toMatchObject({ seqs: [11] });
     expect(await store.appendTurn('a', { role: 'user', content: 'retry', seq: 10 })).toEqual({ appended: 0, skipped: 1, lastSeq: 11, seqs: [10] });
     expect(await store.appendTurns('a', [])).toEqual({ appended: 0, skipped: 0, lastSeq: 11, seqs: [] });
     const turns = await store.loadAll('a');
-    expect(turns.map((t) => [t.seq, t.content])).toEqual([[1, 'one'], [2, 'two'], [10, 'ten'], [11, 'eleven']]);
+    expect(turns.map((t) => [t.seq, t.content])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+      [10, 'ten'],
+      [11, 'eleven'],
+    ]);
   });
 
   it('a batch with one bad turn stores nothing (INVALID_TURN)', async () => {
     const store = await freshStore();
-    const error = await rejection(store.appendTurns('b', [{ role: 'user', content: 'fine' }, { role: '', content: 'bad' }]));
+    const error = await rejection(
+      store.appendTurns('b', [
+        { role: 'user', content: 'fine' },
+        { role: '', content: 'bad' },
+      ]),
+    );
     expect(isArchiveError(error, 'INVALID_TURN')).toBe(true);
     expect(isArchiveError(await rejection(store.appendTurn('b', { role: 'user', content: 'x', seq: 0 })), 'INVALID_TURN')).toBe(true);
     expect(await store.sessionExists('b')).toBe(false);
@@ -197,11 +221,19 @@ describe('PostgresArchiveStore: reads across tail and blocks', () => {
     const expected: { seq: number; content: string }[] = [];
     for (let i = 0; i < 137; i++) {
       const content = `turn ${i} ${'x'.repeat(i % 40)}`;
-      const { seqs } = await store.appendTurn('r', { role: i % 2 ? 'assistant' : 'user', content, metadata: { i }, ...(i % 9 === 0 ? { embedding: [i, 1, 0] } : {}) });
+      const { seqs } = await store.appendTurn('r', {
+        role: i % 2 ? 'assistant' : 'user',
+        content,
+        metadata: { i },
+        ...(i % 9 === 0 ? { embedding: [i, 1, 0] } : {}),
+      });
       expected.push({ seq: seqs[0]!, content });
     }
     await store.compact('r');
-    await store.appendTurns('r', [{ role: 'user', content: 'tail a' }, { role: 'user', content: 'tail b' }]);
+    await store.appendTurns('r', [
+      { role: 'user', content: 'tail a' },
+      { role: 'user', content: 'tail b' },
+    ]);
     expected.push({ seq: 138, content: 'tail a' }, { seq: 139, content: 'tail b' });
     const blocks = await admin.query(`SELECT count(*)::int AS n FROM ${`t${process.pid}_${schemaCounter - 1}`}.lix_archive_blocks`);
     expect(blocks.rows[0].n).toBeGreaterThan(1);
@@ -211,11 +243,32 @@ describe('PostgresArchiveStore: reads across tail and blocks', () => {
     expect(all[9]!.metadata).toEqual({ i: 9 });
     expect(Array.from(all[9]!.embedding!)).toEqual([9, 1, 0]);
     for (const n of [0, 1, 2, 3, 7, 20, 64, 139, 500]) {
-      expect((await store.loadRecent('r', n)).map((t) => t.seq), `loadRecent ${n}`).toEqual(expected.slice(-n || expected.length).map((t) => t.seq).slice(n === 0 ? expected.length : 0));
+      expect(
+        (await store.loadRecent('r', n)).map((t) => t.seq),
+        `loadRecent ${n}`,
+      ).toEqual(
+        expected
+          .slice(-n || expected.length)
+          .map((t) => t.seq)
+          .slice(n === 0 ? expected.length : 0),
+      );
     }
-    for (const [after, limit] of [[0, undefined], [50, 10], [136, undefined], [137, 1], [139, 5], [10, 0]] as const) {
-      const want = expected.filter((t) => t.seq > after).slice(0, limit ?? Infinity).map((t) => t.seq);
-      expect((await store.loadAfter('r', after, limit)).map((t) => t.seq), `loadAfter ${after} ${limit}`).toEqual(want);
+    for (const [after, limit] of [
+      [0, undefined],
+      [50, 10],
+      [136, undefined],
+      [137, 1],
+      [139, 5],
+      [10, 0],
+    ] as const) {
+      const want = expected
+        .filter((t) => t.seq > after)
+        .slice(0, limit ?? Infinity)
+        .map((t) => t.seq);
+      expect(
+        (await store.loadAfter('r', after, limit)).map((t) => t.seq),
+        `loadAfter ${after} ${limit}`,
+      ).toEqual(want);
     }
     const meta = await store.getMetadata('r');
     expect(meta).toMatchObject({ sessionId: 'r', turnCount: 139, lastSeq: 139, format: 'postgres' });
@@ -231,7 +284,9 @@ describe('PostgresArchiveStore: reads across tail and blocks', () => {
     const schema = `t${process.pid}_${schemaCounter - 1}`;
     const tail = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lix_archive_turns`);
     expect(tail.rows[0].n).toBeLessThan(8);
-    const blocks = await admin.query(`SELECT count(*)::int AS n, max(total_turns)::int AS total, sum(turn_count)::int AS sum FROM ${schema}.lix_archive_blocks`);
+    const blocks = await admin.query(
+      `SELECT count(*)::int AS n, max(total_turns)::int AS total, sum(turn_count)::int AS sum FROM ${schema}.lix_archive_blocks`,
+    );
     expect(blocks.rows[0].total).toBe(blocks.rows[0].sum);
     expect(blocks.rows[0].total + tail.rows[0].n).toBe(200);
   });
@@ -241,7 +296,14 @@ describe('PostgresArchiveStore: background compaction', () => {
   it('two stores (two hosts) appending to and compacting one session at once lose and duplicate nothing', async () => {
     const first = await freshStore({ compactAfterTurns: 3, compactIdleMs: 50, vacuumAfterRows: 7, maxConnections: 4 });
     const schema = `t${process.pid}_${schemaCounter - 1}`;
-    const second = new PostgresArchiveStore({ connectionString: server.url, schema, compactAfterTurns: 4, compactIdleMs: 60, compactConcurrency: 1, maxConnections: 4 });
+    const second = new PostgresArchiveStore({
+      connectionString: server.url,
+      schema,
+      compactAfterTurns: 4,
+      compactIdleMs: 60,
+      compactConcurrency: 1,
+      maxConnections: 4,
+    });
     stores.push(second);
     const writes = Array.from({ length: 120 }, (_, i) => (i % 2 ? first : second).appendTurn('shared', { role: 'user', content: `m${i}` }));
     const compactions = Array.from({ length: 6 }, (_, i) => (i % 2 ? first : second).compact('shared'));
@@ -276,7 +338,9 @@ describe('PostgresArchiveStore: background compaction', () => {
     const schema = `t${process.pid}_${schemaCounter - 1}`;
     for (let i = 0; i < 10; i++) await store.appendTurn('q', { role: 'user', content: `q${i}` });
     await store.close();
-    const counts = await admin.query(`SELECT (SELECT count(*) FROM ${schema}.lix_archive_turns)::int AS tail, (SELECT coalesce(sum(turn_count), 0) FROM ${schema}.lix_archive_blocks)::int AS blocked`);
+    const counts = await admin.query(
+      `SELECT (SELECT count(*) FROM ${schema}.lix_archive_turns)::int AS tail, (SELECT coalesce(sum(turn_count), 0) FROM ${schema}.lix_archive_blocks)::int AS blocked`,
+    );
     // Seqs 4 and 8 were due; 9 and 10 wait for an idle compaction the close dropped.
     expect(counts.rows[0]).toEqual({ tail: 2, blocked: 8 });
   });
@@ -348,7 +412,9 @@ describe('PostgresArchiveStore: sessions', () => {
     expect(await store.sessionExists('fresh')).toBe(true);
     await store.close();
     const schema = `t${process.pid}_${schemaCounter - 1}`;
-    const left = await admin.query(`SELECT (SELECT count(*) FROM ${schema}.lix_archive_turns)::int + (SELECT count(*) FROM ${schema}.lix_archive_blocks)::int AS n`);
+    const left = await admin.query(
+      `SELECT (SELECT count(*) FROM ${schema}.lix_archive_turns)::int + (SELECT count(*) FROM ${schema}.lix_archive_blocks)::int AS n`,
+    );
     expect(left.rows[0].n).toBe(1);
   });
 

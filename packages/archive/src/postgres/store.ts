@@ -60,8 +60,24 @@ export interface PostgresArchiveStoreOptions {
 }
 
 const OPTION_KEYS = new Set<string>([
-  'pool', 'connectionString', 'maxConnections', 'connectTimeoutMs', 'closePool', 'schema', 'tablePrefix', 'ttlDays', 'codec',
-  'compactAfterTurns', 'compactAfterBytes', 'maxBlockBytes', 'compactIdleMs', 'compactConcurrency', 'vacuumAfterRows', 'logger', 'clock', 'lib',
+  'pool',
+  'connectionString',
+  'maxConnections',
+  'connectTimeoutMs',
+  'closePool',
+  'schema',
+  'tablePrefix',
+  'ttlDays',
+  'codec',
+  'compactAfterTurns',
+  'compactAfterBytes',
+  'maxBlockBytes',
+  'compactIdleMs',
+  'compactConcurrency',
+  'vacuumAfterRows',
+  'logger',
+  'clock',
+  'lib',
 ]);
 
 /** Sessions per page of `listSessions`. */
@@ -86,7 +102,8 @@ interface StoredRow {
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new ArchiveError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new ArchiveError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${String(value)}`);
   return value;
 }
 
@@ -136,132 +153,145 @@ function describeTarget(connectionString: string | undefined): string {
  * await store.appendTurn('user-42', { role: 'user', content: 'hello' });
  */
 export class PostgresArchiveStore implements ArchiveStore {
-  private readonly names: SchemaNames;
-  private readonly statementPrefix: string;
-  private readonly ttlDays: number;
-  private readonly codec: ArchiveCodec;
-  private readonly compactAfterTurns: number;
-  private readonly compactAfterBytes: number;
-  private readonly maxBlockBytes: number;
-  private readonly logger: ArchiveLogger | undefined;
-  private readonly clock: { now(): number };
-  private readonly target: string;
-  private readonly ownsPool: boolean;
-  private readonly poolPromise: Promise<Pool>;
-  private readonly onPoolError = (error: Error) => this.logger?.warn?.('archive/postgres: an idle connection failed', { error: error.message });
-  private injectedPool: Pool | undefined;
-  private schemaChecked: Promise<void> | undefined;
-  private readonly compactions: CompactionQueue;
+  readonly #names: SchemaNames;
+  readonly #statementPrefix: string;
+  readonly #ttlDays: number;
+  readonly #codec: ArchiveCodec;
+  readonly #compactAfterTurns: number;
+  readonly #compactAfterBytes: number;
+  readonly #maxBlockBytes: number;
+  readonly #logger: ArchiveLogger | undefined;
+  readonly #clock: { now(): number };
+  readonly #target: string;
+  readonly #ownsPool: boolean;
+  readonly #poolPromise: Promise<Pool>;
+  readonly #onPoolError = (error: Error) => this.#logger?.warn?.('archive/postgres: an idle connection failed', { error: error.message });
+  #injectedPool: Pool | undefined;
+  #schemaChecked: Promise<void> | undefined;
+  readonly #compactions: CompactionQueue;
   /** Tail bytes this process appended per session since it last scheduled a compaction. */
-  private readonly tailBytes = new Map<number, number>();
-  private readonly vacuumAfterRows: number;
+  readonly #tailBytes = new Map<number, number>();
+  readonly #vacuumAfterRows: number;
   /** Tail rows this process's compactions deleted since its last VACUUM of the tail table. */
-  private deletedSinceVacuum = 0;
-  private vacuumTimer: NodeJS.Timeout | undefined;
-  private vacuuming: Promise<void> | undefined;
-  private closed = false;
-  private closing: Promise<void> | undefined;
+  #deletedSinceVacuum = 0;
+  #vacuumTimer: NodeJS.Timeout | undefined;
+  #vacuuming: Promise<void> | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: PostgresArchiveStoreOptions) {
-    if (options === null || typeof options !== 'object') throw new ArchiveError('INVALID_ARGUMENT', 'PostgresArchiveStore needs an options object with pool or connectionString');
+    if (options === null || typeof options !== 'object')
+      throw new ArchiveError('INVALID_ARGUMENT', 'PostgresArchiveStore needs an options object with pool or connectionString');
     for (const key of Object.keys(options)) {
       if (!OPTION_KEYS.has(key)) throw new ArchiveError('INVALID_ARGUMENT', `unknown option ${JSON.stringify(key)} of PostgresArchiveStore`);
     }
     if ((options.pool === undefined) === (options.connectionString === undefined)) {
       throw new ArchiveError('INVALID_ARGUMENT', 'PostgresArchiveStore needs exactly one of pool (a pg.Pool) or connectionString');
     }
-    if (options.pool !== undefined && (options.pool === null || typeof (options.pool as Partial<Pool>).query !== 'function' || typeof (options.pool as Partial<Pool>).connect !== 'function')) {
+    if (
+      options.pool !== undefined &&
+      (options.pool === null || typeof (options.pool as Partial<Pool>).query !== 'function' || typeof (options.pool as Partial<Pool>).connect !== 'function')
+    ) {
       throw new ArchiveError('INVALID_ARGUMENT', 'pool must be a pg.Pool');
     }
     const codec = options.codec ?? 'brotli';
     if (typeof codec !== 'string' || !Object.hasOwn(codecIds, codec)) throw new ArchiveError('INVALID_ARGUMENT', `unknown codec ${String(codec)}`);
     const ttlDays = options.ttlDays ?? 14;
-    if (typeof ttlDays !== 'number' || !(ttlDays > 0) || !Number.isFinite(ttlDays)) throw new ArchiveError('INVALID_ARGUMENT', 'ttlDays must be a positive number');
-    if (options.logger !== undefined && (options.logger === null || typeof options.logger !== 'object')) throw new ArchiveError('INVALID_ARGUMENT', 'logger must be an object');
-    if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new ArchiveError('INVALID_ARGUMENT', 'clock must have a now() method');
-    this.names = schemaNames(options.schema ?? 'public', options.tablePrefix ?? 'lix_archive_');
+    if (typeof ttlDays !== 'number' || !(ttlDays > 0) || !Number.isFinite(ttlDays))
+      throw new ArchiveError('INVALID_ARGUMENT', 'ttlDays must be a positive number');
+    if (options.logger !== undefined && (options.logger === null || typeof options.logger !== 'object'))
+      throw new ArchiveError('INVALID_ARGUMENT', 'logger must be an object');
+    if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function'))
+      throw new ArchiveError('INVALID_ARGUMENT', 'clock must have a now() method');
+    this.#names = schemaNames(options.schema ?? 'public', options.tablePrefix ?? 'lix_archive_');
     // Prepared statements are per connection and shared by every store on a pool: name them per table set.
-    this.statementPrefix = `lix_${(options.schema ?? 'public')}_${options.tablePrefix ?? 'lix_archive_'}`;
-    this.ttlDays = ttlDays;
-    this.codec = codec;
-    this.compactAfterTurns = positiveInteger('compactAfterTurns', options.compactAfterTurns, 32);
+    this.#statementPrefix = `lix_${options.schema ?? 'public'}_${options.tablePrefix ?? 'lix_archive_'}`;
+    this.#ttlDays = ttlDays;
+    this.#codec = codec;
+    this.#compactAfterTurns = positiveInteger('compactAfterTurns', options.compactAfterTurns, 32);
     const vacuumAfterRows = options.vacuumAfterRows ?? 200;
     if (typeof vacuumAfterRows !== 'number' || !Number.isSafeInteger(vacuumAfterRows) || vacuumAfterRows < 0) {
       throw new ArchiveError('INVALID_ARGUMENT', `vacuumAfterRows must be a non-negative integer, got ${String(vacuumAfterRows)}`);
     }
-    this.vacuumAfterRows = vacuumAfterRows;
-    this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 32 * 1024);
-    this.maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 32 * 1024);
-    this.compactions = new CompactionQueue({
-      run: (sid, idle) => this.compactQuietly(sid, idle),
+    this.#vacuumAfterRows = vacuumAfterRows;
+    this.#compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 32 * 1024);
+    this.#maxBlockBytes = positiveInteger('maxBlockBytes', options.maxBlockBytes, 32 * 1024);
+    this.#compactions = new CompactionQueue({
+      run: (sid, idle) => this.#compactQuietly(sid, idle),
       concurrency: positiveInteger('compactConcurrency', options.compactConcurrency, 2),
       idleMs: Math.min(positiveInteger('compactIdleMs', options.compactIdleMs, 5000), 2 ** 31 - 1),
     });
-    this.logger = options.logger;
-    this.clock = options.clock ?? { now: () => Date.now() };
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? { now: () => Date.now() };
     const maxConnections = positiveInteger('maxConnections', options.maxConnections, 10);
     const connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000);
     if (options.pool) {
-      this.ownsPool = options.closePool === true;
-      this.target = describeTarget(undefined);
-      this.injectedPool = options.pool;
+      this.#ownsPool = options.closePool === true;
+      this.#target = describeTarget(undefined);
+      this.#injectedPool = options.pool;
       // Without a listener an idle connection's error (a server restart) would crash the process.
-      options.pool.on('error', this.onPoolError);
-      this.poolPromise = Promise.resolve(options.pool);
+      options.pool.on('error', this.#onPoolError);
+      this.#poolPromise = Promise.resolve(options.pool);
     } else {
       const connectionString = checkConnectionString(options.connectionString);
-      this.ownsPool = true;
-      this.target = describeTarget(connectionString);
-      this.poolPromise = loadPg(options.lib).then((pg) => {
+      this.#ownsPool = true;
+      this.#target = describeTarget(connectionString);
+      this.#poolPromise = loadPg(options.lib).then((pg) => {
         const pool = new pg.Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: connectTimeoutMs });
-        pool.on('error', this.onPoolError);
+        pool.on('error', this.#onPoolError);
         return pool;
       });
       // Reported by the first call that needs the pool; never an unhandled rejection.
-      this.poolPromise.catch(() => undefined);
+      this.#poolPromise.catch(() => undefined);
     }
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new ArchiveError('CLOSED', 'the archive store was closed');
+  #checkOpen(): void {
+    if (this.#closed) throw new ArchiveError('CLOSED', 'the archive store was closed');
   }
 
-  private nowSeconds(): number {
-    return this.clock.now() / 1000;
+  #nowSeconds(): number {
+    return this.#clock.now() / 1000;
   }
 
-  private statement(name: string, text: string, values: unknown[]): QueryConfig {
-    return { name: `${this.statementPrefix}${name}`, text, values };
+  #statement(name: string, text: string, values: unknown[]): QueryConfig {
+    return { name: `${this.#statementPrefix}${name}`, text, values };
   }
 
-  private async run<R>(action: string, query: QueryConfig | string, values?: unknown[]): Promise<R[]> {
-    const pool = await this.poolPromise;
+  async #run<R>(action: string, query: QueryConfig | string, values?: unknown[]): Promise<R[]> {
+    const pool = await this.#poolPromise;
     try {
       const result = typeof query === 'string' ? await pool.query(query, values) : await pool.query(query);
       return result.rows as R[];
     } catch (error) {
-      throw toArchiveError(error, action, this.target);
+      throw toArchiveError(error, action, this.#target);
     }
   }
 
   /** Every call but `migrate()` first checks, once, that the tables are at this release's version. */
-  private ready(): Promise<void> {
-    this.checkOpen();
-    this.schemaChecked ??= this.checkSchema().catch((error: unknown) => {
-      this.schemaChecked = undefined;
+  #ready(): Promise<void> {
+    this.#checkOpen();
+    this.#schemaChecked ??= this.#checkSchema().catch((error: unknown) => {
+      this.#schemaChecked = undefined;
       throw error;
     });
-    return this.schemaChecked;
+    return this.#schemaChecked;
   }
 
-  private async checkSchema(): Promise<void> {
-    const rows = await this.run<{ version: number | null }>('schema check', `SELECT max(version) AS version FROM ${this.names.migrations}`);
+  async #checkSchema(): Promise<void> {
+    const rows = await this.#run<{ version: number | null }>('schema check', `SELECT max(version) AS version FROM ${this.#names.migrations}`);
     const version = rows[0]?.version ?? 0;
     if (version < SCHEMA_VERSION) {
-      throw new ArchiveError('UNSUPPORTED_VERSION', `the archive tables are at schema version ${version}, this release needs ${SCHEMA_VERSION}: call migrate() (or run lix-archive migrate) first`);
+      throw new ArchiveError(
+        'UNSUPPORTED_VERSION',
+        `the archive tables are at schema version ${version}, this release needs ${SCHEMA_VERSION}: call migrate() (or run lix-archive migrate) first`,
+      );
     }
     if (version > SCHEMA_VERSION) {
-      throw new ArchiveError('UNSUPPORTED_VERSION', `the archive tables are at schema version ${version}, written by a newer release of @lix/archive (this one knows ${SCHEMA_VERSION}); upgrade it`);
+      throw new ArchiveError(
+        'UNSUPPORTED_VERSION',
+        `the archive tables are at schema version ${version}, written by a newer release of @lix/archive (this one knows ${SCHEMA_VERSION}); upgrade it`,
+      );
     }
   }
 
@@ -271,39 +301,42 @@ export class PostgresArchiveStore implements ArchiveStore {
    * them). Never deletes data.
    */
   async migrate(): Promise<MigrateResult> {
-    this.checkOpen();
-    const pool = await this.poolPromise;
+    this.#checkOpen();
+    const pool = await this.#poolPromise;
     let client: PoolClient;
     try {
       client = await pool.connect();
     } catch (error) {
-      throw toArchiveError(error, 'connect', this.target);
+      throw toArchiveError(error, 'connect', this.#target);
     }
     let broken = false;
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [this.names.lockKey]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.names.migrations} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-      const found = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${this.names.migrations}`);
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [this.#names.lockKey]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.#names.schema}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.#names.migrations} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const found = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${this.#names.migrations}`);
       const from = found.rows[0]?.version ?? 0;
       if (from > SCHEMA_VERSION) {
-        throw new ArchiveError('UNSUPPORTED_VERSION', `the archive tables are at schema version ${from}, newer than this release's ${SCHEMA_VERSION}; upgrade @lix/archive`);
+        throw new ArchiveError(
+          'UNSUPPORTED_VERSION',
+          `the archive tables are at schema version ${from}, newer than this release's ${SCHEMA_VERSION}; upgrade @lix/archive`,
+        );
       }
-      for (const step of migrations(this.names)) {
+      for (const step of migrations(this.#names)) {
         if (step.version <= from) continue;
         await client.query(step.sql);
-        await client.query(`INSERT INTO ${this.names.migrations} (version) VALUES ($1)`, [step.version]);
-        this.logger?.info?.('archive/postgres: applied schema migration', { version: step.version });
+        await client.query(`INSERT INTO ${this.#names.migrations} (version) VALUES ($1)`, [step.version]);
+        this.#logger?.info?.('archive/postgres: applied schema migration', { version: step.version });
       }
       await client.query('COMMIT');
-      this.schemaChecked = undefined;
+      this.#schemaChecked = undefined;
       return { from, to: SCHEMA_VERSION };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw toArchiveError(error, 'migrate', this.target);
+      throw toArchiveError(error, 'migrate', this.#target);
     } finally {
       client.release(broken);
     }
@@ -321,42 +354,43 @@ export class PostgresArchiveStore implements ArchiveStore {
    * once PostgreSQL has committed.
    */
   async appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[]): Promise<AppendResult> {
-    this.checkOpen();
+    this.#checkOpen();
     const key = sessionKey(sessionId);
     if (!Array.isArray(turns)) throw new ArchiveError('INVALID_ARGUMENT', 'turns must be an array');
-    const now = this.nowSeconds();
+    const now = this.#nowSeconds();
     const seqs: number[] = [];
     const data: Buffer[] = [];
     for (const turn of turns as unknown[]) {
       const seq = (turn as ArchiveTurnInput | undefined)?.seq;
-      if (seq !== undefined && !(typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0)) throw new ArchiveError('INVALID_TURN', 'turn.seq must be a positive safe integer');
+      if (seq !== undefined && !(typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0))
+        throw new ArchiveError('INVALID_TURN', 'turn.seq must be a positive safe integer');
       seqs.push(seq ?? 0);
       // Tail rows are stored uncompressed: compressing one turn costs the append more than it saves,
       // and the row lives only until the next compaction.
       data.push(packTurn('none', normalizeTurn(turn, 0, now)));
     }
-    await this.ready();
+    await this.#ready();
     if (seqs.length === 0) {
       const meta = await this.getMetadata(sessionId);
       return { appended: 0, skipped: 0, lastSeq: meta?.lastSeq ?? 0, seqs: [] };
     }
     if (seqs.length === 1) {
-      const one = await this.run<{ o_sid: string; o_last_seq: string; o_seq: string; o_appended: number }>(
+      const one = await this.#run<{ o_sid: string; o_last_seq: string; o_seq: string; o_appended: number }>(
         'append',
-        this.statement('append_one', `SELECT * FROM ${this.names.appendOne}($1::bytea, $2::float8, $3::bigint, $4::bytea)`, [key, now, seqs[0], data[0]]),
+        this.#statement('append_one', `SELECT * FROM ${this.#names.appendOne}($1::bytea, $2::float8, $3::bigint, $4::bytea)`, [key, now, seqs[0], data[0]]),
       );
       const row = one[0]!;
       const seq = Number(row.o_seq);
-      if (row.o_appended > 0) this.noteAppend(Number(row.o_sid), seq % this.compactAfterTurns === 0, data);
+      if (row.o_appended > 0) this.#noteAppend(Number(row.o_sid), seq % this.#compactAfterTurns === 0, data);
       return { appended: row.o_appended, skipped: 1 - row.o_appended, lastSeq: Number(row.o_last_seq), seqs: [seq] };
     }
-    const rows = await this.run<{ o_sid: string; o_last_seq: string; o_seqs: string[]; o_appended: number; o_block_last: string }>(
+    const rows = await this.#run<{ o_sid: string; o_last_seq: string; o_seqs: string[]; o_appended: number; o_block_last: string }>(
       'append',
-      this.statement('append', `SELECT * FROM ${this.names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [key, now, seqs, data]),
+      this.#statement('append', `SELECT * FROM ${this.#names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [key, now, seqs, data]),
     );
     const row = rows[0]!;
     const appended = row.o_appended;
-    if (appended > 0) this.noteAppend(Number(row.o_sid), Number(row.o_last_seq) - Number(row.o_block_last) >= this.compactAfterTurns, data);
+    if (appended > 0) this.#noteAppend(Number(row.o_sid), Number(row.o_last_seq) - Number(row.o_block_last) >= this.#compactAfterTurns, data);
     return { appended, skipped: seqs.length - appended, lastSeq: Number(row.o_last_seq), seqs: row.o_seqs.map(Number) };
   }
 
@@ -367,28 +401,28 @@ export class PostgresArchiveStore implements ArchiveStore {
    * process's appends since it last scheduled one. A missed trigger costs nothing but a
    * longer tail until the next one or the idle compaction.
    */
-  private noteAppend(sid: number, due: boolean, data: Buffer[]): void {
-    if (this.closed) return;
-    const bytes = (this.tailBytes.get(sid) ?? 0) + data.reduce((sum, value) => sum + value.byteLength, 0);
-    if (due || bytes >= this.compactAfterBytes) {
-      this.tailBytes.delete(sid);
-      this.compactions.schedule(sid);
+  #noteAppend(sid: number, due: boolean, data: Buffer[]): void {
+    if (this.#closed) return;
+    const bytes = (this.#tailBytes.get(sid) ?? 0) + data.reduce((sum, value) => sum + value.byteLength, 0);
+    if (due || bytes >= this.#compactAfterBytes) {
+      this.#tailBytes.delete(sid);
+      this.#compactions.schedule(sid);
     } else {
-      this.tailBytes.set(sid, bytes);
-      this.compactions.touch(sid);
+      this.#tailBytes.set(sid, bytes);
+      this.#compactions.touch(sid);
     }
   }
 
   /** A background compaction; a failure is logged, never thrown: the turns are safe in the tail. */
-  private async compactQuietly(sid: number, idle: boolean): Promise<void> {
+  async #compactQuietly(sid: number, idle: boolean): Promise<void> {
     try {
-      await this.compactSid(sid, idle ? 1 : this.compactAfterTurns, idle);
+      await this.#compactSid(sid, idle ? 1 : this.#compactAfterTurns, idle);
     } catch (error) {
-      this.logger?.warn?.('archive/postgres: compaction failed; the tail stays as it is', { error: String(error) });
+      this.#logger?.warn?.('archive/postgres: compaction failed; the tail stays as it is', { error: String(error) });
     } finally {
-      if (idle) this.tailBytes.delete(sid);
+      if (idle) this.#tailBytes.delete(sid);
     }
-    this.maybeVacuum();
+    this.#maybeVacuum();
   }
 
   /**
@@ -397,42 +431,42 @@ export class PostgresArchiveStore implements ArchiveStore {
    * process that made the dead rows vacuums the (small) tail table itself: now after
    * `vacuumAfterRows` of them, else a second after its last compaction.
    */
-  private maybeVacuum(): void {
-    if (this.vacuumAfterRows === 0 || this.deletedSinceVacuum === 0 || this.closed) return;
-    if (this.deletedSinceVacuum >= this.vacuumAfterRows) {
-      this.vacuumNow();
+  #maybeVacuum(): void {
+    if (this.#vacuumAfterRows === 0 || this.#deletedSinceVacuum === 0 || this.#closed) return;
+    if (this.#deletedSinceVacuum >= this.#vacuumAfterRows) {
+      this.#vacuumNow();
       return;
     }
-    if (this.vacuumTimer) this.vacuumTimer.refresh();
+    if (this.#vacuumTimer) this.#vacuumTimer.refresh();
     else {
-      this.vacuumTimer = setTimeout(() => {
-        this.vacuumTimer = undefined;
-        if (!this.closed) this.vacuumNow();
+      this.#vacuumTimer = setTimeout(() => {
+        this.#vacuumTimer = undefined;
+        if (!this.#closed) this.#vacuumNow();
       }, 1000);
-      this.vacuumTimer.unref();
+      this.#vacuumTimer.unref();
     }
   }
 
-  private vacuumNow(): void {
-    if (this.vacuuming) return;
-    this.deletedSinceVacuum = 0;
+  #vacuumNow(): void {
+    if (this.#vacuuming) return;
+    this.#deletedSinceVacuum = 0;
     // SKIP_LOCKED: another host vacuuming it already is as good.
-    this.vacuuming = this.run('vacuum', `VACUUM (SKIP_LOCKED) ${this.names.turns}`)
+    this.#vacuuming = this.#run('vacuum', `VACUUM (SKIP_LOCKED) ${this.#names.turns}`)
       .then(
         () => undefined,
-        (error: unknown) => this.logger?.warn?.('archive/postgres: VACUUM of the tail table failed; autovacuum will do it', { error: String(error) }),
+        (error: unknown) => this.#logger?.warn?.('archive/postgres: VACUUM of the tail table failed; autovacuum will do it', { error: String(error) }),
       )
       .finally(() => {
-        this.vacuuming = undefined;
+        this.#vacuuming = undefined;
       });
   }
 
   /** Compacts a session's whole tail into blocks now (normally automatic, in the background). */
   async compact(sessionId: string): Promise<void> {
     const key = sessionKey(sessionId);
-    await this.ready();
-    const rows = await this.run<{ id: string }>('compact', this.statement('sid', `SELECT id FROM ${this.names.sessions} WHERE session_key = $1`, [key]));
-    if (rows[0]) await this.compactSid(Number(rows[0].id), 1, false);
+    await this.#ready();
+    const rows = await this.#run<{ id: string }>('compact', this.#statement('sid', `SELECT id FROM ${this.#names.sessions} WHERE session_key = $1`, [key]));
+    if (rows[0]) await this.#compactSid(Number(rows[0].id), 1, false);
   }
 
   /**
@@ -440,41 +474,41 @@ export class PostgresArchiveStore implements ArchiveStore {
    * raw, while at least `minTurns` rows are left. Each block is one call of
    * `<prefix>compact`, which re-checks the rows under the session's lock.
    */
-  private async compactSid(sid: number, minTurns: number, thorough: boolean): Promise<void> {
+  async #compactSid(sid: number, minTurns: number, thorough: boolean): Promise<void> {
     // A lost race (another host compacted part of what this one read) reads the tail
     // again, a few times: otherwise a quiet session could keep a tail nobody compacts.
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.compactTail(sid, minTurns, thorough)) return;
+      if (await this.#compactTail(sid, minTurns, thorough)) return;
     }
   }
 
   /** One pass over the tail as read now; false when the database refused a block (a race). */
-  private async compactTail(sid: number, minTurns: number, thorough: boolean): Promise<boolean> {
-    const n = this.names;
-    const tail = await this.run<{ seq: string; data: Buffer }>(
+  async #compactTail(sid: number, minTurns: number, thorough: boolean): Promise<boolean> {
+    const n = this.#names;
+    const tail = await this.#run<{ seq: string; data: Buffer }>(
       'compaction read',
-      this.statement('compact_read', `SELECT seq, data FROM ${n.turns} WHERE sid = $1 ORDER BY seq LIMIT ${COMPACT_MAX_ROWS}`, [sid]),
+      this.#statement('compact_read', `SELECT seq, data FROM ${n.turns} WHERE sid = $1 ORDER BY seq LIMIT ${COMPACT_MAX_ROWS}`, [sid]),
     );
     let from = 0;
     while (tail.length - from >= minTurns && tail.length > from) {
       let to = from;
       let raw = 0;
-      while (to < tail.length && (to === from || raw + rawLengthOf(tail[to]!.data) <= this.maxBlockBytes)) raw += rawLengthOf(tail[to++]!.data);
+      while (to < tail.length && (to === from || raw + rawLengthOf(tail[to]!.data) <= this.#maxBlockBytes)) raw += rawLengthOf(tail[to++]!.data);
       const turns = tail.slice(from, to).map((row) => unpackTurn(row.data, Number(row.seq)));
-      const block = thorough ? await packBlockThorough(this.codec, turns) : packBlock(this.codec, turns);
-      const done = await this.run<{ done: boolean }>(
+      const block = thorough ? await packBlockThorough(this.#codec, turns) : packBlock(this.#codec, turns);
+      const done = await this.#run<{ done: boolean }>(
         'compaction',
-        this.statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5) AS done`, [sid, turns[0]!.seq, turns[turns.length - 1]!.seq, turns.length, block]),
+        this.#statement('compact', `SELECT ${n.compact}($1, $2, $3, $4, $5) AS done`, [sid, turns[0]!.seq, turns[turns.length - 1]!.seq, turns.length, block]),
       );
       // Another host compacted or deleted meanwhile: these rows are no longer ours to move.
       if (done[0]?.done !== true) return false;
-      this.deletedSinceVacuum += to - from;
+      this.#deletedSinceVacuum += to - from;
       from = to;
     }
     return true;
   }
 
-  private decodeRows(rows: StoredRow[]): ArchivedTurn[] {
+  #decodeRows(rows: StoredRow[]): ArchivedTurn[] {
     const turns: ArchivedTurn[] = [];
     for (const row of rows) {
       if (row.kind === 1) turns.push(unpackTurn(row.data, Number(row.seq)));
@@ -486,11 +520,11 @@ export class PostgresArchiveStore implements ArchiveStore {
   /** Every stored turn, oldest first; `[]` for an unknown session. One statement, one snapshot. */
   async loadAll(sessionId: string): Promise<ArchivedTurn[]> {
     const key = sessionKey(sessionId);
-    await this.ready();
-    const n = this.names;
-    const rows = await this.run<StoredRow>(
+    await this.#ready();
+    const n = this.#names;
+    const rows = await this.#run<StoredRow>(
       'loadAll',
-      this.statement(
+      this.#statement(
         'load_all',
         `WITH s AS (SELECT id FROM ${n.sessions} WHERE session_key = $1)
          SELECT 0 AS kind, last_seq AS seq, turn_count, data FROM ${n.blocks} WHERE sid = (SELECT id FROM s)
@@ -499,7 +533,7 @@ export class PostgresArchiveStore implements ArchiveStore {
         [key],
       ),
     );
-    return this.decodeRows(rows);
+    return this.#decodeRows(rows);
   }
 
   /**
@@ -510,12 +544,12 @@ export class PostgresArchiveStore implements ArchiveStore {
   async loadRecent(sessionId: string, count: number): Promise<ArchivedTurn[]> {
     const key = sessionKey(sessionId);
     if (!Number.isSafeInteger(count) || count < 0) throw new ArchiveError('INVALID_ARGUMENT', 'count must be a non-negative integer');
-    await this.ready();
+    await this.#ready();
     if (count === 0) return [];
-    const n = this.names;
-    const rows = await this.run<StoredRow>(
+    const n = this.#names;
+    const rows = await this.#run<StoredRow>(
       'loadRecent',
-      this.statement(
+      this.#statement(
         'load_recent',
         `WITH s AS (SELECT id FROM ${n.sessions} WHERE session_key = $1),
          tail AS (SELECT seq, data FROM ${n.turns} WHERE sid = (SELECT id FROM s) ORDER BY seq DESC LIMIT $2),
@@ -527,7 +561,7 @@ export class PostgresArchiveStore implements ArchiveStore {
         [key, count],
       ),
     );
-    return this.decodeRows(rows).slice(-count);
+    return this.#decodeRows(rows).slice(-count);
   }
 
   /** Turns with `seq > afterSeq`, oldest first, at most `limit` of them; by index from `afterSeq` on. */
@@ -535,13 +569,13 @@ export class PostgresArchiveStore implements ArchiveStore {
     const key = sessionKey(sessionId);
     if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new ArchiveError('INVALID_ARGUMENT', 'afterSeq must be a non-negative integer');
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new ArchiveError('INVALID_ARGUMENT', 'limit must be a non-negative integer');
-    await this.ready();
+    await this.#ready();
     if (limit === 0) return [];
-    const n = this.names;
+    const n = this.#names;
     // Each block holds at least one turn, so `limit` blocks and `limit` tail rows always suffice.
-    const rows = await this.run<StoredRow>(
+    const rows = await this.#run<StoredRow>(
       'loadAfter',
-      this.statement(
+      this.#statement(
         'load_after',
         `WITH s AS (SELECT id FROM ${n.sessions} WHERE session_key = $1)
          (SELECT 0 AS kind, last_seq AS seq, turn_count, data FROM ${n.blocks} WHERE sid = (SELECT id FROM s) AND last_seq > $2 ORDER BY last_seq LIMIT $3)
@@ -550,7 +584,7 @@ export class PostgresArchiveStore implements ArchiveStore {
         [key, afterSeq, limit ?? null],
       ),
     );
-    const after = this.decodeRows(rows).filter((turn) => turn.seq > afterSeq);
+    const after = this.#decodeRows(rows).filter((turn) => turn.seq > afterSeq);
     return limit === undefined ? after : after.slice(0, limit);
   }
 
@@ -562,43 +596,43 @@ export class PostgresArchiveStore implements ArchiveStore {
    */
   async getMetadata(sessionId: string): Promise<SessionMetadata | null> {
     const key = sessionKey(sessionId);
-    await this.ready();
-    const rows = await this.run<MetaRow>('getMetadata', this.statement('meta', `${this.metadataSql()} WHERE s.session_key = $1`, [key]));
+    await this.#ready();
+    const rows = await this.#run<MetaRow>('getMetadata', this.#statement('meta', `${this.#metadataSql()} WHERE s.session_key = $1`, [key]));
     return rows[0] ? metadataOf(rows[0]) : null;
   }
 
   async sessionExists(sessionId: string): Promise<boolean> {
     const key = sessionKey(sessionId);
-    await this.ready();
-    const rows = await this.run('sessionExists', this.statement('exists', `SELECT 1 FROM ${this.names.sessions} WHERE session_key = $1`, [key]));
+    await this.#ready();
+    const rows = await this.#run('sessionExists', this.#statement('exists', `SELECT 1 FROM ${this.#names.sessions} WHERE session_key = $1`, [key]));
     return rows.length > 0;
   }
 
   /** Deletes the session's rows; `true` when there was one. */
   async deleteSession(sessionId: string): Promise<boolean> {
     const key = sessionKey(sessionId);
-    await this.ready();
-    const rows = await this.run<{ removed: boolean }>('deleteSession', this.statement('delete', `SELECT ${this.names.remove}($1) AS removed`, [key]));
+    await this.#ready();
+    const rows = await this.#run<{ removed: boolean }>('deleteSession', this.#statement('delete', `SELECT ${this.#names.remove}($1) AS removed`, [key]));
     return rows[0]?.removed === true;
   }
 
   /** Streams every session's metadata in pages of 200, ordered by id bytes. */
   async *listSessions(): AsyncIterable<SessionMetadata> {
-    await this.ready();
+    await this.#ready();
     let after: Buffer | null = null;
     for (;;) {
       // Two statements rather than `$1 IS NULL OR …`, so each page is an index range scan.
-      const columns = this.metadataSql();
-      const rows: MetaRow[] = await this.run<MetaRow>(
+      const columns = this.#metadataSql();
+      const rows: MetaRow[] = await this.#run<MetaRow>(
         'listSessions',
         after === null
-          ? this.statement('list_first', `${columns} ORDER BY s.session_key LIMIT ${LIST_PAGE}`, [])
-          : this.statement('list_next', `${columns} WHERE s.session_key > $1 ORDER BY s.session_key LIMIT ${LIST_PAGE}`, [after]),
+          ? this.#statement('list_first', `${columns} ORDER BY s.session_key LIMIT ${LIST_PAGE}`, [])
+          : this.#statement('list_next', `${columns} WHERE s.session_key > $1 ORDER BY s.session_key LIMIT ${LIST_PAGE}`, [after]),
       );
       for (const row of rows) yield metadataOf(row);
       if (rows.length < LIST_PAGE) return;
       after = rows[rows.length - 1]!.session_key;
-      this.checkOpen();
+      this.#checkOpen();
     }
   }
 
@@ -607,26 +641,26 @@ export class PostgresArchiveStore implements ArchiveStore {
    * sessions in pages of 200 (one transaction each, so the locks it takes stay few).
    */
   async cleanupExpired(): Promise<number> {
-    await this.ready();
-    const cutoff = this.nowSeconds() - this.ttlDays * 86_400;
+    await this.#ready();
+    const cutoff = this.#nowSeconds() - this.#ttlDays * 86_400;
     let after = 0;
     let removed = 0;
     for (;;) {
-      const rows = await this.run<{ o_last_id: string | null; o_removed: number }>(
+      const rows = await this.#run<{ o_last_id: string | null; o_removed: number }>(
         'cleanupExpired',
-        this.statement('cleanup', `SELECT * FROM ${this.names.cleanup}($1, $2, ${LIST_PAGE})`, [cutoff, after]),
+        this.#statement('cleanup', `SELECT * FROM ${this.#names.cleanup}($1, $2, ${LIST_PAGE})`, [cutoff, after]),
       );
       removed += rows[0]?.o_removed ?? 0;
       const last = rows[0]?.o_last_id;
       if (last === null || last === undefined) return removed;
       after = Number(last);
-      this.checkOpen();
+      this.#checkOpen();
     }
   }
 
   /** Metadata of sessions `s`, each derived from its newest block and its tail; the caller adds WHERE/ORDER. */
-  private metadataSql(): string {
-    const n = this.names;
+  #metadataSql(): string {
+    const n = this.#names;
     return `SELECT s.session_key, s.created_at,
        coalesce(greatest(t.max_at, b.updated_at), s.created_at) AS updated_at,
        coalesce(b.total_turns, 0) + t.n AS turn_count,
@@ -649,9 +683,19 @@ export class PostgresArchiveStore implements ArchiveStore {
   async searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK = 5): Promise<ScoredTurn[]> {
     sessionKey(sessionId);
     checkTopK(topK);
-    const query = vector instanceof Float32Array ? vector : Array.isArray(vector) && vector.every((x) => typeof x === 'number' && Number.isFinite(x)) ? Float32Array.from(vector) : undefined;
+    const query =
+      vector instanceof Float32Array
+        ? vector
+        : Array.isArray(vector) && vector.every((x) => typeof x === 'number' && Number.isFinite(x))
+          ? Float32Array.from(vector)
+          : undefined;
     if (!query) throw new ArchiveError('INVALID_ARGUMENT', 'vector must be a Float32Array or an array of finite numbers');
     return rankByCosine(await this.loadAll(sessionId), query, topK);
+  }
+
+  /** `close()`, for `await using store = …`: closed when the block ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /**
@@ -660,19 +704,19 @@ export class PostgresArchiveStore implements ArchiveStore {
    * is left open unless `closePool`). Later calls reject with `CLOSED`. Idempotent.
    */
   async close(): Promise<void> {
-    this.closed = true;
-    this.closing ??= (async () => {
-      await this.compactions.drain();
-      if (this.vacuumTimer) clearTimeout(this.vacuumTimer);
-      await this.vacuuming;
-      if (this.injectedPool && !this.ownsPool) {
-        this.injectedPool.off('error', this.onPoolError);
+    this.#closed = true;
+    this.#closing ??= (async () => {
+      await this.#compactions.drain();
+      if (this.#vacuumTimer) clearTimeout(this.#vacuumTimer);
+      await this.#vacuuming;
+      if (this.#injectedPool && !this.#ownsPool) {
+        this.#injectedPool.off('error', this.#onPoolError);
         return;
       }
-      const pool = await this.poolPromise.catch(() => undefined);
-      await pool?.end().catch((error: unknown) => this.logger?.warn?.('archive/postgres: ending the pool failed', { error: String(error) }));
+      const pool = await this.#poolPromise.catch(() => undefined);
+      await pool?.end().catch((error: unknown) => this.#logger?.warn?.('archive/postgres: ending the pool failed', { error: String(error) }));
     })();
-    return this.closing;
+    return this.#closing;
   }
 }
 
