@@ -19,8 +19,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const p99 = (xs: number[]) => sorted(xs)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
 const fmt = (n: number, d = 3) => n.toFixed(d);
 const codec: ArchiveCodec = (process.env.LIX_BENCH_CODEC as ArchiveCodec | undefined) ?? 'brotli';
-/** Long enough for every kept lease to go idle (20 ms without an append) and release. */
-const idle = () => new Promise((resolve) => setTimeout(resolve, 80));
+/** Long enough for every session to go idle (1 s without an append) and have its tail compacted. */
+const idle = () => new Promise((resolve) => setTimeout(resolve, 1_300));
 const root = mkdtempSync(join(tmpdir(), 'lix-archive-bench-'));
 
 interface Row {
@@ -83,7 +83,7 @@ try {
 
   // 3. A 140-turn session written one turn at a time (median of 9 sessions), each in a fresh
   // archive. Wall time: the 140 appends, acknowledged. CPU time: also the work the store does
-  // when the session goes idle (its lease lingers LINGER ms, then the tail is merged into a block).
+  // when the session goes idle (1 s after its last append the tail is merged into a block).
   const session = allTurns.slice(0, 140);
   const writeRuns: number[] = [];
   const writeCpu: number[] = [];

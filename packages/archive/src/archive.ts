@@ -53,9 +53,9 @@ export interface ConversationArchiveOptions {
   encryptionKey?: Uint8Array;
   /** Also fsync each append and compaction, for power-loss durability (default false). */
   fsync?: boolean;
-  /** Appended raw bytes after which the tail is compacted into a block (default 8 KiB). */
+  /** Appended raw bytes after which the tail is compacted into a block, on the next tick (default 8 KiB). An idle session compacts its tail whatever its size. */
   compactAfterBytes?: number;
-  /** Appended batches after which the tail is compacted into a block (default 4, chosen by the benchmark). */
+  /** Appended batches after which the tail is compacted into a block, on the next tick (default 16, chosen by the benchmark). */
   compactAfterAppends?: number;
   /** How long a writer waits for another writer's lock on the same session (default 10 s). */
   lockTimeoutMs?: number;
@@ -72,6 +72,9 @@ export interface ConversationArchiveOptions {
 
 /** Lock folders live apart from the session files, so a listing of the archive shows sessions only. */
 export const LOCK_FOLDER = '.lix-locks';
+
+/** A session without appends for this long has its tail compacted (see touchIdle). */
+const IDLE_COMPACT_MS = 1_000;
 
 /** A tail this many times over its compaction limit is compacted inside the append. */
 const OVERDUE_FACTOR = 4;
@@ -149,6 +152,8 @@ export class ConversationArchive implements ArchiveStore {
   private readonly logger: ArchiveLogger | undefined;
   private readonly clock: { now(): number };
   private closed = false;
+  /** Per lock folder: the timer that compacts the tail of an idle session. */
+  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   /** Lock folders with a compaction scheduled for the next tick. */
   private readonly pendingCompactions = new Set<string>();
 
@@ -181,7 +186,7 @@ export class ConversationArchive implements ArchiveStore {
     const lockTimeoutMs = positiveNumber('lockTimeoutMs', options.lockTimeoutMs, 10_000);
     const lockStaleMs = positiveNumber('lockStaleMs', options.lockStaleMs, 3_000);
     this.logger = options.logger;
-    this.locks = new SessionLocks(lockTimeoutMs, lockStaleMs, (error, lockDir) => this.warn('archive: deferred compaction failed; the turns stay in the tail', { lock: lockDir, error: String(error) }));
+    this.locks = new SessionLocks(lockTimeoutMs, lockStaleMs);
     this.clock = clock ?? { now: () => Date.now() };
     try {
       mkdirSync(join(this.dir, LOCK_FOLDER), { recursive: true });
@@ -285,8 +290,36 @@ export class ConversationArchive implements ArchiveStore {
       }
       this.keep(lease, current);
       if (due && current.meta.tailFrames > 0) this.scheduleCompaction(sessionId, paths);
+      if (current.meta.tailFrames > 0) this.touchIdle(sessionId, paths);
       return { appended: fresh.length, skipped: turns.length - fresh.length, lastSeq, seqs };
     });
+  }
+
+  /**
+   * (Re)arms the session's idle timer: IDLE_COMPACT_MS after its last append here, its tail
+   * is merged into a block (with blocks up to IDLE_MERGE_RATIO times its size), so a finished
+   * conversation ends as one block. Long enough that a reader comparing metadata between two
+   * calls does not see a busy session's file change under it.
+   */
+  private touchIdle(sessionId: string, paths: Paths): void {
+    const armed = this.idleTimers.get(paths.lock);
+    if (armed) {
+      armed.refresh();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(paths.lock);
+      if (this.closed) return;
+      this.locks
+        .withLock(paths.lock, async (lease) => {
+          if (this.closed) return;
+          const session = this.sessionOf(lease, sessionId, paths);
+          if (session && session.meta.tailFrames > 0) this.keep(lease, this.compactOpen(session, lease, IDLE_MERGE_RATIO));
+        })
+        .catch((error: unknown) => this.warn('archive: idle compaction failed; the turns stay in the tail', { sessionId, error: String(error) }));
+    }, IDLE_COMPACT_MS);
+    timer.unref();
+    this.idleTimers.set(paths.lock, timer);
   }
 
   /**
@@ -336,14 +369,7 @@ export class ConversationArchive implements ArchiveStore {
       (lease.cache as SessionCache).session = session;
       return session;
     }
-    const entry: SessionCache = {
-      session,
-      dispose: () => closeSync(entry.session.fd),
-      // A lease released for lack of use takes the tail with it into a block: the session is idle.
-      beforeIdleRelease: () => {
-        if (entry.session.meta.tailFrames > 0) entry.session = this.compactOpen(entry.session, lease, IDLE_MERGE_RATIO);
-      },
-    };
+    const entry: SessionCache = { session, dispose: () => closeSync(entry.session.fd) };
     lease.cache = entry;
     return session;
   }
@@ -634,6 +660,11 @@ export class ConversationArchive implements ArchiveStore {
   async deleteSession(sessionId: string): Promise<boolean> {
     this.checkOpen();
     const paths = this.paths(sessionId);
+    const idle = this.idleTimers.get(paths.lock);
+    if (idle) {
+      clearTimeout(idle);
+      this.idleTimers.delete(paths.lock);
+    }
     return this.locks.withLock(paths.lock, async (lease) => {
       this.keep(lease, undefined);
       lease.retire();
@@ -832,9 +863,12 @@ export class ConversationArchive implements ArchiveStore {
   /**
    * Marks the archive closed; later calls reject with `CLOSED`. Kept leases are released, so no
    * handle stays open; tails not yet compacted stay as they are (durable frames), for the next writer.
+   * Pending idle compactions are dropped.
    */
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    this.idleTimers.clear();
     this.locks.releaseAll();
   }
 }

@@ -29,6 +29,8 @@ describe('deleteSession and the lock folder', () => {
     expect(readdirSync(join(dir, LOCK_FOLDER))).toHaveLength(1);
     expect(await archive.deleteSession('gone')).toBe(true);
     expect(readdirSync(join(dir, LOCK_FOLDER))).toEqual([]);
+    await sleep(1_200); // no idle compaction comes back for the deleted session
+    expect(readdirSync(join(dir, LOCK_FOLDER))).toEqual([]);
     await archive.appendTurn('gone', { role: 'user', content: 'b' });
     expect((await archive.loadAll('gone')).map((t) => [t.seq, t.content])).toEqual([[1, 'b']]);
     await archive.close();
@@ -97,19 +99,23 @@ describe('the kept lease', () => {
     await waiter.close();
   });
 
-  it('compacts the tail into one block when the session goes idle, before releasing', async () => {
+  it('releases the lease 20 ms after the last append, and compacts the tail into one block 1 s after it', async () => {
     const dir = tempDir();
     const archive = new ConversationArchive({ dir });
     for (let i = 0; i < 3; i++) await archive.appendTurn('idle', { role: 'user', content: `turn ${i} `.repeat(30) });
     const kinds = () => scanFrames(readFileSync(sessionFile(dir))).frames.map((f) => f.kind);
     expect(kinds().filter((k) => k === FrameKind.Turns)).toHaveLength(3);
-    await sleep(100);
+    const lockDir = join(dir, LOCK_FOLDER, readdirSync(join(dir, LOCK_FOLDER))[0]!);
+    const released = () => readFileSync(join(lockDir, `g${Math.max(...generations(lockDir))}`), 'latin1').startsWith('D');
+    await sleep(200);
+    expect(released()).toBe(true);
+    expect(kinds().filter((k) => k === FrameKind.Turns)).toHaveLength(3);
+    await sleep(1_300);
     expect(kinds().filter((k) => k === FrameKind.Turns)).toHaveLength(0);
     expect(kinds().filter((k) => k === FrameKind.Block)).toHaveLength(1);
     expect((await archive.loadAll('idle')).map((t) => t.seq)).toEqual([1, 2, 3]);
-    const lockDir = join(dir, LOCK_FOLDER, readdirSync(join(dir, LOCK_FOLDER))[0]!);
-    const top = Math.max(...generations(lockDir));
-    expect(readFileSync(join(lockDir, `g${top}`), 'latin1').startsWith('D')).toBe(true);
+    await sleep(200);
+    expect(released()).toBe(true);
     await archive.close();
   });
 

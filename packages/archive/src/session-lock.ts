@@ -16,6 +16,11 @@ const LINGER_MS = 20;
  * releases and stays out briefly, so that writer gets its turn. Without a waiter it keeps the lease.
  */
 const MAX_HOLD_MS = 40;
+/**
+ * Whatever the marks say, a lease is given up after this long in one go: a waiter of an older
+ * release (which leaves no mark) still gets its turn, at a cost of YIELD_MS per this much holding.
+ */
+const MAX_UNMARKED_HOLD_MS = 500;
 const YIELD_MS = 6;
 /** A waiter (in another process or host) keeps this file in the lock folder while it waits. */
 const WAITER_MARK = 'w';
@@ -26,11 +31,6 @@ const MAX_POLL_MS = 4;
 export interface LeaseCache {
   /** Called when the lease ends. */
   dispose(): void;
-  /**
-   * Called while the lease is still held, just before a lease released for lack of use ends:
-   * the place for deferred work such as a compaction. A throw is passed to the locks' `onError`.
-   */
-  beforeIdleRelease?(): void;
 }
 
 /** A held lease; see {@link SessionLocks}. */
@@ -52,7 +52,9 @@ class Lease implements LeaseHandle {
   released = false;
   /** Set by `retire`: the lock folder goes with the lease (the session was deleted). */
   retiring = false;
-  heldSince = performance.now();
+  readonly heldSince = performance.now();
+  /** When the holder last looked for a waiter's mark. */
+  markCheckedAt = this.heldSince;
   private counter = 0;
   private readonly heartbeat: NodeJS.Timeout;
   /**
@@ -181,9 +183,11 @@ function trackLingering(lease: Lease): void {
  * - **Stall.** A holder that finds `g(N+1)` (it stalled past its lease) throws `LOCK_LOST`
  *   before writing anything.
  *
- * A writer keeps its lease for a few milliseconds after an append (and its open file with
- * it), since creating a file costs more than an append; it releases after 40 ms of holding
- * and then waits a moment, so writers in other processes get their turn.
+ * A writer keeps its lease for 20 ms after an append (and its open file with it), since
+ * creating a file costs more than an append, and while it keeps it an append does no lock I/O
+ * at all (see `Lease.safeUntil`). A waiter leaves a mark file `w` in the folder at each poll;
+ * every 40 ms of holding the holder looks for it and, when a writer waits (or after 500 ms in
+ * any case), releases and stays out a moment, so writers in other processes get their turn.
  */
 export class SessionLocks {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -194,7 +198,6 @@ export class SessionLocks {
   constructor(
     private readonly timeoutMs: number,
     private readonly staleMs: number,
-    private readonly onError: (error: unknown, lockDir: string) => void = () => undefined,
   ) {}
 
   async withLock<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
@@ -216,23 +219,13 @@ export class SessionLocks {
     return this.idle.has(lockDir) || this.queues.has(lockDir);
   }
 
-  /** Releases every lease this instance keeps (on `close`), without their deferred work: shutting down stays fast. */
+  /** Releases every lease this instance keeps (on `close`). */
   releaseAll(): void {
     this.closed = true;
     for (const [lockDir, { lease, timer }] of this.idle) {
       clearTimeout(timer);
       this.idle.delete(lockDir);
       lingering.delete(lease);
-      lease.release();
-    }
-  }
-
-  private releaseIdle(lease: Lease, lockDir: string): void {
-    try {
-      lease.cache?.beforeIdleRelease?.();
-    } catch (error) {
-      this.onError(error, lockDir);
-    } finally {
       lease.release();
     }
   }
@@ -261,10 +254,10 @@ export class SessionLocks {
     } finally {
       const now = performance.now();
       let yieldNow = false;
-      if (!failed && !lease.retiring && now - lease.heldSince >= MAX_HOLD_MS) {
+      if (!failed && !lease.retiring && now - lease.markCheckedAt >= MAX_HOLD_MS) {
         // One stat per MAX_HOLD_MS of holding: yield only to a writer that waits.
-        if (waiterPresent(lockDir)) yieldNow = true;
-        else lease.heldSince = now;
+        if (now - lease.heldSince >= MAX_UNMARKED_HOLD_MS || waiterPresent(lockDir)) yieldNow = true;
+        else lease.markCheckedAt = now;
       }
       if (failed || this.closed || yieldNow || lease.retiring) {
         lease.release();
@@ -274,7 +267,7 @@ export class SessionLocks {
           if (this.idle.get(lockDir)?.lease !== lease) return;
           this.idle.delete(lockDir);
           lingering.delete(lease);
-          this.releaseIdle(lease, lockDir);
+          lease.release();
         }, LINGER_MS);
         timer.unref();
         this.idle.set(lockDir, { lease, timer });
