@@ -73,9 +73,6 @@ export interface ConversationArchiveOptions {
 /** Lock folders live apart from the session files, so a listing of the archive shows sessions only. */
 export const LOCK_FOLDER = '.lix-locks';
 
-/** A session without appends for this long has its tail compacted (see touchIdle). */
-const IDLE_COMPACT_MS = 1_000;
-
 /** A tail this many times over its compaction limit is compacted inside the append. */
 const OVERDUE_FACTOR = 4;
 
@@ -152,8 +149,6 @@ export class ConversationArchive implements ArchiveStore {
   private readonly logger: ArchiveLogger | undefined;
   private readonly clock: { now(): number };
   private closed = false;
-  /** Per lock folder: the timer that compacts the tail of an idle session. */
-  private readonly idleTimers = new Map<string, NodeJS.Timeout>();
   /** Lock folders with a compaction scheduled for the next tick. */
   private readonly pendingCompactions = new Set<string>();
 
@@ -186,7 +181,7 @@ export class ConversationArchive implements ArchiveStore {
     const lockTimeoutMs = positiveNumber('lockTimeoutMs', options.lockTimeoutMs, 10_000);
     const lockStaleMs = positiveNumber('lockStaleMs', options.lockStaleMs, 3_000);
     this.logger = options.logger;
-    this.locks = new SessionLocks(lockTimeoutMs, lockStaleMs);
+    this.locks = new SessionLocks(lockTimeoutMs, lockStaleMs, (error, lockDir) => this.warn('archive: idle compaction failed; the turns stay in the tail', { lock: lockDir, error: String(error) }));
     this.clock = clock ?? { now: () => Date.now() };
     try {
       mkdirSync(join(this.dir, LOCK_FOLDER), { recursive: true });
@@ -290,36 +285,8 @@ export class ConversationArchive implements ArchiveStore {
       }
       this.keep(lease, current);
       if (due && current.meta.tailFrames > 0) this.scheduleCompaction(sessionId, paths);
-      if (current.meta.tailFrames > 0) this.touchIdle(sessionId, paths);
       return { appended: fresh.length, skipped: turns.length - fresh.length, lastSeq, seqs };
     });
-  }
-
-  /**
-   * (Re)arms the session's idle timer: IDLE_COMPACT_MS after its last append here, its tail
-   * is merged into a block (with blocks up to IDLE_MERGE_RATIO times its size), so a finished
-   * conversation ends as one block. Long enough that a reader comparing metadata between two
-   * calls does not see a busy session's file change under it.
-   */
-  private touchIdle(sessionId: string, paths: Paths): void {
-    const armed = this.idleTimers.get(paths.lock);
-    if (armed) {
-      armed.refresh();
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.idleTimers.delete(paths.lock);
-      if (this.closed) return;
-      this.locks
-        .withLock(paths.lock, async (lease) => {
-          if (this.closed) return;
-          const session = this.sessionOf(lease, sessionId, paths);
-          if (session && session.meta.tailFrames > 0) this.keep(lease, this.compactOpen(session, lease, IDLE_MERGE_RATIO));
-        })
-        .catch((error: unknown) => this.warn('archive: idle compaction failed; the turns stay in the tail', { sessionId, error: String(error) }));
-    }, IDLE_COMPACT_MS);
-    timer.unref();
-    this.idleTimers.set(paths.lock, timer);
   }
 
   /**
@@ -369,7 +336,15 @@ export class ConversationArchive implements ArchiveStore {
       (lease.cache as SessionCache).session = session;
       return session;
     }
-    const entry: SessionCache = { session, dispose: () => closeSync(entry.session.fd) };
+    const entry: SessionCache = {
+      session,
+      dispose: () => closeSync(entry.session.fd),
+      // A lease kept idle for a second ends by taking the tail into a block: the conversation has
+      // paused, and one block compresses far better than a tail and several small blocks.
+      beforeIdleRelease: () => {
+        if (!this.closed && entry.session.meta.tailFrames > 0) entry.session = this.compactOpen(entry.session, lease, IDLE_MERGE_RATIO);
+      },
+    };
     lease.cache = entry;
     return session;
   }
@@ -660,11 +635,6 @@ export class ConversationArchive implements ArchiveStore {
   async deleteSession(sessionId: string): Promise<boolean> {
     this.checkOpen();
     const paths = this.paths(sessionId);
-    const idle = this.idleTimers.get(paths.lock);
-    if (idle) {
-      clearTimeout(idle);
-      this.idleTimers.delete(paths.lock);
-    }
     return this.locks.withLock(paths.lock, async (lease) => {
       this.keep(lease, undefined);
       lease.retire();
@@ -863,12 +833,10 @@ export class ConversationArchive implements ArchiveStore {
   /**
    * Marks the archive closed; later calls reject with `CLOSED`. Kept leases are released, so no
    * handle stays open; tails not yet compacted stay as they are (durable frames), for the next writer.
-   * Pending idle compactions are dropped.
+   * Idle compactions not yet run are dropped.
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.idleTimers.values()) clearTimeout(timer);
-    this.idleTimers.clear();
     this.locks.releaseAll();
   }
 }

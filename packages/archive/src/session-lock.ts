@@ -9,8 +9,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const COUNTER_WIDTH = 16;
 const RELEASED = 'D';
 const GENERATION = /^g(\d{1,15})$/;
-/** A writer keeps its lease this long after an append, so a writer appending turn after turn pays for the lock once. */
+/**
+ * A writer keeps its lease after an append, so a writer appending turn after turn pays for the
+ * lock once: every LINGER_MS it looks for a waiter's mark and releases when it finds one, and
+ * without one it releases after IDLE_RELEASE_MS without an append (running the deferred work first).
+ */
 const LINGER_MS = 20;
+const IDLE_RELEASE_MS = 1_000;
+/** At most this many idle leases are kept per instance; the least recently used goes first. */
+const MAX_KEPT_IDLE = 256;
 /**
  * …and after this long in one go it looks for a waiter's mark; when another writer waits, it
  * releases and stays out briefly, so that writer gets its turn. Without a waiter it keeps the lease.
@@ -31,6 +38,11 @@ const MAX_POLL_MS = 4;
 export interface LeaseCache {
   /** Called when the lease ends. */
   dispose(): void;
+  /**
+   * Called while the lease is still held, just before a lease kept idle for IDLE_RELEASE_MS
+   * ends: the place for deferred work such as a compaction. A throw goes to the locks' `onError`.
+   */
+  beforeIdleRelease?(): void;
 }
 
 /** A held lease; see {@link SessionLocks}. */
@@ -183,11 +195,12 @@ function trackLingering(lease: Lease): void {
  * - **Stall.** A holder that finds `g(N+1)` (it stalled past its lease) throws `LOCK_LOST`
  *   before writing anything.
  *
- * A writer keeps its lease for 20 ms after an append (and its open file with it), since
- * creating a file costs more than an append, and while it keeps it an append does no lock I/O
- * at all (see `Lease.safeUntil`). A waiter leaves a mark file `w` in the folder at each poll;
- * every 40 ms of holding the holder looks for it and, when a writer waits (or after 500 ms in
- * any case), releases and stays out a moment, so writers in other processes get their turn.
+ * A writer keeps its lease after an append (and its open file with it), since creating a file
+ * costs more than an append, and while it keeps it an append does no lock I/O at all (see
+ * `Lease.safeUntil`). A waiter leaves a mark file `w` in the folder at each poll. An idle holder
+ * looks for it every 20 ms and releases when it finds it, or after 1 s without an append; a
+ * busy holder looks every 40 ms of holding and, when a writer waits (or after 500 ms in any
+ * case), releases and stays out a moment, so writers in other processes get their turn.
  */
 export class SessionLocks {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -198,6 +211,7 @@ export class SessionLocks {
   constructor(
     private readonly timeoutMs: number,
     private readonly staleMs: number,
+    private readonly onError: (error: unknown, lockDir: string) => void = () => undefined,
   ) {}
 
   async withLock<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
@@ -263,16 +277,45 @@ export class SessionLocks {
         lease.release();
         if (yieldNow) this.cooldown.set(lockDir, performance.now() + YIELD_MS);
       } else {
-        const timer = setTimeout(() => {
-          if (this.idle.get(lockDir)?.lease !== lease) return;
-          this.idle.delete(lockDir);
-          lingering.delete(lease);
-          lease.release();
-        }, LINGER_MS);
-        timer.unref();
-        this.idle.set(lockDir, { lease, timer });
-        trackLingering(lease);
+        this.keepIdle(lockDir, lease);
       }
+    }
+  }
+
+  private keepIdle(lockDir: string, lease: Lease): void {
+    const idleSince = performance.now();
+    const timer = setTimeout(() => {
+      if (this.idle.get(lockDir)?.lease !== lease) return;
+      const waited = waiterPresent(lockDir);
+      if (!waited && performance.now() - idleSince < IDLE_RELEASE_MS) {
+        timer.refresh();
+        return;
+      }
+      this.idle.delete(lockDir);
+      lingering.delete(lease);
+      // A waiting writer gets the lock at once; the deferred work is for a session left alone.
+      if (waited) lease.release();
+      else this.releaseIdle(lease, lockDir);
+    }, LINGER_MS);
+    timer.unref();
+    this.idle.set(lockDir, { lease, timer });
+    trackLingering(lease);
+    if (this.idle.size > MAX_KEPT_IDLE) {
+      const [oldestDir, oldest] = this.idle.entries().next().value as [string, { lease: Lease; timer: NodeJS.Timeout }];
+      clearTimeout(oldest.timer);
+      this.idle.delete(oldestDir);
+      lingering.delete(oldest.lease);
+      this.releaseIdle(oldest.lease, oldestDir);
+    }
+  }
+
+  private releaseIdle(lease: Lease, lockDir: string): void {
+    try {
+      lease.cache?.beforeIdleRelease?.();
+    } catch (error) {
+      this.onError(error, lockDir);
+    } finally {
+      lease.release();
     }
   }
 
