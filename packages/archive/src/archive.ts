@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { open, opendir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { turnsFrame, type BlockCodec } from './block-codec.js';
 import { codecIds, type ArchiveCodec } from './codecs.js';
 import { IDLE_MERGE_RATIO, MAX_BLOCK_RAW, compactTail, readExactly, writeAt, type OpenSession } from './compaction.js';
@@ -454,7 +454,7 @@ export class ConversationArchive implements ArchiveStore {
 
   private createSession(sessionId: string, file: string, now: number): OpenSession {
     const encrypted = this.key !== undefined;
-    const start = Buffer.concat([fileHeader(encrypted), frame(sessionPayload(sessionId, now))]);
+    const start = Buffer.concat(fileStart(sessionId, file, encrypted, now));
     let fd: number;
     try {
       fd = openSync(file, 'wx+');
@@ -486,7 +486,7 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   private writeFreshFile(sessionId: string, file: string, turns: ArchivedTurn[], meta: Pick<SessionMeta, 'createdAt' | 'updatedAt' | 'turnCount' | 'lastSeq'>, encrypted: boolean): void {
-    const parts: Buffer[] = [fileHeader(encrypted), frame(sessionPayload(sessionId, meta.createdAt))];
+    const parts: Buffer[] = fileStart(sessionId, file, encrypted, meta.createdAt);
     let chunk: ArchivedTurn[] = [];
     let chunkBytes = 0;
     const flush = () => {
@@ -839,6 +839,17 @@ export class ConversationArchive implements ArchiveStore {
     this.closed = true;
     this.locks.releaseAll();
   }
+}
+
+/**
+ * The header, and the SESSION frame for a hashed file name (`h-…`): there the name does not
+ * give the id back, so every access checks the id stored in the file. A short id's name is its
+ * injective escape, and the frame would only cost bytes.
+ */
+function fileStart(sessionId: string, file: string, encrypted: boolean, createdAt: number): Buffer[] {
+  const parts = [fileHeader(encrypted)];
+  if (isHashedStem(basename(file, '.lix'))) parts.push(frame(sessionPayload(sessionId, createdAt)));
+  return parts;
 }
 
 function parseMeta(payload: Buffer): SessionMeta {
