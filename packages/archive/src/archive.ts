@@ -26,7 +26,7 @@ import { parseLegacyHeader, readLegacyTurns } from './legacy.js';
 import { checkKey } from './sealing.js';
 import { isHashedStem, legacyFileName, sessionFileStem, sessionIdFromStem } from './session-file-name.js';
 import { SessionLocks, type LeaseCache, type LeaseHandle } from './session-lock.js';
-import { readMetaAtEnd, readNewest, readStoredId, readWhole, type WholeRead } from './session-reader.js';
+import { readMetaAtEnd, readNewest, readNewestStart, readStoredId, readWhole, type WholeRead } from './session-reader.js';
 import type { AppendResult, ArchiveStore, SessionMetadata } from './store.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from './text-search.js';
 import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from './turn-records.js';
@@ -577,15 +577,21 @@ export class ConversationArchive implements ArchiveStore {
       const size = (await handle.stat()).size;
       if (size < FILE_HEADER_SIZE) return undefined;
       const headerBytes = Buffer.alloc(FILE_HEADER_SIZE);
+      // Both reads at once: one round trip to the thread pool instead of two.
+      const first = readNewestStart(handle, size);
+      first.catch(() => undefined); // awaited below, or abandoned when the header says no
       await handle.read(headerBytes, 0, FILE_HEADER_SIZE, 0);
       const header = parseFileHeader(headerBytes);
       if (header.encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
-      if (header.version !== 2) return undefined;
+      if (header.version !== 2) {
+        await first.catch(() => undefined);
+        return undefined;
+      }
       if (paths.hashed) {
         const stored = await readStoredId(handle, size);
         if (stored !== undefined && stored !== sessionId) throw new ArchiveError('CORRUPT_FILE', `${paths.file} holds another session than the one asked for`);
       }
-      return await readNewest(handle, size, header.encrypted, this.key, enough);
+      return await readNewest(handle, size, header.encrypted, this.key, enough, first);
     } finally {
       await handle.close();
     }
