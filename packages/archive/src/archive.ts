@@ -1,9 +1,9 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { open, opendir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { turnsFrame, type BlockCodec } from './block-codec.js';
 import { codecIds, type ArchiveCodec } from './codecs.js';
-import { MAX_BLOCK_RAW, compactTail, readExactly, writeAt, type OpenSession } from './compaction.js';
+import { IDLE_MERGE_RATIO, MAX_BLOCK_RAW, compactTail, readExactly, writeAt, type OpenSession } from './compaction.js';
 import { ArchiveError } from './errors.js';
 import {
   FILE_HEADER_SIZE,
@@ -25,12 +25,12 @@ import { V1_META_FRAME, v1MetaFromTail } from './frame-v1.js';
 import { parseLegacyHeader, readLegacyTurns } from './legacy.js';
 import { checkKey } from './sealing.js';
 import { isHashedStem, legacyFileName, sessionFileStem, sessionIdFromStem } from './session-file-name.js';
-import { SessionLocks, type LeaseHandle } from './session-lock.js';
-import { readMetaAtEnd, readNewest, readStoredId, readWhole, type WholeRead } from './session-reader.js';
+import { SessionLocks, type LeaseCache, type LeaseHandle } from './session-lock.js';
+import { readMetaAtEnd, readNewest, readNewestStart, readStoredId, readWhole, type WholeRead } from './session-reader.js';
 import type { AppendResult, ArchiveStore, SessionMetadata } from './store.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from './text-search.js';
 import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from './turn-records.js';
-import { checkCount, checkOptionKeys, isPlainObject, toQueryVector, toTurnArray } from './validate.js';
+import { checkCount, isPlainObject, snapshotOptions, toQueryVector, toTurnArray } from './validate.js';
 import { describeValue } from './session-id.js';
 
 /** Where the archive sends diagnostics; every method is optional. */
@@ -53,9 +53,9 @@ export interface ConversationArchiveOptions {
   encryptionKey?: Uint8Array;
   /** Also fsync each append and compaction, for power-loss durability (default false). */
   fsync?: boolean;
-  /** Appended raw bytes after which the tail is compacted into a block (default 8 KiB). */
+  /** Appended raw bytes after which the tail is compacted into a block, on the next tick (default 8 KiB). An idle session compacts its tail whatever its size. */
   compactAfterBytes?: number;
-  /** Appended batches after which the tail is compacted into a block (default 4, chosen by the benchmark). */
+  /** Appended batches after which the tail is compacted into a block, on the next tick (default 16, chosen by the benchmark). */
   compactAfterAppends?: number;
   /** How long a writer waits for another writer's lock on the same session (default 10 s). */
   lockTimeoutMs?: number;
@@ -72,6 +72,9 @@ export interface ConversationArchiveOptions {
 
 /** Lock folders live apart from the session files, so a listing of the archive shows sessions only. */
 export const LOCK_FOLDER = '.lix-locks';
+
+/** A tail this many times over its compaction limit is compacted inside the append. */
+const OVERDUE_FACTOR = 4;
 
 const OPTION_KEYS: readonly (keyof ConversationArchiveOptions)[] = [
   'dir',
@@ -104,9 +107,8 @@ export interface SessionVerifyReport {
   ok: boolean;
 }
 
-interface SessionCache {
+interface SessionCache extends LeaseCache {
   session: OpenSession;
-  dispose(): void;
 }
 
 interface Paths {
@@ -147,9 +149,11 @@ export class ConversationArchive implements ArchiveStore {
   private readonly logger: ArchiveLogger | undefined;
   private readonly clock: { now(): number };
   private closed = false;
+  /** Lock folders with a compaction scheduled for the next tick. */
+  private readonly pendingCompactions = new Set<string>();
 
-  constructor(options: ConversationArchiveOptions) {
-    checkOptionKeys('ConversationArchive', options, OPTION_KEYS);
+  constructor(input: ConversationArchiveOptions) {
+    const options = snapshotOptions<ConversationArchiveOptions>('ConversationArchive', input, OPTION_KEYS);
     if (typeof options.dir !== 'string' || options.dir === '') {
       throw new ArchiveError('INVALID_ARGUMENT', 'ConversationArchive needs options.dir, the archive folder');
     }
@@ -157,23 +161,41 @@ export class ConversationArchive implements ArchiveStore {
     if (typeof codec !== 'string' || !Object.hasOwn(codecIds, codec)) throw new ArchiveError('INVALID_ARGUMENT', `unknown codec ${typeof codec === 'string' ? JSON.stringify(codec.slice(0, 64)) : describeValue(codec)}; use brotli, deflate, huffman or none`);
     if (options.fsync !== undefined && typeof options.fsync !== 'boolean') throw new ArchiveError('INVALID_ARGUMENT', 'fsync must be a boolean');
     if (options.logger !== undefined && !(isPlainObject(options.logger) || typeof options.logger === 'object')) throw new ArchiveError('INVALID_ARGUMENT', 'logger must be an object');
-    if (options.clock !== undefined && (options.clock === null || typeof options.clock.now !== 'function')) throw new ArchiveError('INVALID_ARGUMENT', 'clock must have a now() method');
+    const clock = options.clock;
+    if (clock !== undefined) {
+      let now: unknown;
+      try {
+        now = clock === null || typeof clock !== 'object' ? undefined : clock.now;
+      } catch (error) {
+        throw new ArchiveError('INVALID_ARGUMENT', 'clock.now cannot be read (a getter or Proxy trap threw)', { cause: error });
+      }
+      if (typeof now !== 'function') throw new ArchiveError('INVALID_ARGUMENT', 'clock must have a now() method');
+    }
     this.dir = options.dir;
     this.ttlDays = positiveNumber('ttlDays', options.ttlDays, 14);
     this.key = checkKey(options.encryptionKey);
     this.codec = { codec, key: this.key };
     this.fsync = options.fsync ?? false;
     this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 8 * 1024);
-    this.compactAfterAppends = positiveInteger('compactAfterAppends', options.compactAfterAppends, 4);
+    this.compactAfterAppends = positiveInteger('compactAfterAppends', options.compactAfterAppends, 16);
     const lockTimeoutMs = positiveNumber('lockTimeoutMs', options.lockTimeoutMs, 10_000);
     const lockStaleMs = positiveNumber('lockStaleMs', options.lockStaleMs, 3_000);
-    this.locks = new SessionLocks(lockTimeoutMs, lockStaleMs);
     this.logger = options.logger;
-    this.clock = options.clock ?? { now: () => Date.now() };
+    this.locks = new SessionLocks(lockTimeoutMs, lockStaleMs, (error, lockDir) => this.warn('archive: idle compaction failed; the turns stay in the tail', { lock: lockDir, error: String(error) }));
+    this.clock = clock ?? { now: () => Date.now() };
     try {
       mkdirSync(join(this.dir, LOCK_FOLDER), { recursive: true });
     } catch (error) {
       throw new ArchiveError('IO_ERROR', `cannot create the archive folder ${this.dir}`, { cause: error });
+    }
+  }
+
+  /** A logger that throws must not turn background work into an unhandled error. */
+  private warn(message: string, context: Record<string, unknown>): void {
+    try {
+      this.logger?.warn?.(message, context);
+    } catch {
+      // the logger's own failure has nowhere to go
     }
   }
 
@@ -254,12 +276,43 @@ export class ConversationArchive implements ArchiveStore {
         throw new ArchiveError('IO_ERROR', `cannot append to ${paths.file}`, { cause: error });
       }
       current = { ...current, size: current.size + bytes.byteLength, meta };
-      if (meta.tailRawBytes >= this.compactAfterBytes || meta.tailFrames >= this.compactAfterAppends) {
+      const due = meta.tailRawBytes >= this.compactAfterBytes || meta.tailFrames >= this.compactAfterAppends;
+      // The compaction runs after the acknowledgement (next tick, or when the lease goes idle);
+      // only a tail that grew far past its limit, because the event loop never got a turn, is
+      // compacted here, so the tail stays bounded.
+      if (due && (meta.tailRawBytes >= OVERDUE_FACTOR * this.compactAfterBytes || meta.tailFrames >= OVERDUE_FACTOR * this.compactAfterAppends)) {
         current = this.compactOpen(current, lease);
       }
       this.keep(lease, current);
+      if (due && current.meta.tailFrames > 0) this.scheduleCompaction(sessionId, paths);
       return { appended: fresh.length, skipped: turns.length - fresh.length, lastSeq, seqs };
     });
+  }
+
+  /**
+   * Compacts the session's tail on the next tick, under its lock, while this process still
+   * keeps the lease (a released lease compacted its tail on the way out).
+   */
+  private scheduleCompaction(sessionId: string, paths: Paths): void {
+    if (this.pendingCompactions.has(paths.lock)) return;
+    this.pendingCompactions.add(paths.lock);
+    setImmediate(() => {
+      if (this.closed || !this.locks.isKept(paths.lock)) {
+        this.pendingCompactions.delete(paths.lock);
+        return;
+      }
+      this.locks
+        .withLock(paths.lock, async (lease) => {
+          this.pendingCompactions.delete(paths.lock);
+          const cached = lease.cache as SessionCache | undefined;
+          if (this.closed || cached?.session.file !== paths.file || cached.session.meta.tailFrames === 0) return;
+          this.keep(lease, this.compactOpen(cached.session, lease));
+        })
+        .catch((error: unknown) => {
+          this.pendingCompactions.delete(paths.lock);
+          this.warn('archive: deferred compaction failed; the turns stay in the tail', { sessionId, error: String(error) });
+        });
+    }).unref();
   }
 
   /**
@@ -283,7 +336,15 @@ export class ConversationArchive implements ArchiveStore {
       (lease.cache as SessionCache).session = session;
       return session;
     }
-    const entry: SessionCache = { session, dispose: () => closeSync(entry.session.fd) };
+    const entry: SessionCache = {
+      session,
+      dispose: () => closeSync(entry.session.fd),
+      // A lease kept idle for a second ends by taking the tail into a block: the conversation has
+      // paused, and one block compresses far better than a tail and several small blocks.
+      beforeIdleRelease: () => {
+        if (!this.closed && entry.session.meta.tailFrames > 0) entry.session = this.compactOpen(entry.session, lease, IDLE_MERGE_RATIO);
+      },
+    };
     lease.cache = entry;
     return session;
   }
@@ -298,11 +359,12 @@ export class ConversationArchive implements ArchiveStore {
     });
   }
 
-  private compactOpen(session: OpenSession, lease: LeaseHandle): OpenSession {
+  private compactOpen(session: OpenSession, lease: LeaseHandle, mergeRatio?: number): OpenSession {
     return compactTail(session, {
       codec: this.codec,
       fsync: this.fsync,
       lease,
+      mergeRatio,
       onDamage: (ranges) => this.logger?.warn?.('archive: compaction skipped damaged bytes (their turns were already unreadable)', { file: session.file, ranges }),
     });
   }
@@ -392,7 +454,7 @@ export class ConversationArchive implements ArchiveStore {
 
   private createSession(sessionId: string, file: string, now: number): OpenSession {
     const encrypted = this.key !== undefined;
-    const start = Buffer.concat([fileHeader(encrypted), frame(sessionPayload(sessionId, now))]);
+    const start = Buffer.concat(fileStart(sessionId, file, encrypted, now));
     let fd: number;
     try {
       fd = openSync(file, 'wx+');
@@ -424,7 +486,7 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   private writeFreshFile(sessionId: string, file: string, turns: ArchivedTurn[], meta: Pick<SessionMeta, 'createdAt' | 'updatedAt' | 'turnCount' | 'lastSeq'>, encrypted: boolean): void {
-    const parts: Buffer[] = [fileHeader(encrypted), frame(sessionPayload(sessionId, meta.createdAt))];
+    const parts: Buffer[] = fileStart(sessionId, file, encrypted, meta.createdAt);
     let chunk: ArchivedTurn[] = [];
     let chunkBytes = 0;
     const flush = () => {
@@ -515,15 +577,21 @@ export class ConversationArchive implements ArchiveStore {
       const size = (await handle.stat()).size;
       if (size < FILE_HEADER_SIZE) return undefined;
       const headerBytes = Buffer.alloc(FILE_HEADER_SIZE);
+      // Both reads at once: one round trip to the thread pool instead of two.
+      const first = readNewestStart(handle, size);
+      first.catch(() => undefined); // awaited below, or abandoned when the header says no
       await handle.read(headerBytes, 0, FILE_HEADER_SIZE, 0);
       const header = parseFileHeader(headerBytes);
       if (header.encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
-      if (header.version !== 2) return undefined;
+      if (header.version !== 2) {
+        await first.catch(() => undefined);
+        return undefined;
+      }
       if (paths.hashed) {
         const stored = await readStoredId(handle, size);
         if (stored !== undefined && stored !== sessionId) throw new ArchiveError('CORRUPT_FILE', `${paths.file} holds another session than the one asked for`);
       }
-      return await readNewest(handle, size, header.encrypted, this.key, enough);
+      return await readNewest(handle, size, header.encrypted, this.key, enough, first);
     } finally {
       await handle.close();
     }
@@ -575,6 +643,7 @@ export class ConversationArchive implements ArchiveStore {
     const paths = this.paths(sessionId);
     return this.locks.withLock(paths.lock, async (lease) => {
       this.keep(lease, undefined);
+      lease.retire();
       let removed = false;
       for (const path of [paths.file, paths.legacy]) {
         if (!path) continue;
@@ -767,11 +836,26 @@ export class ConversationArchive implements ArchiveStore {
     return removed;
   }
 
-  /** Marks the archive closed; later calls reject with `CLOSED`. Holds no open handles between calls. */
+  /**
+   * Marks the archive closed; later calls reject with `CLOSED`. Kept leases are released, so no
+   * handle stays open; tails not yet compacted stay as they are (durable frames), for the next writer.
+   * Idle compactions not yet run are dropped.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.locks.releaseAll();
   }
+}
+
+/**
+ * The header, and the SESSION frame for a hashed file name (`h-…`): there the name does not
+ * give the id back, so every access checks the id stored in the file. A short id's name is its
+ * injective escape, and the frame would only cost bytes.
+ */
+function fileStart(sessionId: string, file: string, encrypted: boolean, createdAt: number): Buffer[] {
+  const parts = [fileHeader(encrypted)];
+  if (isHashedStem(basename(file, '.lix'))) parts.push(frame(sessionPayload(sessionId, createdAt)));
+  return parts;
 }
 
 function parseMeta(payload: Buffer): SessionMeta {

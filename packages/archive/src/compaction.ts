@@ -21,8 +21,14 @@ import type { ArchivedTurn } from './turn-records.js';
 
 /** A block stops taking part in merges once it holds this much raw data: it is sealed for good. */
 export const MAX_BLOCK_RAW = 64 * 1024;
-/** A block merges with the newer data after it only when it is at most twice the size of what it merges with (size tiers, like an LSM tree). */
-const MERGE_RATIO = 2;
+/** A block merges with the newer data after it only when it is at most 1.5 times the size of what it merges with (size tiers, like an LSM tree). */
+export const MERGE_RATIO = 1.5;
+/**
+ * When a session goes idle its tail merges with blocks up to eight times its size: a finished
+ * conversation ends as one block (which compresses far better than several small ones), and
+ * the work stays bounded by nine times the tail's size.
+ */
+export const IDLE_MERGE_RATIO = 8;
 /** How many trailing blocks a compaction looks at. */
 const MAX_CANDIDATES = 8;
 
@@ -39,6 +45,8 @@ export interface CompactionContext {
   codec: BlockCodec;
   fsync: boolean;
   lease: LeaseHandle;
+  /** {@link MERGE_RATIO} unless given. */
+  mergeRatio?: number;
   onDamage?: (ranges: DamagedRange[]) => void;
 }
 
@@ -108,7 +116,7 @@ export function compactTail(session: OpenSession, context: CompactionContext): O
   let current = meta.tailRawBytes;
   let merged = 0;
   for (const candidate of candidates) {
-    if (candidate.raw > current * MERGE_RATIO || candidate.raw + current > MAX_BLOCK_RAW) break;
+    if (candidate.raw > current * (context.mergeRatio ?? MERGE_RATIO) || candidate.raw + current > MAX_BLOCK_RAW) break;
     current += candidate.raw;
     merged++;
   }

@@ -113,6 +113,8 @@ describe('reads from the end of the file', () => {
     const dir = tempDir();
     const writer = new ConversationArchive({ dir });
     for (let i = 1; i <= 1500; i++) await writer.appendTurn('long', { role: 'user', content: `turn ${i}: ${'some words to fill the block '.repeat(4)}` });
+    // The writer is done (no compaction of its still runs while the file is damaged and read).
+    await writer.close();
     const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.lix'))!);
     const bytes = readFileSync(file);
     bytes[FILE_HEADER_SIZE + 200] = bytes[FILE_HEADER_SIZE + 200]! ^ 0xff;

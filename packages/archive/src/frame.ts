@@ -22,6 +22,7 @@ import { ArchiveError } from './errors.js';
  *                          | f64 last seq | f64 tail start (offset of the first TURNS frame
  *                          not yet compacted) | u32 tail raw bytes | u16 tail frames
  *   SESSION (4):           u8 kind | u8 0 | f64 createdAt | UTF-8 session id; the first frame
+ *                          of files with a hashed name (h-…), whose name does not give the id back
  */
 export const FILE_MAGIC = 'LIXA';
 export const FORMAT_VERSION = 2;

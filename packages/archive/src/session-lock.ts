@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,59 +9,132 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const COUNTER_WIDTH = 16;
 const RELEASED = 'D';
 const GENERATION = /^g(\d{1,15})$/;
-/** A writer keeps its lease this long after an append, so a writer appending turn after turn pays for the lock once. */
-const LINGER_MS = 4;
-/** …but never holds it longer than this in one go: then it releases and stays out briefly, so other writers get their turn. */
+/**
+ * A writer keeps its lease after an append, so a writer appending turn after turn pays for the
+ * lock once: every LINGER_MS it looks for a waiter's mark and releases when it finds one, and
+ * without one it releases after IDLE_RELEASE_MS without an append (running the deferred work first).
+ */
+const LINGER_MS = 20;
+const IDLE_RELEASE_MS = 1_000;
+/** At most this many idle leases are kept per instance; the least recently used goes first. */
+const MAX_KEPT_IDLE = 256;
+/**
+ * …and after this long in one go it looks for a waiter's mark; when another writer waits, it
+ * releases and stays out briefly, so that writer gets its turn. Without a waiter it keeps the lease.
+ */
 const MAX_HOLD_MS = 40;
+/**
+ * Whatever the marks say, a lease is given up after this long in one go: a waiter of an older
+ * release (which leaves no mark) still gets its turn, at a cost of YIELD_MS per this much holding.
+ */
+const MAX_UNMARKED_HOLD_MS = 500;
 const YIELD_MS = 6;
+/** A waiter (in another process or host) keeps this file in the lock folder while it waits. */
+const WAITER_MARK = 'w';
 /** Waiters poll at most this far apart. */
 const MAX_POLL_MS = 4;
 
+/** Per-lease state of a lock's user (e.g. an open file). */
+export interface LeaseCache {
+  /** Called when the lease ends. */
+  dispose(): void;
+  /**
+   * Called while the lease is still held, just before a lease kept idle for IDLE_RELEASE_MS
+   * ends: the place for deferred work such as a compaction. A throw goes to the locks' `onError`.
+   */
+  beforeIdleRelease?(): void;
+}
+
 /** A held lease; see {@link SessionLocks}. */
 export interface LeaseHandle {
-  /** Renews the lease and throws `LOCK_LOST` when another writer took it over. Call before every write. */
+  /**
+   * Throws `LOCK_LOST` when another writer took the lease over. Call before every write. It
+   * costs no I/O while the lease is known to be safe (renewed and checked less than
+   * `lockStaleMs / 2` ago); otherwise it renews and checks.
+   */
   assertHeld(): void;
   /** Per-lease state of the caller (e.g. an open file), dropped with `dispose` when the lease ends. */
-  cache: { dispose(): void } | undefined;
+  cache: LeaseCache | undefined;
+  /** Ends the lease when the body returns and removes the lock folder (after `deleteSession`). */
+  retire(): void;
 }
 
 class Lease implements LeaseHandle {
-  cache: { dispose(): void } | undefined;
+  cache: LeaseCache | undefined;
   released = false;
+  /** Set by `retire`: the lock folder goes with the lease (the session was deleted). */
+  retiring = false;
   readonly heldSince = performance.now();
+  /** When the holder last looked for a waiter's mark. */
+  markCheckedAt = this.heldSince;
   private counter = 0;
   private readonly heartbeat: NodeJS.Timeout;
+  /**
+   * Until this moment (monotonic clock) no waiter can have taken the lease over, so a write
+   * needs no check. A waiter takes over only after seeing the same counter for `staleMs`;
+   * once a renewal was followed by a check that found no successor, no takeover can happen
+   * before the renewal's time + `staleMs`, and every renewal issued before that moment
+   * carries the guarantee on. Half of `staleMs` leaves room for clocks ticking at different rates.
+   */
+  private safeUntil: number;
+  private readonly safeMs: number;
 
   constructor(
     readonly dir: string,
     readonly generation: number,
     private readonly fd: number,
     staleMs: number,
+    createdAt: number,
   ) {
+    this.safeMs = staleMs / 2;
+    this.safeUntil = createdAt + this.safeMs;
     this.heartbeat = setInterval(() => this.renew(), Math.max(10, Math.floor(staleMs / 4)));
     this.heartbeat.unref();
   }
 
-  renew(): void {
-    if (this.released) return;
+  /** Writes the next counter value; true when it was written. */
+  private writeCounter(): boolean {
     this.counter++;
     try {
       writeSync(this.fd, String(this.counter).padStart(COUNTER_WIDTH, '0'), 0);
+      return true;
     } catch {
-      // shows up at the next assertHeld
+      return false; // shows up at the next assertHeld
     }
+  }
+
+  renew(): void {
+    if (this.released) return;
+    const issuedAt = performance.now();
+    if (this.writeCounter() && issuedAt < this.safeUntil) this.safeUntil = issuedAt + this.safeMs;
   }
 
   assertHeld(): void {
     if (this.released) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was already released`);
-    this.renew();
+    if (performance.now() < this.safeUntil) return;
+    const issuedAt = performance.now();
+    const renewed = this.writeCounter();
     if (this.superseded()) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was taken over (this writer stalled past its lease); nothing was written`);
+    if (renewed) this.safeUntil = issuedAt + this.safeMs;
   }
 
-  /** True when another writer took the lease over; only one that found it stale can create the next generation. */
+  retire(): void {
+    this.retiring = true;
+  }
+
+  /** True when the lease cannot have been taken over, or a check finds it was not. */
+  stillHeld(): boolean {
+    return !this.released && (performance.now() < this.safeUntil || !this.superseded());
+  }
+
+  /**
+   * True when another writer took the lease over: only one that found it stale can create the
+   * next generation, and a writer two generations on has pruned this one's file.
+   */
   superseded(): boolean {
     try {
-      return statSync(join(this.dir, `g${this.generation + 1}`), { throwIfNoEntry: false }) !== undefined;
+      if (statSync(join(this.dir, `g${this.generation + 1}`), { throwIfNoEntry: false }) !== undefined) return true;
+      return fstatSync(this.fd).nlink === 0;
     } catch {
       return false; // cannot tell (EACCES…): the next write will fail loudly if it must
     }
@@ -82,6 +155,7 @@ class Lease implements LeaseHandle {
         // the waiters will find the lease stale instead
       }
       closeSync(this.fd);
+      if (this.retiring) removeLockFolder(this.dir, this.generation);
     }
   }
 }
@@ -121,9 +195,12 @@ function trackLingering(lease: Lease): void {
  * - **Stall.** A holder that finds `g(N+1)` (it stalled past its lease) throws `LOCK_LOST`
  *   before writing anything.
  *
- * A writer keeps its lease for a few milliseconds after an append (and its open file with
- * it), since creating a file costs more than an append; it releases after 40 ms of holding
- * and then waits a moment, so writers in other processes get their turn.
+ * A writer keeps its lease after an append (and its open file with it), since creating a file
+ * costs more than an append, and while it keeps it an append does no lock I/O at all (see
+ * `Lease.safeUntil`). A waiter leaves a mark file `w` in the folder at each poll. An idle holder
+ * looks for it every 20 ms and releases when it finds it, or after 1 s without an append; a
+ * busy holder looks every 40 ms of holding and, when a writer waits (or after 500 ms in any
+ * case), releases and stays out a moment, so writers in other processes get their turn.
  */
 export class SessionLocks {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -134,6 +211,7 @@ export class SessionLocks {
   constructor(
     private readonly timeoutMs: number,
     private readonly staleMs: number,
+    private readonly onError: (error: unknown, lockDir: string) => void = () => undefined,
   ) {}
 
   async withLock<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
@@ -148,6 +226,11 @@ export class SessionLocks {
       if (this.queues.get(lockDir) === settled) this.queues.delete(lockDir);
     });
     return run;
+  }
+
+  /** True while this instance keeps the lease of `lockDir` or has work queued on it. */
+  isKept(lockDir: string): boolean {
+    return this.idle.has(lockDir) || this.queues.has(lockDir);
   }
 
   /** Releases every lease this instance keeps (on `close`). */
@@ -167,10 +250,9 @@ export class SessionLocks {
     clearTimeout(kept.timer);
     this.idle.delete(lockDir);
     lingering.delete(kept.lease);
-    // The body renews the lease before it writes (assertHeld); here only a takeover
-    // matters, so a superseded lease is dropped and a fresh one acquired. The heartbeat
-    // kept the counter moving meanwhile, so no renewal write is needed twice per append.
-    if (!kept.lease.released && !kept.lease.superseded()) return kept.lease;
+    // Only a takeover matters here (the body checks again before it writes); a lease renewed
+    // and checked recently cannot have been taken over, so this usually costs no I/O.
+    if (kept.lease.stillHeld()) return kept.lease;
     kept.lease.release();
     return undefined;
   }
@@ -184,21 +266,56 @@ export class SessionLocks {
       failed = true;
       throw error;
     } finally {
-      const heldFor = performance.now() - lease.heldSince;
-      if (failed || this.closed || heldFor >= MAX_HOLD_MS) {
-        lease.release();
-        if (heldFor >= MAX_HOLD_MS) this.cooldown.set(lockDir, performance.now() + YIELD_MS);
-      } else {
-        const timer = setTimeout(() => {
-          if (this.idle.get(lockDir)?.lease !== lease) return;
-          this.idle.delete(lockDir);
-          lingering.delete(lease);
-          lease.release();
-        }, LINGER_MS);
-        timer.unref();
-        this.idle.set(lockDir, { lease, timer });
-        trackLingering(lease);
+      const now = performance.now();
+      let yieldNow = false;
+      if (!failed && !lease.retiring && now - lease.markCheckedAt >= MAX_HOLD_MS) {
+        // One stat per MAX_HOLD_MS of holding: yield only to a writer that waits.
+        if (now - lease.heldSince >= MAX_UNMARKED_HOLD_MS || waiterPresent(lockDir)) yieldNow = true;
+        else lease.markCheckedAt = now;
       }
+      if (failed || this.closed || yieldNow || lease.retiring) {
+        lease.release();
+        if (yieldNow) this.cooldown.set(lockDir, performance.now() + YIELD_MS);
+      } else {
+        this.keepIdle(lockDir, lease);
+      }
+    }
+  }
+
+  private keepIdle(lockDir: string, lease: Lease): void {
+    const idleSince = performance.now();
+    const timer = setTimeout(() => {
+      if (this.idle.get(lockDir)?.lease !== lease) return;
+      const waited = waiterPresent(lockDir);
+      if (!waited && performance.now() - idleSince < IDLE_RELEASE_MS) {
+        timer.refresh();
+        return;
+      }
+      this.idle.delete(lockDir);
+      lingering.delete(lease);
+      // A waiting writer gets the lock at once; the deferred work is for a session left alone.
+      if (waited) lease.release();
+      else this.releaseIdle(lease, lockDir);
+    }, LINGER_MS);
+    timer.unref();
+    this.idle.set(lockDir, { lease, timer });
+    trackLingering(lease);
+    if (this.idle.size > MAX_KEPT_IDLE) {
+      const [oldestDir, oldest] = this.idle.entries().next().value as [string, { lease: Lease; timer: NodeJS.Timeout }];
+      clearTimeout(oldest.timer);
+      this.idle.delete(oldestDir);
+      lingering.delete(oldest.lease);
+      this.releaseIdle(oldest.lease, oldestDir);
+    }
+  }
+
+  private releaseIdle(lease: Lease, lockDir: string): void {
+    try {
+      lease.cache?.beforeIdleRelease?.();
+    } catch (error) {
+      this.onError(error, lockDir);
+    } finally {
+      lease.release();
     }
   }
 
@@ -234,6 +351,7 @@ export class SessionLocks {
       if (now - started > this.timeoutMs) {
         throw new ArchiveError('LOCK_TIMEOUT', `session lock ${lockDir} is held and renewed by another writer for over ${this.timeoutMs} ms`);
       }
+      markWaiting(lockDir);
       await sleep(wait);
       wait = Math.min(wait * 2, MAX_POLL_MS);
     }
@@ -241,12 +359,15 @@ export class SessionLocks {
 
   private tryCreate(lockDir: string, generation: number): Lease | undefined {
     const name = join(lockDir, `g${generation}`);
+    const createdAt = performance.now();
     let fd: number;
     try {
       fd = openSync(name, 'wx');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return undefined;
+      // EEXIST: another writer won this generation; ENOENT: the folder was just removed with its
+      // deleted session (the next look creates it again).
+      if (code === 'EEXIST' || code === 'ENOENT') return undefined;
       throw new ArchiveError('IO_ERROR', `cannot take lock ${lockDir}`, { cause: error });
     }
     try {
@@ -259,12 +380,31 @@ export class SessionLocks {
         return undefined;
       }
       for (const old of after.generations) if (old < generation - 1) unlinkQuietly(join(lockDir, `g${old}`));
-      return new Lease(lockDir, generation, fd, this.staleMs);
+      // Our own wait is over; writers still waiting put their mark back at their next poll.
+      unlinkQuietly(join(lockDir, WAITER_MARK));
+      return new Lease(lockDir, generation, fd, this.staleMs, createdAt);
     } catch (error) {
       closeSync(fd);
       unlinkQuietly(name);
       throw error instanceof ArchiveError ? error : new ArchiveError('IO_ERROR', `cannot take lock ${lockDir}`, { cause: error });
     }
+  }
+}
+
+/** Tells the holder (in any process or host) that a writer waits: it then yields within MAX_HOLD_MS. */
+function markWaiting(lockDir: string): void {
+  try {
+    closeSync(openSync(join(lockDir, WAITER_MARK), 'a'));
+  } catch {
+    // the folder is being removed, or not writable: the holder will release when idle anyway
+  }
+}
+
+function waiterPresent(lockDir: string): boolean {
+  try {
+    return statSync(join(lockDir, WAITER_MARK), { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
   }
 }
 
@@ -320,5 +460,31 @@ function unlinkQuietly(path: string): void {
     unlinkSync(path);
   } catch {
     // already gone
+  }
+}
+
+/**
+ * Removes a released lock folder: generation files up to ours, the waiter mark, the folder.
+ * Safe against every other writer: a waiter that finds the folder empty or gone creates it
+ * and `g1` again with `O_EXCL` (one winner, as always); a writer that already created a
+ * higher generation keeps the folder (it is not empty, so `rmdir` fails and nothing more
+ * happens); a stalled former holder sees its own file unlinked (`nlink` 0) and stops.
+ */
+function removeLockFolder(lockDir: string, generation: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(lockDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = GENERATION.exec(name);
+    if (match && Number(match[1]) <= generation) unlinkQuietly(join(lockDir, name));
+  }
+  unlinkQuietly(join(lockDir, WAITER_MARK));
+  try {
+    rmdirSync(lockDir);
+  } catch {
+    // another writer is already in it (ENOTEMPTY) or it is gone: both fine
   }
 }

@@ -127,6 +127,12 @@ export async function readStoredId(handle: FileHandle, size: number): Promise<st
 
 const FIRST_READ = 64 * 1024;
 
+/** The first read of {@link readNewest}, started early (alongside the header's read) by a caller that knows the size. */
+export function readNewestStart(handle: FileHandle, size: number): Promise<Buffer> {
+  const base = Math.max(FILE_HEADER_SIZE, size - FIRST_READ);
+  return readAt(handle, base, size - base);
+}
+
 /**
  * Reads turns from the end of a format-2 file backwards, frame by frame, until
  * `enough(collected, oldestFrameFirstSeq)` says so or the start is reached: O(what is
@@ -139,9 +145,10 @@ export async function readNewest(
   encrypted: boolean,
   key: Uint8Array | undefined,
   enough: (collected: number, frameFirstSeq: number) => boolean,
+  firstRead?: Promise<Buffer>,
 ): Promise<ArchivedTurn[] | undefined> {
   let base = Math.max(FILE_HEADER_SIZE, size - FIRST_READ);
-  let buf = await readAt(handle, base, size - base);
+  let buf = await (firstRead ?? readAt(handle, base, size - base));
   if (buf.byteLength !== size - base) return undefined;
   const grow = async (to: number) => {
     const from = Math.max(FILE_HEADER_SIZE, Math.min(to, base - buf.byteLength));

@@ -19,10 +19,36 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /** Throws `INVALID_ARGUMENT` naming every key of `options` that is not in `known`. */
 export function checkOptionKeys(what: string, options: unknown, known: readonly string[]): asserts options is Record<string, unknown> {
   if (!isPlainObject(options)) throw new ArchiveError('INVALID_ARGUMENT', `${what} options must be a plain object, got ${describeValue(options)}`);
-  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  let keys: string[];
+  try {
+    keys = Object.keys(options);
+  } catch (error) {
+    throw new ArchiveError('INVALID_ARGUMENT', `${what} options cannot be listed (a Proxy whose trap throws?)`, { cause: error });
+  }
+  const unknown = keys.filter((key) => !known.includes(key));
   if (unknown.length > 0) {
     throw new ArchiveError('INVALID_ARGUMENT', `unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known options: ${known.join(', ')}`);
   }
+}
+
+/**
+ * Checks the keys of `options` and copies the known ones into a fresh plain object, read once
+ * each: a getter or Proxy trap that throws is `INVALID_ARGUMENT`, and a value cannot change
+ * between its check and its use.
+ */
+export function snapshotOptions<T extends object>(what: string, options: unknown, known: readonly (keyof T & string)[]): Partial<T> {
+  checkOptionKeys(what, options, known);
+  const out: Record<string, unknown> = {};
+  for (const key of known) {
+    let value: unknown;
+    try {
+      value = options[key];
+    } catch (error) {
+      throw new ArchiveError('INVALID_ARGUMENT', `${what} option ${key} cannot be read (a getter or Proxy trap threw)`, { cause: error });
+    }
+    if (value !== undefined) out[key] = value;
+  }
+  return out as Partial<T>;
 }
 
 /**
