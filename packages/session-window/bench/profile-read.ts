@@ -1,4 +1,8 @@
-/** Profiling harness (not the benchmark): getContext at concurrency 50 over 50 sessions, node-redis or ioredis. */
+/**
+ * Profiling harness (not the benchmark; run with `node --cpu-prof --import tsx --conditions=@lix/source`):
+ * getContext at concurrency 50 over 50 sessions against LRANGE of the same bytes, with
+ * client CPU per operation. DRIVER=ioredis|node-redis, MODE=ours|raw|both.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -397,11 +397,14 @@ export class HybridConversationCache {
         // Seq 1 starts a new history: whatever Redis still holds for this session
         // belongs to an archive that was deleted, so it is replaced, not merged.
         await this.driver.eval(rebuildScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), 'replace', ...records]);
+        state.touchedAtMs = startedAtMs;
         status = 0;
       } else {
-        status = await this.driver.eval(appendScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), ...records]);
+        // The TTL and activity need refreshing about once a second, as on reads.
+        const touch = startedAtMs - state.touchedAtMs >= TOUCH_EVERY_MS || startedAtMs < state.touchedAtMs;
+        status = await this.driver.eval(appendScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), touch ? 1 : 0, ...records]);
+        if (touch) state.touchedAtMs = startedAtMs;
       }
-      state.touchedAtMs = startedAtMs;
       state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
       if (status === APPEND_REBUILD) await this.repair(state, null);
       // Otherwise the window is complete and ends at this write's last seq: when that is
