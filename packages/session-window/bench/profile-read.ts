@@ -18,7 +18,7 @@ const driver = (process.env.DRIVER === 'ioredis' ? createIoredisDriver : createN
 await driver.connect();
 const dir = mkdtempSync(join(tmpdir(), 'lix-sw-prof-'));
 const archive = new ConversationArchive({ dir });
-const sessions = Array.from({ length: 50 }, (_, i) => new HybridConversationCache({ sessionId: `p${i}`, driver, archive, keyPrefix: 'bench' }));
+const sessions = Array.from({ length: 50 }, (_, i) => new HybridConversationCache({ sessionId: `p${i}`, driver, archive, keyPrefix: 'bench', verifyIntervalMs: Number(process.env.VERIFY_MS ?? 1000) }));
 for (const [i, cache] of sessions.entries()) for (let k = 0; k < 25; k++) { const t = turns[(i * 31 + k) % turns.length]!; await cache.addMessage(t.role, t.content); }
 const raw = sessions.map((_, i) => `raw${i}`);
 for (const [i, cache] of sessions.entries()) await driver.rpush(raw[i]!, await driver.lrange(sessionKeys('bench', cache.sessionId).hot, 0, -1));

@@ -52,7 +52,10 @@ export class WindowDecoder {
             break;
           }
         }
-        if (same) this.adoptLayout(reply as unknown[]);
+        // The records are unchanged, so a span kept from an earlier read still holds them:
+        // keep it (a reply split across socket reads arrives in two buffers now and then,
+        // and copying the span again for it would cost more than the comparison saves).
+        if (same && this.span === null) this.adoptLayout(reply as unknown[]);
       }
       if (same) {
         const messages = new Array<ConversationMessage>(count);
