@@ -475,9 +475,46 @@ export class HybridConversationCache {
     const messages = decoded.messages;
     const complete = messages.length === 0 ? state.knownLastSeq === 0 : this.isComplete(messages);
     if (decoded.intact && complete && tailSeq(messages) >= state.knownLastSeq && state.isFresh(now, this.verifyIntervalMs)) {
+      if (state.renewDue(now, this.verifyIntervalMs)) this.renewVerification(state, now, tailSeq(messages));
       return this.budget(messages);
     }
     return this.repair(state, decoded).then((repaired) => this.budget(repaired));
+  }
+
+  /**
+   * Re-confirms a window that is still fresh but will not be for long, in the background,
+   * so that a read of an active session never waits for the archive check: the window
+   * is still served only while confirmed within `verifyIntervalMs` (the bound does not
+   * move), and a check that finds the archive ahead raises `knownLastSeq`, so the next
+   * read repairs the window. Never rejects.
+   */
+  private renewVerification(state: SessionState, checkedAt: number, tail: number): void {
+    state.renewing = true;
+    state.archiveChecks++;
+    const epochAtStart = currentDoubtEpoch();
+    let check: Promise<SessionMetadata | null>;
+    try {
+      check = this.archive.getMetadata(this.sessionId);
+    } catch (error) {
+      check = Promise.reject(error);
+    }
+    check
+      .then(
+        (meta) => {
+          const lastSeq = meta?.lastSeq ?? 0;
+          if (lastSeq === tail && state.knownLastSeq <= lastSeq && !state.needsRepair && currentDoubtEpoch() === epochAtStart) {
+            state.markVerified(checkedAt, lastSeq);
+          } else {
+            state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
+          }
+        },
+        (error: unknown) => {
+          this.logger?.warn?.('session-window: archive metadata unreadable; the window is checked again when its confirmation expires', { sessionId: this.sessionId, error });
+        },
+      )
+      .finally(() => {
+        state.renewing = false;
+      });
   }
 
   private async readFromArchive(state: SessionState, error: unknown): Promise<ConversationMessage[]> {

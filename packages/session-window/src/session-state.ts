@@ -59,6 +59,18 @@ export class SessionState {
     return age >= 0 && age < intervalMs;
   }
 
+  /** A background re-confirmation of a fresh window is under way (see `renewDue`). */
+  renewing = false;
+
+  /**
+   * The window's confirmation is past three quarters of `intervalMs`: a read renews it in
+   * the background (one check at a time, none while a repair runs) so that reads of an
+   * active session do not wait for the archive when it expires.
+   */
+  renewDue(nowMs: number, intervalMs: number): boolean {
+    return !this.renewing && this.repair === null && nowMs - this.verifiedAtMs >= intervalMs * 0.75;
+  }
+
   markVerified(atMs: number, lastSeq: number): void {
     this.knownLastSeq = lastSeq;
     this.verifiedAtMs = atMs;
@@ -83,7 +95,7 @@ export class SessionState {
   }
 
   get busy(): boolean {
-    return this.writing || this.queue.length > 0 || this.repair !== null || this.needsRepair;
+    return this.writing || this.queue.length > 0 || this.repair !== null || this.needsRepair || this.renewing;
   }
 }
 
