@@ -2,7 +2,8 @@
  * Session-window benchmark, per driver (ioredis, node-redis) against a throwaway
  * redis-server and an archive in a temporary directory:
  * - addMessage ops/s at concurrency 1 and 50, next to a raw RPUSH of the same record
- *   bytes through the same driver connection;
+ *   bytes through the same driver connection, with the file store and with an
+ *   in-process ArchiveStore (the window's own cost, without the store's);
  * - getContext (20-message window) ops/s, next to a raw LRANGE of the same 20 records;
  * - Redis memory per hot message (MEMORY USAGE of the session's keys / messages) next
  *   to the record's serialized size.
@@ -17,12 +18,15 @@ import { createIoredisDriver } from '@lix/redis-pool/ioredis';
 import { createNodeRedisDriver } from '@lix/redis-pool/node-redis';
 import { loadCorpus, startRedisServer } from '@lix/test-utils';
 import { HybridConversationCache, encodeRecord, sessionKeys } from '../src/index.js';
+// The in-process ArchiveStore of the tests (the archive's seq rules, no I/O): rows with it
+// isolate what the window itself costs on top of an RPUSH, whatever the store.
+import { MemoryArchive } from '../test/doubles.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
 const WINDOW = 20;
 const notes: string[] = [];
-const REHYDRATIONS = Number(process.env.BENCH_REHYDRATIONS ?? 200);
+const REHYDRATIONS = Number(process.env.BENCH_REHYDRATIONS ?? 600);
 
 const turns = loadCorpus().flatMap((conversation) => conversation.turns);
 const turnAt = (index: number) => turns[index % turns.length]!;
@@ -98,20 +102,24 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
       const turn = turnAt(index);
       return encodeRecord({ seq: index + 1, role: turn.role, content: turn.content, timestamp: 1_700_000_000.123, metadata: {} });
     };
-    for (const [concurrency, sessionCount, label] of [
-      [1, 1, 'concurrency 1'],
-      [50, 50, 'concurrency 50 over 50 sessions'],
-      [50, 1, 'concurrency 50 on one session'],
+    for (const [store, concurrency, sessionCount, label] of [
+      ['file', 1, 1, 'concurrency 1'],
+      ['file', 50, 50, 'concurrency 50 over 50 sessions'],
+      ['file', 50, 1, 'concurrency 50 on one session'],
+      ['memory', 1, 1, 'concurrency 1'],
+      ['memory', 50, 50, 'concurrency 50 over 50 sessions'],
+      ['memory', 50, 1, 'concurrency 50 on one session'],
     ] as const) {
       const count = concurrency === 1 ? Math.ceil(OPS / 2) : OPS;
       const records = Array.from({ length: count }, (_, index) => record(index));
       rows.push(
         await compare(
-          `${name} addMessage, ${label} (vs RPUSH)`,
+          `${name} addMessage, ${store === 'file' ? 'file store' : 'in-memory store'}, ${label} (vs RPUSH)`,
           RUNS,
           async () => {
             const prefix = `bench:${name}:${runId++}`;
-            const caches = Array.from({ length: sessionCount }, (_, s) => new HybridConversationCache({ sessionId: `${prefix}:s${s}`, driver, archive, keyPrefix: 'bench' }));
+            const target = store === 'file' ? archive : new MemoryArchive();
+            const caches = Array.from({ length: sessionCount }, (_, s) => new HybridConversationCache({ sessionId: `${prefix}:s${s}`, driver, archive: target, keyPrefix: 'bench' }));
             return measure(count, concurrency, (index, worker) => {
               const turn = turnAt(index);
               return caches[worker % sessionCount]!.addMessage(turn.role, turn.content);
@@ -170,7 +178,9 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
     rows.push({ figure: `${name} Redis bytes per hot message, list only (vs record size)`, ours: listBytes / messages, reference: recordBytes / messages, unit: 'B' });
 
     // Re-hydration: the window of an evicted session, 4,000 messages of history against 40.
-    const rehydrate = async (historyLength: number) => {
+    // The two cases alternate sample by sample (their order too), so load from other work
+    // on the machine falls on both alike; medians of many samples.
+    const coldSession = async (historyLength: number) => {
       const sessionId = `bench:${name}:cold${historyLength}`;
       const cache = new HybridConversationCache({ sessionId, driver, archive, keyPrefix: 'bench' });
       for (let start = 0; start < historyLength; start += 200) {
@@ -183,18 +193,34 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
         );
       }
       const keys = sessionKeys('bench', sessionId);
-      const latencies: number[] = [];
-      for (let i = 0; i < REHYDRATIONS; i++) {
+      return async (): Promise<number> => {
         await driver.del([keys.hot, keys.activity]);
         const began = process.hrtime.bigint();
         const window = await cache.getContext();
-        latencies.push(Number(process.hrtime.bigint() - began) / 1e6);
+        const ms = Number(process.hrtime.bigint() - began) / 1e6;
         if (window.length !== WINDOW) throw new Error(`re-hydrated ${window.length} messages, expected ${WINDOW}`);
-      }
-      return latencies.slice(Math.ceil(REHYDRATIONS / 10));
+        return ms;
+      };
     };
-    const long = await rehydrate(4000);
-    const short = await rehydrate(40);
+    const longCold = await coldSession(4000);
+    const shortCold = await coldSession(40);
+    const long: number[] = [];
+    const short: number[] = [];
+    const warmUp = Math.ceil(REHYDRATIONS / 10);
+    for (let i = 0; i < REHYDRATIONS + warmUp; i++) {
+      let longMs: number;
+      let shortMs: number;
+      if (i % 2 === 0) {
+        longMs = await longCold();
+        shortMs = await shortCold();
+      } else {
+        shortMs = await shortCold();
+        longMs = await longCold();
+      }
+      if (i < warmUp) continue;
+      long.push(longMs);
+      short.push(shortMs);
+    }
     rows.push({ figure: `${name} re-hydrate 20 of 4,000 messages (vs 20 of 40), median`, ours: median(long), reference: median(short), unit: 'ms', p99: [percentile(long, 99), percentile(short, 99)] });
   } finally {
     await archive.close();
@@ -224,7 +250,7 @@ try {
 
 const cpu = cpus();
 console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`medians of ${RUNS} runs after one warm-up run, ours and the reference alternating; ${OPS} operations per run (addMessage at concurrency 1: ${Math.ceil(OPS / 2)}); p99 over every operation of the counted runs; re-hydration: ${REHYDRATIONS} cold reads each, first 10 % dropped; archive: @lix/archive defaults in a temp dir\n`);
+console.log(`medians of ${RUNS} runs after one warm-up run, ours and the reference alternating; ${OPS} operations per run (addMessage at concurrency 1: ${Math.ceil(OPS / 2)}); p99 over every operation of the counted runs; re-hydration: ${REHYDRATIONS} cold reads of each session after ${Math.ceil(REHYDRATIONS / 10)} warm-up pairs, the two alternating; archive: @lix/archive defaults in a temp dir\n`);
 console.log('| figure | ours | reference | ratio | p99 ours / reference |');
 console.log('|---|---:|---:|---:|---:|');
 for (const row of rows) {

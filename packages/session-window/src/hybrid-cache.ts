@@ -2,9 +2,9 @@ import type { ArchivedTurn, ArchiveStore, ArchiveTurnInput, SessionMetadata } fr
 import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply } from '@lix/redis-pool';
 import { SessionWindowError } from './errors.js';
 import { sessionKeys, validateKeyPrefix, type SessionKeys } from './keys.js';
-import { decodeRecord, encodeTrustedRecord, recordSeq } from './record.js';
+import { encodeTrustedRecord } from './record.js';
 import { APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from './scripts.js';
-import { currentDoubtEpoch, raiseDoubt, sessionState, type DecodedRecord, type PendingAppend, type SessionState } from './session-state.js';
+import { currentDoubtEpoch, raiseDoubt, sessionState, type PendingAppend, type SessionState } from './session-state.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
 import type { ConversationMessage, JsonObject, NewMessage, RelevantMessage, SessionStats, SmartContext, WindowCounters } from './types.js';
 import {
@@ -21,6 +21,7 @@ import {
   validateSessionId,
   type MessageLimits,
 } from './validate.js';
+import { decodeWindow } from './window-decoder.js';
 
 /** Options of {@link HybridConversationCache}. */
 export interface HybridConversationCacheOptions {
@@ -100,54 +101,6 @@ function toMessage(turn: ArchivedTurn, withEmbedding: boolean): ConversationMess
   return message;
 }
 
-/**
- * Decodes the window's records; `intact` is false when one is not a record (a foreign
- * value under our key). With `cache`, a record byte-for-byte equal to one decoded before
- * reuses its strings (a window is read far more often than it changes, and comparing
- * bytes natively is several times cheaper than decoding them); every call still gets
- * objects of its own, so a caller mutating a message cannot affect another.
- */
-function decodeWindow(reply: ScriptReply, cache?: Map<number, DecodedRecord>): { messages: ConversationMessage[]; intact: boolean } {
-  const messages: ConversationMessage[] = [];
-  let intact = Array.isArray(reply);
-  if (!Array.isArray(reply)) return { messages, intact };
-  let seen: Map<number, DecodedRecord> | undefined;
-  for (const item of reply) {
-    if (!(item instanceof Uint8Array)) {
-      intact = false;
-      continue;
-    }
-    const seq = item.length >= 6 ? recordSeq(item) : -1;
-    const hit = cache?.get(seq);
-    if (hit !== undefined && hit.empty && Buffer.compare(hit.record, item) === 0) {
-      const message = hit.message;
-      messages.push({ seq: message.seq, role: message.role, content: message.content, timestamp: message.timestamp, metadata: {} });
-      (seen ??= new Map()).set(seq, hit);
-      continue;
-    }
-    const message = decodeRecord(item);
-    if (message === null) {
-      intact = false;
-      continue;
-    }
-    messages.push(message);
-    if (cache !== undefined) {
-      let empty = true;
-      for (const _key in message.metadata) {
-        empty = false;
-        break;
-      }
-      (seen ??= new Map()).set(seq, { record: Buffer.from(item), message: { ...message, metadata: {} }, empty });
-    }
-  }
-  if (cache !== undefined) {
-    // Keep exactly the records of this read: the cache never outgrows one window.
-    cache.clear();
-    if (seen !== undefined) for (const [seq, entry] of seen) cache.set(seq, entry);
-  }
-  return { messages, intact };
-}
-
 /** Every cache of one driver, window size and TTL gets the same key, so their pushes of one group share a round trip. */
 const pushKeys = new WeakMap<object, Map<string, object>>();
 function pushKeyOf(driver: KVDriver, hotWindowSize: number, sessionTtlMs: number): object {
@@ -216,6 +169,7 @@ export class HybridConversationCache {
   private readonly clock: Clock;
   // Caches of one driver, window size and TTL push a group's records in one round trip.
   private readonly pushKey: object;
+  private heldState: SessionState | undefined;
 
   constructor(options: HybridConversationCacheOptions) {
     if (options === null || typeof options !== 'object') {
@@ -260,8 +214,15 @@ export class HybridConversationCache {
     this.pushKey = pushKeyOf(this.driver, this.hotWindowSize, this.sessionTtlMs);
   }
 
-  private state(): SessionState {
-    return sessionState(this.archive, this.keyPrefix, this.sessionId);
+  /**
+   * The session's shared state. The instance keeps it (a registry look-up builds a key
+   * string and reorders a map: a visible share of a read), and asks the registry again
+   * when it was dropped or, with `touch`, to keep the session's recency current.
+   */
+  private state(touch = false): SessionState {
+    const held = this.heldState;
+    if (held !== undefined && !held.dropped && !touch) return held;
+    return (this.heldState = sessionState(this.archive, this.keyPrefix, this.sessionId));
   }
 
   /**
@@ -436,11 +397,14 @@ export class HybridConversationCache {
         // Seq 1 starts a new history: whatever Redis still holds for this session
         // belongs to an archive that was deleted, so it is replaced, not merged.
         await this.driver.eval(rebuildScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), 'replace', ...records]);
+        state.touchedAtMs = startedAtMs;
         status = 0;
       } else {
-        status = await this.driver.eval(appendScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), ...records]);
+        // The TTL and activity need refreshing about once a second, as on reads.
+        const touch = startedAtMs - state.touchedAtMs >= TOUCH_EVERY_MS || startedAtMs < state.touchedAtMs;
+        status = await this.driver.eval(appendScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), touch ? 1 : 0, ...records]);
+        if (touch) state.touchedAtMs = startedAtMs;
       }
-      state.touchedAtMs = startedAtMs;
       state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
       if (status === APPEND_REBUILD) await this.repair(state, null);
       // Otherwise the window is complete and ends at this write's last seq: when that is
@@ -475,30 +439,88 @@ export class HybridConversationCache {
    * `verifyIntervalMs` (or since a Redis error) is checked against the archive and
    * repaired first. With Redis unreachable the window is read from the archive.
    */
-  async getContext(): Promise<ConversationMessage[]> {
-    const state = this.state();
-    const now = this.nowMs();
-    let reply: ScriptReply;
+  getContext(): Promise<ConversationMessage[]> {
+    // Not an async function: the steady state is one promise reaction on the driver's
+    // reply, with no further hops (this is the hot path of every LLM call).
+    let state: SessionState;
+    let now: number;
+    let read: Promise<ScriptReply>;
     try {
+      state = this.state();
+      now = this.nowMs();
       // The TTL and activity need refreshing about once a second, not on every read: in
       // between, the read is a bare LRANGE, the cheapest command that returns the window.
       if (now - state.touchedAtMs >= TOUCH_EVERY_MS || now < state.touchedAtMs) {
-        reply = await this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]);
-        state.touchedAtMs = now;
+        const touched = (state = this.state(true));
+        const at = now;
+        read = this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]).then((reply) => {
+          touched.touchedAtMs = at;
+          return reply;
+        });
       } else {
-        reply = await this.driver.lrange(this.keys.hot, 0, -1);
+        read = this.driver.lrange(this.keys.hot, 0, -1);
       }
     } catch (error) {
-      raiseDoubt();
-      this.logger?.warn?.('session-window: Redis unreachable, reading the window from the archive', { sessionId: this.sessionId, error });
-      return this.budget(await this.recentFromArchive(this.hotWindowSize, state));
+      return Promise.reject(error);
     }
-    const { messages, intact } = decodeWindow(reply, state.decoded);
+    return read.then(
+      (reply) => this.served(state, now, reply),
+      (error: unknown) => this.readFromArchive(state, error),
+    );
+  }
+
+  /** The window read from Redis, or its repair when it may miss stored messages. */
+  private served(state: SessionState, now: number, reply: ScriptReply): ConversationMessage[] | Promise<ConversationMessage[]> {
+    const decoded = state.decoder.decode(reply);
+    const messages = decoded.messages;
     const complete = messages.length === 0 ? state.knownLastSeq === 0 : this.isComplete(messages);
-    if (intact && complete && tailSeq(messages) >= state.knownLastSeq && state.isFresh(now, this.verifyIntervalMs)) {
+    if (decoded.intact && complete && tailSeq(messages) >= state.knownLastSeq && state.isFresh(now, this.verifyIntervalMs)) {
+      if (state.renewDue(now, this.verifyIntervalMs)) this.renewVerification(state, now, tailSeq(messages));
       return this.budget(messages);
     }
-    return this.budget(await this.repair(state, { messages, intact }));
+    return this.repair(state, decoded).then((repaired) => this.budget(repaired));
+  }
+
+  /**
+   * Re-confirms a window that is still fresh but will not be for long, in the background,
+   * so that a read of an active session never waits for the archive check: the window
+   * is still served only while confirmed within `verifyIntervalMs` (the bound does not
+   * move), and a check that finds the archive ahead raises `knownLastSeq`, so the next
+   * read repairs the window. Never rejects.
+   */
+  private renewVerification(state: SessionState, checkedAt: number, tail: number): void {
+    state.renewing = true;
+    state.archiveChecks++;
+    const epochAtStart = currentDoubtEpoch();
+    let check: Promise<SessionMetadata | null>;
+    try {
+      check = this.archive.getMetadata(this.sessionId);
+    } catch (error) {
+      check = Promise.reject(error);
+    }
+    check
+      .then(
+        (meta) => {
+          const lastSeq = meta?.lastSeq ?? 0;
+          if (lastSeq === tail && state.knownLastSeq <= lastSeq && !state.needsRepair && currentDoubtEpoch() === epochAtStart) {
+            state.markVerified(checkedAt, lastSeq);
+          } else {
+            state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
+          }
+        },
+        (error: unknown) => {
+          this.logger?.warn?.('session-window: archive metadata unreadable; the window is checked again when its confirmation expires', { sessionId: this.sessionId, error });
+        },
+      )
+      .finally(() => {
+        state.renewing = false;
+      });
+  }
+
+  private async readFromArchive(state: SessionState, error: unknown): Promise<ConversationMessage[]> {
+    raiseDoubt();
+    this.logger?.warn?.('session-window: Redis unreachable, reading the window from the archive', { sessionId: this.sessionId, error });
+    return this.budget(await this.recentFromArchive(this.hotWindowSize, state));
   }
 
   /** Contiguous seqs, and either `hotWindowSize` long or starting at seq 1; an empty window is complete only for an empty session. */

@@ -70,26 +70,30 @@ function memoryCompleteness(store: MemoryStore, hot: string, n: number): number 
  * ascending) into the hot window, keeping it sorted and trimmed to `n`, then refreshes
  * the TTL and records activity. Overflowed records are simply trimmed: the archive
  * already holds every message before its record reaches Redis. The common case (seqs
- * after the tail) costs LINDEX, RPUSH, LTRIM, LINDEX, PEXPIRE and SET: O(1) commands
- * whatever the batch size, apart from the RPUSH itself.
+ * after the tail) costs LINDEX, RPUSH, LTRIM, LINDEX: O(1) commands whatever the batch
+ * size, apart from the RPUSH itself. The TTL and activity (PEXPIRE and SET, two writes
+ * to replicate) are refreshed when `touch` is `1`, when the list was empty (a new or
+ * evicted window always gets its TTL) and when the window was rewritten; the client
+ * passes `0` when it refreshed them less than a second ago, the resolution reads use too.
  *
- * KEYS: hot, activity. ARGV: n, ttlMs, nowMs, record… Returns a status code.
+ * KEYS: hot, activity. ARGV: n, ttlMs, nowMs, touch (`1`/`0`), record… Returns a status code.
  */
 export const appendScript: KVScript = defineScript({
   name: 'session-window.append',
   lua: `${luaPrelude}
 local hot, act = KEYS[1], KEYS[2]
 local n = tonumber(ARGV[1])
-local first, last = seqOf(ARGV[4]), seqOf(ARGV[#ARGV])
+local first, last = seqOf(ARGV[5]), seqOf(ARGV[#ARGV])
 local ascending = true
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   if seqOf(ARGV[i]) <= seqOf(ARGV[i - 1]) then ascending = false break end
 end
 local status
 local tail = redis.call('LINDEX', hot, -1)
+local fresh = ARGV[4] == '1' or not tail
 if ascending and (not tail or first > seqOf(tail)) then
   local len = 0
-  for i = 4, #ARGV, 500 do
+  for i = 5, #ARGV, 500 do
     len = redis.call('RPUSH', hot, unpack(ARGV, i, math.min(i + 499, #ARGV)))
   end
   if len > n then
@@ -106,7 +110,7 @@ else
     local s = seqOf(current[i])
     if s > 0 and not bySeq[s] then bySeq[s] = current[i]; seqs[#seqs + 1] = s end
   end
-  for i = 4, #ARGV do
+  for i = 5, #ARGV do
     local s = seqOf(ARGV[i])
     if s > 0 and not bySeq[s] then bySeq[s] = ARGV[i]; seqs[#seqs + 1] = s; added = true end
   end
@@ -119,19 +123,21 @@ else
     redis.call('DEL', hot)
     pushAll(hot, out)
     status = completeness(hot, n)
+    fresh = true
   end
 end
-touch(hot, act, ARGV[2], ARGV[3])
+if fresh then touch(hot, act, ARGV[2], ARGV[3]) end
 return status
 `,
   memory(store, keys, args) {
     const [hot, activity] = keys as [string, string];
     const n = argNumber(args[0]);
-    const records = args.slice(3) as Uint8Array[];
+    const records = args.slice(4) as Uint8Array[];
     const seqs = records.map((record) => recordSeq(record));
     const ascending = seqs.every((seq, index) => index === 0 || seq > seqs[index - 1]!);
     let status: number;
     const tail = store.lrange(hot, -1, -1)[0];
+    let fresh = argString(args[3]) === '1' || tail === undefined;
     if (ascending && (tail === undefined || seqs[0]! > recordSeq(tail))) {
       let len = store.rpush(hot, records);
       if (len > n) {
@@ -159,9 +165,10 @@ return status
         store.del([hot]);
         store.rpush(hot, sorted.slice(Math.max(0, sorted.length - n)).map((seq) => bySeq.get(seq)!));
         status = memoryCompleteness(store, hot, n);
+        fresh = true;
       }
     }
-    memoryTouch(store, hot, activity, argNumber(args[1]), args[2]!);
+    if (fresh) memoryTouch(store, hot, activity, argNumber(args[1]), args[2]!);
     return status;
   },
 });

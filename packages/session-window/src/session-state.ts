@@ -1,5 +1,6 @@
 import type { ArchiveStore, ArchiveTurnInput } from '@lix/archive';
 import type { ConversationMessage } from './types.js';
+import { WindowDecoder } from './window-decoder.js';
 
 /** One `addMessage` waiting for the group commit it will ride in. */
 export interface PendingAppend {
@@ -14,15 +15,6 @@ export interface PendingAppend {
   push(group: PendingAppend[], seqs: number[], lastSeq: number, startedAtMs: number): Promise<void>;
   /** Entries whose `pushKey` is equal share one Redis round trip. */
   pushKey: object;
-}
-
-/** A record of the last window read, with its decoded message (see `decodeWindow`). */
-export interface DecodedRecord {
-  /** A copy of the record's bytes (the driver's buffer may be reused). */
-  record: Uint8Array;
-  message: ConversationMessage;
-  /** The record carries no metadata, so its message can be copied without decoding. */
-  empty: boolean;
 }
 
 /**
@@ -40,6 +32,8 @@ export interface DecodedRecord {
  */
 export class SessionState {
   knownLastSeq = 0;
+  /** Dropped from the registry (see {@link MAX_TRACKED_SESSIONS}): an instance holding it must look the session up again. */
+  dropped = false;
   verifiedAtMs = Number.NEGATIVE_INFINITY;
   verifiedEpoch = -1;
   needsRepair = false;
@@ -48,8 +42,8 @@ export class SessionState {
   queue: PendingAppend[] = [];
   writing = false;
   repair: Promise<ConversationMessage[]> | null = null;
-  /** The last window read, by seq, to skip decoding records that did not change. */
-  decoded: Map<number, DecodedRecord> = new Map();
+  /** The last window read, to skip decoding records that did not change. */
+  readonly decoder = new WindowDecoder();
   /** Window rebuilds from the archive done by this process for this session. */
   rebuilds = 0;
   /** Archive reads made to verify or repair the window. */
@@ -63,6 +57,18 @@ export class SessionState {
     if (this.needsRepair || this.verifiedEpoch !== doubtEpoch) return false;
     const age = nowMs - this.verifiedAtMs;
     return age >= 0 && age < intervalMs;
+  }
+
+  /** A background re-confirmation of a fresh window is under way (see `renewDue`). */
+  renewing = false;
+
+  /**
+   * The window's confirmation is past three quarters of `intervalMs`: a read renews it in
+   * the background (one check at a time, none while a repair runs) so that reads of an
+   * active session do not wait for the archive when it expires.
+   */
+  renewDue(nowMs: number, intervalMs: number): boolean {
+    return !this.renewing && this.repair === null && nowMs - this.verifiedAtMs >= intervalMs * 0.75;
   }
 
   markVerified(atMs: number, lastSeq: number): void {
@@ -89,7 +95,7 @@ export class SessionState {
   }
 
   get busy(): boolean {
-    return this.writing || this.queue.length > 0 || this.repair !== null || this.needsRepair;
+    return this.writing || this.queue.length > 0 || this.repair !== null || this.needsRepair || this.renewing;
   }
 }
 
@@ -137,7 +143,10 @@ export function sessionState(archive: ArchiveStore, keyPrefix: string, sessionId
   if (registry.size > MAX_TRACKED_SESSIONS) {
     for (const [oldKey, old] of registry) {
       if (registry.size <= MAX_TRACKED_SESSIONS) break;
-      if (!old.busy && old !== state) registry.delete(oldKey);
+      if (!old.busy && old !== state) {
+        old.dropped = true;
+        registry.delete(oldKey);
+      }
     }
   }
   return state;

@@ -15,8 +15,8 @@ describeEachDriver('session-window scripts', (target) => {
     const k = sessionKeys(uniquePrefix('sws'), 'session');
     keys = [k.hot, k.activity];
   });
-  const append = (seq: number, n = 4) => driver.eval(appendScript, keys, [n, 60_000, 1000 + seq, record(seq)]);
-  const appendGroup = (seqs: number[], n = 4) => driver.eval(appendScript, keys, [n, 60_000, 2000, ...seqs.map(record)]);
+  const append = (seq: number, n = 4, touch = 1) => driver.eval(appendScript, keys, [n, 60_000, 1000 + seq, touch, record(seq)]);
+  const appendGroup = (seqs: number[], n = 4) => driver.eval(appendScript, keys, [n, 60_000, 2000, 1, ...seqs.map(record)]);
   const window = async () => (await driver.lrange(keys[0]!, 0, -1)).map(recordSeq);
 
   it('appends in order, trims to the window and reports a complete window', async () => {
@@ -25,6 +25,22 @@ describeEachDriver('session-window scripts', (target) => {
     expect(await driver.pttl(keys[0]!)).toBeGreaterThan(50_000);
     expect(new TextDecoder().decode((await driver.get(keys[1]!))!)).toBe('1006');
     expect(await driver.pttl(keys[1]!)).toBeGreaterThan(50_000);
+  });
+
+  it('skips the TTL and activity refresh when asked, except for a new or rewritten window', async () => {
+    const activity = async () => new TextDecoder().decode((await driver.get(keys[1]!))!);
+    expect(await append(1, 4, 0)).toBe(APPEND_OK);
+    expect(await activity()).toBe('1001');
+    expect(await driver.pttl(keys[0]!)).toBeGreaterThan(50_000);
+    expect(await append(2, 4, 0)).toBe(APPEND_OK);
+    expect(await activity()).toBe('1001');
+    expect(await append(3, 4, 1)).toBe(APPEND_OK);
+    expect(await activity()).toBe('1003');
+    // A late push rewrites the window: always refreshed.
+    await append(5, 4, 1);
+    expect(await append(4, 4, 0)).toBe(APPEND_OK);
+    expect(await activity()).toBe('1004');
+    expect(await window()).toEqual([2, 3, 4, 5]);
   });
 
   it('treats a repeated seq as an idempotent no-op', async () => {

@@ -141,6 +141,36 @@ describeEachDriver('the window\'s read, write and repair paths', (target) => {
     }
   });
 
+  it('renews the confirmation of a window being read in the background, before it expires', async () => {
+    const clock = manualClock();
+    const session = cache('renew', { clock });
+    for (let i = 1; i <= 3; i++) await session.addMessage('user', `m${i}`);
+    clock.advance(session.verifyIntervalMs * 0.8);
+    tracked.reset();
+    // Still confirmed: served from Redis at once, with one metadata read started behind it.
+    expect(contents(await session.getContext())).toEqual(['m1', 'm2', 'm3']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(Object.fromEntries(tracked.calls)).toEqual({ getMetadata: 1 });
+    // Past the first confirmation's expiry, but within the renewed one: no archive call.
+    clock.advance(session.verifyIntervalMs * 0.5);
+    tracked.reset();
+    expect(contents(await session.getContext())).toEqual(['m1', 'm2', 'm3']);
+    expect(Object.fromEntries(tracked.calls)).toEqual({});
+  });
+
+  it('repairs on the next read when a background renewal finds the archive ahead of the window', async () => {
+    const clock = manualClock();
+    const session = cache('renew-ahead', { clock });
+    for (let i = 1; i <= 6; i++) await session.addMessage('user', `m${i}`);
+    // Stored behind the window's back, as by a writer killed before its push.
+    await store.archive.appendTurns('renew-ahead', [{ role: 'user', content: 'm7' }]);
+    clock.advance(session.verifyIntervalMs * 0.8);
+    expect(contents(await session.getContext())).toEqual(range(2, 6).map((i) => `m${i}`));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Well within the interval, the renewal's finding is enough to repair.
+    expect(contents(await session.getContext())).toEqual(range(3, 7).map((i) => `m${i}`));
+  });
+
   it('serves an empty session from Redis alone once the archive said it is empty', async () => {
     const session = cache('empty');
     expect(await session.getContext()).toEqual([]);
