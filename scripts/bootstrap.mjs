@@ -62,6 +62,11 @@ if (task === 'test') {
   checkRedis();
   let status = run(process.execPath, [join(root, 'scripts', 'check-deps.mjs')]);
   if (status !== 0) process.exit(status);
+  status = run(process.execPath, [join(root, 'scripts', 'check-private-fields.mjs')]);
+  if (status !== 0) process.exit(status);
+  // Lint and format check; `pnpm exec biome check --write .` fixes what it can.
+  status = pnpmRun('exec', 'biome', 'check', '.');
+  if (status !== 0) process.exit(status);
   status = pnpmRun('exec', 'turbo', 'run', 'typecheck', 'build', '--output-logs=errors-only');
   if (status !== 0) process.exit(status);
   status = pnpmRun('exec', 'turbo', 'run', 'lint', '--output-logs=errors-only');

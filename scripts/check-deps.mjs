@@ -111,7 +111,8 @@ for (const dir of workspaces) {
 
   // What the published code needs: imported, or a peer passed through. A tool named by a
   // script (vitest in "test") is a dev dependency, not a reason to make users install it.
-  const neededAtRuntime = (name) => usedByPublished.has(name) || passedThrough.has(name) || (name.startsWith('@types/') && declared.includes(name.slice('@types/'.length)));
+  const neededAtRuntime = (name) =>
+    usedByPublished.has(name) || passedThrough.has(name) || (name.startsWith('@types/') && declared.includes(name.slice('@types/'.length)));
   for (const name of Object.keys(runtime)) {
     if (!(isPrivate ? usedWithoutImport(name, usedByPublished) : neededAtRuntime(name)))
       problems.push(`${where}: "${name}" is declared, but nothing ${isPrivate ? 'in the package' : 'in src/'} imports it`);

@@ -31,7 +31,9 @@ for (const group of ['packages', 'examples', 'internal', 'scripts']) {
 }
 
 if (found.length > 0) {
-  console.error(`private fields: ${found.length} member${found.length > 1 ? 's' : ''} declared with the \`private\` keyword; use #name instead:\n${found.map((line) => `  ${line}`).join('\n')}`);
+  console.error(
+    `private fields: ${found.length} member${found.length > 1 ? 's' : ''} declared with the \`private\` keyword; use #name instead:\n${found.map((line) => `  ${line}`).join('\n')}`,
+  );
   process.exit(1);
 }
 console.log('private fields: every private class member is a #field');

@@ -32,7 +32,8 @@ interface Row {
   verdict: string;
 }
 const rows: Row[] = [];
-const row = (figure: string, target: string, value: string, reference = '', ratio = '', verdict = '') => rows.push({ figure, target, value, reference, ratio, verdict });
+const row = (figure: string, target: string, value: string, reference = '', ratio = '', verdict = '') =>
+  rows.push({ figure, target, value, reference, ratio, verdict });
 
 try {
   // 1. A 4,000-turn session, one turn at a time: cost of each append by position, compactions included.
@@ -53,11 +54,21 @@ try {
   const early = times.slice(0, 500);
   const late = times.slice(3500, 4000);
   const growth = mean(late) / mean(early);
-  row('mean append, turns 0–500 (ms)', '', fmt(mean(early)), fmt(mean(refTimes.slice(0, 500))), fmt(mean(early) / mean(refTimes.slice(0, 500)), 1) + '×');
-  row('mean append, turns 3,500–4,000 (ms)', '', fmt(mean(late)), fmt(mean(refTimes.slice(3500))), fmt(mean(late) / mean(refTimes.slice(3500)), 1) + '×');
-  row('mean(3,500–4,000) / mean(0–500)', '≤ 1.2×', fmt(growth, 2) + '×', '', '', growth <= 1.2 ? 'met' : 'missed');
-  row('median append, turns 0–500 / 3,500–4,000 (ms)', '', `${fmt(median(early))} / ${fmt(median(late))}`, `${fmt(median(refTimes.slice(0, 500)))} / ${fmt(median(refTimes.slice(3500)))}`);
-  row('p99 append, turns 0–500 / 3,500–4,000 (ms)', '', `${fmt(p99(early))} / ${fmt(p99(late))}`, `${fmt(p99(refTimes.slice(0, 500)))} / ${fmt(p99(refTimes.slice(3500)))}`);
+  row('mean append, turns 0–500 (ms)', '', fmt(mean(early)), fmt(mean(refTimes.slice(0, 500))), `${fmt(mean(early) / mean(refTimes.slice(0, 500)), 1)}×`);
+  row('mean append, turns 3,500–4,000 (ms)', '', fmt(mean(late)), fmt(mean(refTimes.slice(3500))), `${fmt(mean(late) / mean(refTimes.slice(3500)), 1)}×`);
+  row('mean(3,500–4,000) / mean(0–500)', '≤ 1.2×', `${fmt(growth, 2)}×`, '', '', growth <= 1.2 ? 'met' : 'missed');
+  row(
+    'median append, turns 0–500 / 3,500–4,000 (ms)',
+    '',
+    `${fmt(median(early))} / ${fmt(median(late))}`,
+    `${fmt(median(refTimes.slice(0, 500)))} / ${fmt(median(refTimes.slice(3500)))}`,
+  );
+  row(
+    'p99 append, turns 0–500 / 3,500–4,000 (ms)',
+    '',
+    `${fmt(p99(early))} / ${fmt(p99(late))}`,
+    `${fmt(p99(refTimes.slice(0, 500)))} / ${fmt(p99(refTimes.slice(3500)))}`,
+  );
 
   // 2. loadRecent(20) against loadAll of the same 4,000-turn session (medians of 15), once the
   // session is idle (its last compaction done), as when a cold session is re-hydrated.
@@ -73,13 +84,16 @@ try {
     await archive.loadRecent('long', 20);
     recentRuns.push(performance.now() - started);
     started = performance.now();
-    readFileSync(refFile, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as unknown);
+    readFileSync(refFile, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown);
     refLoadRuns.push(performance.now() - started);
   }
   const recentRatio = median(recentRuns) / median(allRuns);
-  row('loadAll, 4,000 turns (ms, median)', '', fmt(median(allRuns)), fmt(median(refLoadRuns)), fmt(median(allRuns) / median(refLoadRuns), 2) + '×');
+  row('loadAll, 4,000 turns (ms, median)', '', fmt(median(allRuns)), fmt(median(refLoadRuns)), `${fmt(median(allRuns) / median(refLoadRuns), 2)}×`);
   row('loadRecent(20), 4,000 turns (ms, median)', '', fmt(median(recentRuns)));
-  row('loadRecent(20) / loadAll', '≤ 0.1×', fmt(recentRatio, 3) + '×', '', '', recentRatio <= 0.1 ? 'met' : 'missed');
+  row('loadRecent(20) / loadAll', '≤ 0.1×', `${fmt(recentRatio, 3)}×`, '', '', recentRatio <= 0.1 ? 'met' : 'missed');
 
   // 3. A 140-turn session written one turn at a time (median of 9 sessions), each in a fresh
   // archive. Wall time: the 140 appends, acknowledged. CPU time: also the work the store does
@@ -103,9 +117,20 @@ try {
     refWriteRuns.push(performance.now() - started);
     await fresh.close();
   }
-  row('140-turn session, one turn at a time, acknowledged (ms, median of 9)', '≤ 30', fmt(median(writeRuns), 1), fmt(median(refWriteRuns), 1), fmt(median(writeRuns) / median(refWriteRuns), 1) + '×', median(writeRuns) <= 30 ? 'met' : 'missed');
+  row(
+    '140-turn session, one turn at a time, acknowledged (ms, median of 9)',
+    '≤ 30',
+    fmt(median(writeRuns), 1),
+    fmt(median(refWriteRuns), 1),
+    `${fmt(median(writeRuns) / median(refWriteRuns), 1)}×`,
+    median(writeRuns) <= 30 ? 'met' : 'missed',
+  );
   row('140-turn session, acknowledged: mean / p99 of the 9 (ms)', '', `${fmt(mean(writeRuns), 1)} / ${fmt(p99(writeRuns), 1)}`);
-  row('140-turn session, CPU time of the process, appends + idle compaction (ms, median of 9; mean / p99; load-independent)', '', `${fmt(median(writeCpu), 1)} (${fmt(mean(writeCpu), 1)} / ${fmt(p99(writeCpu), 1)})`);
+  row(
+    '140-turn session, CPU time of the process, appends + idle compaction (ms, median of 9; mean / p99; load-independent)',
+    '',
+    `${fmt(median(writeCpu), 1)} (${fmt(mean(writeCpu), 1)} / ${fmt(p99(writeCpu), 1)})`,
+  );
 
   // 4. The whole corpus, one turn at a time: bytes on disk (compactions included, no final compact) vs raw JSON.
   const corpusDir = join(root, 'corpus');
@@ -128,7 +153,14 @@ try {
   await idle();
   await corpusArchive.close();
   const ratio = diskSize() / rawBytes;
-  row('corpus bytes on disk / raw JSON, as appended, once the sessions are idle', '≤ 0.40', fmt(ratio), fmt(idealBytes / rawBytes), fmt(ratio / (idealBytes / rawBytes), 2) + '×', ratio <= 0.4 ? 'met' : 'missed');
+  row(
+    'corpus bytes on disk / raw JSON, as appended, once the sessions are idle',
+    '≤ 0.40',
+    fmt(ratio),
+    fmt(idealBytes / rawBytes),
+    `${fmt(ratio / (idealBytes / rawBytes), 2)}×`,
+    ratio <= 0.4 ? 'met' : 'missed',
+  );
   row('corpus bytes on disk / raw JSON, right after the last append (idle compactions not yet run)', '', fmt(rightAfter));
   row('corpus append, mean / median / p99 (ms)', '', `${fmt(mean(corpusTimes))} / ${fmt(median(corpusTimes))} / ${fmt(p99(corpusTimes))}`);
   const reader = new ConversationArchive({ dir: corpusDir, codec });
@@ -152,14 +184,26 @@ try {
       latencies.push(...result.ours.latenciesMs);
     }
     const r = median(ours) / median(reference);
-    row(`store append alone, ${sessions === 1 ? '1 session' : '50 sessions at once'} (ops/s, median of 5; vs raw write)`, '', fmt(median(ours), 0), fmt(median(reference), 0), fmt(r, 3) + '×');
-    row(`store append alone, ${sessions === 1 ? '1 session' : '50 sessions at once'}: mean / median / p99 latency (ms)`, '', `${fmt(mean(latencies))} / ${fmt(median(latencies))} / ${fmt(p99(latencies))}`);
+    row(
+      `store append alone, ${sessions === 1 ? '1 session' : '50 sessions at once'} (ops/s, median of 5; vs raw write)`,
+      '',
+      fmt(median(ours), 0),
+      fmt(median(reference), 0),
+      `${fmt(r, 3)}×`,
+    );
+    row(
+      `store append alone, ${sessions === 1 ? '1 session' : '50 sessions at once'}: mean / median / p99 latency (ms)`,
+      '',
+      `${fmt(mean(latencies))} / ${fmt(median(latencies))} / ${fmt(p99(latencies))}`,
+    );
   }
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
 
-console.log(`${new Date().toISOString().slice(0, 10)}, ${cpus().length} shared cores, load average ${loadavg()[0]!.toFixed(1)}, Node ${process.version}, codec ${codec}; corpus ${corpus.length} conversations, ${allTurns.length} turns`);
+console.log(
+  `${new Date().toISOString().slice(0, 10)}, ${cpus().length} shared cores, load average ${loadavg()[0]!.toFixed(1)}, Node ${process.version}, codec ${codec}; corpus ${corpus.length} conversations, ${allTurns.length} turns`,
+);
 console.log('references: raw appendFileSync of the JSON line (appends); JSON.parse of a JSON-lines file (loads); brotli q11 of each whole session (size)');
 console.log('| figure | target | lix | reference | ratio | |');
 console.log('|---|---|---:|---:|---:|---|');

@@ -33,7 +33,11 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.99)]!;
 
-async function timed(count: number, concurrency: number, operation: (index: number, worker: number) => Promise<unknown>): Promise<{ opsPerSecond: number; latencies: number[] }> {
+async function timed(
+  count: number,
+  concurrency: number,
+  operation: (index: number, worker: number) => Promise<unknown>,
+): Promise<{ opsPerSecond: number; latencies: number[] }> {
   let next = 0;
   const latencies: number[] = [];
   const start = performance.now();
@@ -62,7 +66,9 @@ async function main(): Promise<void> {
     await store.migrate();
     await refPool.query('CREATE TABLE bench_raw (session text NOT NULL, seq bigint NOT NULL, data bytea NOT NULL, PRIMARY KEY (session, seq))');
 
-    lines.push(`PostgreSQL store bench, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} shared cores, Node ${process.versions.node}, load ${loadavg()[0]!.toFixed(1)}; PostgreSQL 15 and redis-server on loopback`);
+    lines.push(
+      `PostgreSQL store bench, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} shared cores, Node ${process.versions.node}, load ${loadavg()[0]!.toFixed(1)}; PostgreSQL 15 and redis-server on loopback`,
+    );
     lines.push('');
     lines.push('| figure | @lix/archive/postgres via session window | raw INSERT + raw RPUSH | ratio | target |');
     lines.push('|---|---:|---:|---:|---|');
@@ -74,7 +80,10 @@ async function main(): Promise<void> {
       const refLatencies: number[] = [];
       for (let run = 0; run <= RUNS; run++) {
         const prefix = `b${runId++}`;
-        const caches = Array.from({ length: concurrency }, (_, worker) => new HybridConversationCache({ sessionId: `${prefix}-s${worker}`, driver, archive: store, keyPrefix: 'bench' }));
+        const caches = Array.from(
+          { length: concurrency },
+          (_, worker) => new HybridConversationCache({ sessionId: `${prefix}-s${worker}`, driver, archive: store, keyPrefix: 'bench' }),
+        );
         const oursRun = await timed(OPS, concurrency, (index, worker) => {
           const turn = turnAt(index);
           return caches[worker]!.addMessage(turn.role, turn.content);
@@ -97,8 +106,12 @@ async function main(): Promise<void> {
         refLatencies.push(...referenceRun.latencies);
       }
       const ratio = median(ours) / median(reference);
-      lines.push(`| addMessage ops/s, concurrency ${concurrency} (median of ${RUNS}) | ${median(ours).toFixed(0)} | ${median(reference).toFixed(0)} | ${ratio.toFixed(2)}× | ≥ 0.7× ${ratio >= 0.7 ? 'met' : 'missed'} |`);
-      lines.push(`| addMessage ms, concurrency ${concurrency}: mean / p99 (compactions included) | ${mean(ourLatencies).toFixed(2)} / ${p99(ourLatencies).toFixed(2)} | ${mean(refLatencies).toFixed(2)} / ${p99(refLatencies).toFixed(2)} | ${(mean(refLatencies) / mean(ourLatencies)).toFixed(2)}× (mean) | |`);
+      lines.push(
+        `| addMessage ops/s, concurrency ${concurrency} (median of ${RUNS}) | ${median(ours).toFixed(0)} | ${median(reference).toFixed(0)} | ${ratio.toFixed(2)}× | ≥ 0.7× ${ratio >= 0.7 ? 'met' : 'missed'} |`,
+      );
+      lines.push(
+        `| addMessage ms, concurrency ${concurrency}: mean / p99 (compactions included) | ${mean(ourLatencies).toFixed(2)} / ${p99(ourLatencies).toFixed(2)} | ${mean(refLatencies).toFixed(2)} / ${p99(refLatencies).toFixed(2)} | ${(mean(refLatencies) / mean(ourLatencies)).toFixed(2)}× (mean) | |`,
+      );
     }
 
     // getContext in the steady state: reads counted at the store, and the cost of the one
@@ -139,7 +152,9 @@ async function main(): Promise<void> {
     lines.push(
       `| getContext for ${readSeconds.toFixed(1)} s (${reads} calls, verifyIntervalMs 1000): archive calls | ${calls.getMetadata} getMetadata, ${calls.other} other | | | steady state: no archive read but the check per verifyIntervalMs |`,
     );
-    lines.push(`| that check: getMetadata ms, median / p99 (vs SELECT 1 on the same server) | ${median(metaTimes).toFixed(3)} / ${p99(metaTimes).toFixed(3)} | ${median(selectTimes).toFixed(3)} / ${p99(selectTimes).toFixed(3)} | | |`);
+    lines.push(
+      `| that check: getMetadata ms, median / p99 (vs SELECT 1 on the same server) | ${median(metaTimes).toFixed(3)} / ${p99(metaTimes).toFixed(3)} | ${median(selectTimes).toFixed(3)} / ${p99(selectTimes).toFixed(3)} | | |`,
+    );
     await store.close();
 
     // Size: the corpus appended turn by turn (as addMessage does), conversation after
@@ -149,12 +164,16 @@ async function main(): Promise<void> {
     // tables' thresholds of the migration. Once more with no vacuum at all (autovacuum off for
     // the store's tables, vacuumAfterRows 0): the worst case.
     const rawJson = readFileSync(corpusPath).byteLength;
-    for (const [schema, autovacuum] of [['sizing_novacuum', false], ['sizing', true]] as const) {
+    for (const [schema, autovacuum] of [
+      ['sizing_novacuum', false],
+      ['sizing', true],
+    ] as const) {
       // Without vacuum: autovacuum off for the tables, and the store's own VACUUM off too.
       const sizing = new PostgresArchiveStore({ connectionString: postgres.url, schema, maxConnections: 4, ...(autovacuum ? {} : { vacuumAfterRows: 0 }) });
       await sizing.migrate();
       if (!autovacuum) {
-        for (const table of ['turns', 'blocks', 'sessions']) await refPool.query(`ALTER TABLE ${schema}.lix_archive_${table} SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)`);
+        for (const table of ['turns', 'blocks', 'sessions'])
+          await refPool.query(`ALTER TABLE ${schema}.lix_archive_${table} SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)`);
       }
       const began = performance.now();
       for (const conversation of corpus) {
@@ -164,10 +183,14 @@ async function main(): Promise<void> {
       const measure = async (when: string) => {
         const sizeQuery = `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${schema}' AND c.relkind = 'r'`;
         const bytes = Number((await refPool.query(sizeQuery)).rows[0].bytes);
-        const counts = await refPool.query(`SELECT (SELECT count(*) FROM ${schema}.lix_archive_turns)::int AS tail, (SELECT count(*) FROM ${schema}.lix_archive_blocks)::int AS blocks`);
+        const counts = await refPool.query(
+          `SELECT (SELECT count(*) FROM ${schema}.lix_archive_turns)::int AS tail, (SELECT count(*) FROM ${schema}.lix_archive_blocks)::int AS blocks`,
+        );
         const label = `${autovacuum ? 'store VACUUM + autovacuum (naptime 1 s)' : 'no vacuum'}, ${when} (${counts.rows[0].blocks} blocks, ${counts.rows[0].tail} tail rows)`;
         const ratio = bytes / rawJson;
-        lines.push(`| bytes in PostgreSQL / corpus raw JSON, ${label} | ${bytes} | ${rawJson} | ${ratio.toFixed(3)} | ${autovacuum ? `≤ 0.6 ${ratio <= 0.6 ? 'met' : 'missed'}` : ''} |`);
+        lines.push(
+          `| bytes in PostgreSQL / corpus raw JSON, ${label} | ${bytes} | ${rawJson} | ${ratio.toFixed(3)} | ${autovacuum ? `≤ 0.6 ${ratio <= 0.6 ? 'met' : 'missed'}` : ''} |`,
+        );
       };
       await measure(`right after the last append (load took ${loadSeconds.toFixed(1)} s)`);
       // The sessions went quiet: their shorter tails are compacted after compactIdleMs (5 s).

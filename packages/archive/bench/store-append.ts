@@ -33,7 +33,13 @@ async function run(count: number, concurrency: number, op: (index: number, worke
  * `ours`: `archive.appendTurn`; `reference`: open (once per session), `write` of the turn's
  * JSON line, as a plain append-only log would do. Both are awaited one at a time per writer.
  */
-export async function storeAppend(dir: string, turns: readonly ArchiveTurnInput[], count: number, sessions: number, runId: string): Promise<{ ours: AppendFigures; reference: AppendFigures }> {
+export async function storeAppend(
+  dir: string,
+  turns: readonly ArchiveTurnInput[],
+  count: number,
+  sessions: number,
+  runId: string,
+): Promise<{ ours: AppendFigures; reference: AppendFigures }> {
   const archive = new ConversationArchive({ dir: join(dir, 'store') });
   const ours = await run(count, sessions, (index, worker) => archive.appendTurn(`${runId}-s${worker}`, turns[index % turns.length]!));
   await archive.close();

@@ -23,7 +23,14 @@ describe('ConversationArchive options are refused with ArchiveError, whatever th
     ['a prototype-less object', Object.create(null)],
     ['a symbol', Symbol('codec')],
     ['a bigint', 10n],
-    ['an object whose toString throws', { toString: () => { throw new Error('no'); } }],
+    [
+      'an object whose toString throws',
+      {
+        toString: () => {
+          throw new Error('no');
+        },
+      },
+    ],
   ];
   for (const [label, value] of hostile) {
     it(`codec given ${label} is INVALID_ARGUMENT`, () => {

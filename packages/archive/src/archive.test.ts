@@ -102,7 +102,14 @@ describe('ConversationArchive API', () => {
 
   it('rejects bad turns and arguments with typed errors', async () => {
     const archive = new ConversationArchive({ dir: tempDir() });
-    const bad: unknown[] = [null, { role: '', content: 'x' }, { role: 'u', content: 5 }, { role: 'u', content: 'x', metadata: [] }, { role: 'u', content: 'x', embedding: 'v' }, { role: 'u', content: 'x', seq: -1 }];
+    const bad: unknown[] = [
+      null,
+      { role: '', content: 'x' },
+      { role: 'u', content: 5 },
+      { role: 'u', content: 'x', metadata: [] },
+      { role: 'u', content: 'x', embedding: 'v' },
+      { role: 'u', content: 'x', seq: -1 },
+    ];
     for (const turn of bad) {
       await expect(archive.appendTurn('b', turn as never)).rejects.toMatchObject({ name: 'ArchiveError', code: 'INVALID_TURN' });
     }
@@ -116,11 +123,27 @@ describe('ConversationArchive API', () => {
 describe('sequence rules', () => {
   it('assigns, skips and accepts explicit seqs so retries are idempotent', async () => {
     const archive = new ConversationArchive({ dir: tempDir() });
-    expect(await archive.appendTurns('q', [{ role: 'u', content: 'a' }, { role: 'u', content: 'b' }])).toEqual({ appended: 2, skipped: 0, lastSeq: 2, seqs: [1, 2] });
-    expect(await archive.appendTurns('q', [{ role: 'u', content: 'b again', seq: 2 }, { role: 'u', content: 'c', seq: 3 }])).toEqual({ appended: 1, skipped: 1, lastSeq: 3, seqs: [2, 3] });
+    expect(
+      await archive.appendTurns('q', [
+        { role: 'u', content: 'a' },
+        { role: 'u', content: 'b' },
+      ]),
+    ).toEqual({ appended: 2, skipped: 0, lastSeq: 2, seqs: [1, 2] });
+    expect(
+      await archive.appendTurns('q', [
+        { role: 'u', content: 'b again', seq: 2 },
+        { role: 'u', content: 'c', seq: 3 },
+      ]),
+    ).toEqual({ appended: 1, skipped: 1, lastSeq: 3, seqs: [2, 3] });
     expect(await archive.appendTurn('q', { role: 'u', content: 'e', seq: 5 })).toEqual({ appended: 1, skipped: 0, lastSeq: 5, seqs: [5] });
     expect(await archive.appendTurn('q', { role: 'u', content: 'f' })).toMatchObject({ lastSeq: 6, seqs: [6] });
-    expect((await archive.loadAll('q')).map((t) => [t.seq, t.content])).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [5, 'e'], [6, 'f']]);
+    expect((await archive.loadAll('q')).map((t) => [t.seq, t.content])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+      [5, 'e'],
+      [6, 'f'],
+    ]);
   });
 
   it('serialises 100 concurrent appends in one process without loss', async () => {
@@ -147,11 +170,22 @@ describe('legacy .huff files from the Python original', () => {
       expected.map((t: Record<string, unknown>) => (Array.isArray(t.embedding) ? { ...t, embedding: [...Float32Array.from(t.embedding as number[])] } : t)),
     );
     const meta = await archive.getMetadata(name);
-    expect(meta).toMatchObject({ createdAt: expectedMeta.created_at, updatedAt: expectedMeta.updated_at, turnCount: expectedMeta.num_turns, sizeBytes: expectedMeta.size_bytes, format: 'legacy-huff' });
+    expect(meta).toMatchObject({
+      createdAt: expectedMeta.created_at,
+      updatedAt: expectedMeta.updated_at,
+      turnCount: expectedMeta.num_turns,
+      sizeBytes: expectedMeta.size_bytes,
+      format: 'legacy-huff',
+    });
     expect(await archive.migrateLegacy(name)).toBe(true);
     expect(readdirSync(dir).some((f) => f.endsWith('.huff'))).toBe(false);
     expect(await archive.loadAll(name)).toEqual(turns);
-    expect(await archive.getMetadata(name)).toMatchObject({ createdAt: expectedMeta.created_at, updatedAt: expectedMeta.updated_at, turnCount: expectedMeta.num_turns, format: 'lix' });
+    expect(await archive.getMetadata(name)).toMatchObject({
+      createdAt: expectedMeta.created_at,
+      updatedAt: expectedMeta.updated_at,
+      turnCount: expectedMeta.num_turns,
+      format: 'lix',
+    });
     await archive.appendTurn(name, { role: 'user', content: 'after migration' });
     expect((await archive.loadAll(name)).at(-1)).toMatchObject({ seq: expectedMeta.num_turns + 1, content: 'after migration' });
   });
@@ -162,7 +196,24 @@ describe('session ids never escape the archive folder', () => {
     const root = tempDir();
     const dir = join(root, 'archive');
     const archive = new ConversationArchive({ dir });
-    const ids = ['../x', '../../etc/passwd', '/etc/passwd', 'a/b', 'a\\b', '.', '..', 'CON', 'nul', 'Abc', 'abc', 'ünïcødé 🎉', 'a\u0000b', 'x'.repeat(80), '_', '_5f'];
+    const ids = [
+      '../x',
+      '../../etc/passwd',
+      '/etc/passwd',
+      'a/b',
+      'a\\b',
+      '.',
+      '..',
+      'CON',
+      'nul',
+      'Abc',
+      'abc',
+      'ünïcødé 🎉',
+      'a\u0000b',
+      'x'.repeat(80),
+      '_',
+      '_5f',
+    ];
     for (const [i, id] of ids.entries()) await archive.appendTurn(id, { role: 'u', content: `turn ${i}` });
     for (const [i, id] of ids.entries()) expect((await archive.loadAll(id)).map((t) => t.content)).toEqual([`turn ${i}`]);
     expect(readdirSync(root)).toEqual(['archive']);
@@ -207,7 +258,14 @@ describe('corruption', () => {
     writeFileSync(file, bytes.subarray(0, bytes.length - 20));
     expect((await archive.loadAll('torn')).map((t) => t.content)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     await archive.appendTurn('torn', { role: 'u', content: 'm5' });
-    expect((await archive.loadAll('torn')).map((t) => [t.seq, t.content])).toEqual([[1, 'm0'], [2, 'm1'], [3, 'm2'], [4, 'm3'], [5, 'm4'], [6, 'm5']]);
+    expect((await archive.loadAll('torn')).map((t) => [t.seq, t.content])).toEqual([
+      [1, 'm0'],
+      [2, 'm1'],
+      [3, 'm2'],
+      [4, 'm3'],
+      [5, 'm4'],
+      [6, 'm5'],
+    ]);
     expect(await archive.getMetadata('torn')).toMatchObject({ turnCount: 6, lastSeq: 6 });
   });
 });

@@ -120,7 +120,8 @@ interface Paths {
 
 function positiveNumber(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new ArchiveError('INVALID_ARGUMENT', `${name} must be a positive finite number`);
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value))
+    throw new ArchiveError('INVALID_ARGUMENT', `${name} must be a positive finite number`);
   return value;
 }
 
@@ -139,18 +140,18 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
  */
 export class ConversationArchive implements ArchiveStore {
   readonly dir: string;
-  private readonly ttlDays: number;
-  private readonly codec: BlockCodec;
-  private readonly key: Uint8Array | undefined;
-  private readonly fsync: boolean;
-  private readonly compactAfterBytes: number;
-  private readonly compactAfterAppends: number;
-  private readonly locks: SessionLocks;
-  private readonly logger: ArchiveLogger | undefined;
-  private readonly clock: { now(): number };
-  private closed = false;
+  readonly #ttlDays: number;
+  readonly #codec: BlockCodec;
+  readonly #key: Uint8Array | undefined;
+  readonly #fsync: boolean;
+  readonly #compactAfterBytes: number;
+  readonly #compactAfterAppends: number;
+  readonly #locks: SessionLocks;
+  readonly #logger: ArchiveLogger | undefined;
+  readonly #clock: { now(): number };
+  #closed = false;
   /** Lock folders with a compaction scheduled for the next tick. */
-  private readonly pendingCompactions = new Set<string>();
+  readonly #pendingCompactions = new Set<string>();
 
   constructor(input: ConversationArchiveOptions) {
     const options = snapshotOptions<ConversationArchiveOptions>('ConversationArchive', input, OPTION_KEYS);
@@ -158,9 +159,14 @@ export class ConversationArchive implements ArchiveStore {
       throw new ArchiveError('INVALID_ARGUMENT', 'ConversationArchive needs options.dir, the archive folder');
     }
     const codec = options.codec ?? 'brotli';
-    if (typeof codec !== 'string' || !Object.hasOwn(codecIds, codec)) throw new ArchiveError('INVALID_ARGUMENT', `unknown codec ${typeof codec === 'string' ? JSON.stringify(codec.slice(0, 64)) : describeValue(codec)}; use brotli, deflate, huffman or none`);
+    if (typeof codec !== 'string' || !Object.hasOwn(codecIds, codec))
+      throw new ArchiveError(
+        'INVALID_ARGUMENT',
+        `unknown codec ${typeof codec === 'string' ? JSON.stringify(codec.slice(0, 64)) : describeValue(codec)}; use brotli, deflate, huffman or none`,
+      );
     if (options.fsync !== undefined && typeof options.fsync !== 'boolean') throw new ArchiveError('INVALID_ARGUMENT', 'fsync must be a boolean');
-    if (options.logger !== undefined && !(isPlainObject(options.logger) || typeof options.logger === 'object')) throw new ArchiveError('INVALID_ARGUMENT', 'logger must be an object');
+    if (options.logger !== undefined && !(isPlainObject(options.logger) || typeof options.logger === 'object'))
+      throw new ArchiveError('INVALID_ARGUMENT', 'logger must be an object');
     const clock = options.clock;
     if (clock !== undefined) {
       let now: unknown;
@@ -172,17 +178,19 @@ export class ConversationArchive implements ArchiveStore {
       if (typeof now !== 'function') throw new ArchiveError('INVALID_ARGUMENT', 'clock must have a now() method');
     }
     this.dir = options.dir;
-    this.ttlDays = positiveNumber('ttlDays', options.ttlDays, 14);
-    this.key = checkKey(options.encryptionKey);
-    this.codec = { codec, key: this.key };
-    this.fsync = options.fsync ?? false;
-    this.compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 8 * 1024);
-    this.compactAfterAppends = positiveInteger('compactAfterAppends', options.compactAfterAppends, 16);
+    this.#ttlDays = positiveNumber('ttlDays', options.ttlDays, 14);
+    this.#key = checkKey(options.encryptionKey);
+    this.#codec = { codec, key: this.#key };
+    this.#fsync = options.fsync ?? false;
+    this.#compactAfterBytes = positiveInteger('compactAfterBytes', options.compactAfterBytes, 8 * 1024);
+    this.#compactAfterAppends = positiveInteger('compactAfterAppends', options.compactAfterAppends, 16);
     const lockTimeoutMs = positiveNumber('lockTimeoutMs', options.lockTimeoutMs, 10_000);
     const lockStaleMs = positiveNumber('lockStaleMs', options.lockStaleMs, 3_000);
-    this.logger = options.logger;
-    this.locks = new SessionLocks(lockTimeoutMs, lockStaleMs, (error, lockDir) => this.warn('archive: idle compaction failed; the turns stay in the tail', { lock: lockDir, error: String(error) }));
-    this.clock = clock ?? { now: () => Date.now() };
+    this.#logger = options.logger;
+    this.#locks = new SessionLocks(lockTimeoutMs, lockStaleMs, (error, lockDir) =>
+      this.#warn('archive: idle compaction failed; the turns stay in the tail', { lock: lockDir, error: String(error) }),
+    );
+    this.#clock = clock ?? { now: () => Date.now() };
     try {
       mkdirSync(join(this.dir, LOCK_FOLDER), { recursive: true });
     } catch (error) {
@@ -191,15 +199,15 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   /** A logger that throws must not turn background work into an unhandled error. */
-  private warn(message: string, context: Record<string, unknown>): void {
+  #warn(message: string, context: Record<string, unknown>): void {
     try {
-      this.logger?.warn?.(message, context);
+      this.#logger?.warn?.(message, context);
     } catch {
       // the logger's own failure has nowhere to go
     }
   }
 
-  private paths(sessionId: unknown): Paths {
+  #paths(sessionId: unknown): Paths {
     const stem = sessionFileStem(sessionId);
     const legacy = legacyFileName(sessionId as string);
     return {
@@ -210,17 +218,17 @@ export class ConversationArchive implements ArchiveStore {
     };
   }
 
-  private checkOpen(): void {
-    if (this.closed) throw new ArchiveError('CLOSED', 'the archive was closed');
+  #checkOpen(): void {
+    if (this.#closed) throw new ArchiveError('CLOSED', 'the archive was closed');
   }
 
-  private nowSeconds(): number {
-    return this.clock.now() / 1000;
+  #nowSeconds(): number {
+    return this.#clock.now() / 1000;
   }
 
   /** Appends one turn; see {@link appendTurns}. */
   async appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult> {
-    this.checkOpen();
+    this.#checkOpen();
     return this.appendTurns(sessionId, [turn]);
   }
 
@@ -231,15 +239,15 @@ export class ConversationArchive implements ArchiveStore {
    * and becomes lastSeq. Resolves once the bytes are written (and fsynced with `fsync`).
    */
   async appendTurns(sessionId: string, input: Iterable<ArchiveTurnInput>): Promise<AppendResult> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
+    this.#checkOpen();
+    const paths = this.#paths(sessionId);
     const turns = toTurnArray<ArchiveTurnInput>(input);
-    const now = this.nowSeconds();
+    const now = this.#nowSeconds();
     for (const turn of turns) normalizeTurn(turn, 1, now);
-    return this.locks.withLock(paths.lock, async (lease) => {
+    return this.#locks.withLock(paths.lock, async (lease) => {
       const kept = (lease.cache as SessionCache | undefined)?.session.file === paths.file;
-      if (!kept && paths.legacy && !existsSync(paths.file) && existsSync(paths.legacy)) await this.migrateLegacyLocked(sessionId, paths, paths.legacy);
-      let current = this.sessionOf(lease, sessionId, paths);
+      if (!kept && paths.legacy && !existsSync(paths.file) && existsSync(paths.legacy)) await this.#migrateLegacyLocked(sessionId, paths, paths.legacy);
+      let current = this.#sessionOf(lease, sessionId, paths);
       let lastSeq = current?.meta.lastSeq ?? 0;
       const seqs: number[] = [];
       const fresh: ArchivedTurn[] = [];
@@ -251,10 +259,10 @@ export class ConversationArchive implements ArchiveStore {
         lastSeq = wanted;
       }
       if (fresh.length === 0) return { appended: 0, skipped: turns.length, lastSeq, seqs };
-      current ??= this.keep(lease, this.createSession(sessionId, paths.file, now));
+      current ??= this.#keep(lease, this.#createSession(sessionId, paths.file, now));
       // A small TURNS frame lives only until the next compaction (a few appends): compressing it
       // would cost more CPU than the bytes it saves for that short while.
-      const turnsBytes = turnsFrame(FrameKind.Turns, fresh, this.codec, current.encrypted, this.compactAfterBytes);
+      const turnsBytes = turnsFrame(FrameKind.Turns, fresh, this.#codec, current.encrypted, this.#compactAfterBytes);
       const rawBytes = parseTurnsHead(turnsBytes.subarray(12)).rawLength;
       const meta: SessionMeta = {
         createdAt: current.meta.createdAt,
@@ -270,21 +278,21 @@ export class ConversationArchive implements ArchiveStore {
         lease.assertHeld();
         // One write under the lock: a crash tears at most this append, which was not yet acknowledged.
         writeAt(current.fd, bytes, current.size);
-        if (this.fsync) fsyncSync(current.fd);
+        if (this.#fsync) fsyncSync(current.fd);
       } catch (error) {
         if (error instanceof ArchiveError) throw error;
         throw new ArchiveError('IO_ERROR', `cannot append to ${paths.file}`, { cause: error });
       }
       current = { ...current, size: current.size + bytes.byteLength, meta };
-      const due = meta.tailRawBytes >= this.compactAfterBytes || meta.tailFrames >= this.compactAfterAppends;
+      const due = meta.tailRawBytes >= this.#compactAfterBytes || meta.tailFrames >= this.#compactAfterAppends;
       // The compaction runs after the acknowledgement (next tick, or when the lease goes idle);
       // only a tail that grew far past its limit, because the event loop never got a turn, is
       // compacted here, so the tail stays bounded.
-      if (due && (meta.tailRawBytes >= OVERDUE_FACTOR * this.compactAfterBytes || meta.tailFrames >= OVERDUE_FACTOR * this.compactAfterAppends)) {
-        current = this.compactOpen(current, lease);
+      if (due && (meta.tailRawBytes >= OVERDUE_FACTOR * this.#compactAfterBytes || meta.tailFrames >= OVERDUE_FACTOR * this.#compactAfterAppends)) {
+        current = this.#compactOpen(current, lease);
       }
-      this.keep(lease, current);
-      if (due && current.meta.tailFrames > 0) this.scheduleCompaction(sessionId, paths);
+      this.#keep(lease, current);
+      if (due && current.meta.tailFrames > 0) this.#scheduleCompaction(sessionId, paths);
       return { appended: fresh.length, skipped: turns.length - fresh.length, lastSeq, seqs };
     });
   }
@@ -293,24 +301,24 @@ export class ConversationArchive implements ArchiveStore {
    * Compacts the session's tail on the next tick, under its lock, while this process still
    * keeps the lease (a released lease compacted its tail on the way out).
    */
-  private scheduleCompaction(sessionId: string, paths: Paths): void {
-    if (this.pendingCompactions.has(paths.lock)) return;
-    this.pendingCompactions.add(paths.lock);
+  #scheduleCompaction(sessionId: string, paths: Paths): void {
+    if (this.#pendingCompactions.has(paths.lock)) return;
+    this.#pendingCompactions.add(paths.lock);
     setImmediate(() => {
-      if (this.closed || !this.locks.isKept(paths.lock)) {
-        this.pendingCompactions.delete(paths.lock);
+      if (this.#closed || !this.#locks.isKept(paths.lock)) {
+        this.#pendingCompactions.delete(paths.lock);
         return;
       }
-      this.locks
+      this.#locks
         .withLock(paths.lock, async (lease) => {
-          this.pendingCompactions.delete(paths.lock);
+          this.#pendingCompactions.delete(paths.lock);
           const cached = lease.cache as SessionCache | undefined;
-          if (this.closed || cached?.session.file !== paths.file || cached.session.meta.tailFrames === 0) return;
-          this.keep(lease, this.compactOpen(cached.session, lease));
+          if (this.#closed || cached?.session.file !== paths.file || cached.session.meta.tailFrames === 0) return;
+          this.#keep(lease, this.#compactOpen(cached.session, lease));
         })
         .catch((error: unknown) => {
-          this.pendingCompactions.delete(paths.lock);
-          this.warn('archive: deferred compaction failed; the turns stay in the tail', { sessionId, error: String(error) });
+          this.#pendingCompactions.delete(paths.lock);
+          this.#warn('archive: deferred compaction failed; the turns stay in the tail', { sessionId, error: String(error) });
         });
     }).unref();
   }
@@ -319,13 +327,13 @@ export class ConversationArchive implements ArchiveStore {
    * The open session file kept with the lease: while a writer holds the lock nobody else
    * changes the file, so its size and metadata stay valid until the lease ends.
    */
-  private sessionOf(lease: LeaseHandle, sessionId: string, paths: Paths): OpenSession | undefined {
+  #sessionOf(lease: LeaseHandle, sessionId: string, paths: Paths): OpenSession | undefined {
     const cached = lease.cache as SessionCache | undefined;
     if (cached?.session.file === paths.file) return cached.session;
-    return this.keep(lease, this.openForWrite(sessionId, paths, lease));
+    return this.#keep(lease, this.#openForWrite(sessionId, paths, lease));
   }
 
-  private keep<T extends OpenSession | undefined>(lease: LeaseHandle, session: T): T {
+  #keep<T extends OpenSession | undefined>(lease: LeaseHandle, session: T): T {
     const cached = lease.cache as SessionCache | undefined;
     if (cached && (!session || cached.session.fd !== session.fd)) {
       lease.cache = undefined;
@@ -342,7 +350,7 @@ export class ConversationArchive implements ArchiveStore {
       // A lease kept idle for a second ends by taking the tail into a block: the conversation has
       // paused, and one block compresses far better than a tail and several small blocks.
       beforeIdleRelease: () => {
-        if (!this.closed && entry.session.meta.tailFrames > 0) entry.session = this.compactOpen(entry.session, lease, IDLE_MERGE_RATIO);
+        if (!this.#closed && entry.session.meta.tailFrames > 0) entry.session = this.#compactOpen(entry.session, lease, IDLE_MERGE_RATIO);
       },
     };
     lease.cache = entry;
@@ -351,26 +359,27 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Compacts a session's appended tail into a block now (normally automatic). */
   async compact(sessionId: string): Promise<void> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
-    await this.locks.withLock(paths.lock, async (lease) => {
-      const session = this.sessionOf(lease, sessionId, paths);
-      if (session) this.keep(lease, this.compactOpen(session, lease));
+    this.#checkOpen();
+    const paths = this.#paths(sessionId);
+    await this.#locks.withLock(paths.lock, async (lease) => {
+      const session = this.#sessionOf(lease, sessionId, paths);
+      if (session) this.#keep(lease, this.#compactOpen(session, lease));
     });
   }
 
-  private compactOpen(session: OpenSession, lease: LeaseHandle, mergeRatio?: number): OpenSession {
+  #compactOpen(session: OpenSession, lease: LeaseHandle, mergeRatio?: number): OpenSession {
     return compactTail(session, {
-      codec: this.codec,
-      fsync: this.fsync,
+      codec: this.#codec,
+      fsync: this.#fsync,
       lease,
       mergeRatio,
-      onDamage: (ranges) => this.logger?.warn?.('archive: compaction skipped damaged bytes (their turns were already unreadable)', { file: session.file, ranges }),
+      onDamage: (ranges) =>
+        this.#logger?.warn?.('archive: compaction skipped damaged bytes (their turns were already unreadable)', { file: session.file, ranges }),
     });
   }
 
   /** Opens the session file for a writer (who holds the lock): repairs a torn end, upgrades format 1. */
-  private openForWrite(sessionId: string, paths: Paths, lease: LeaseHandle): OpenSession | undefined {
+  #openForWrite(sessionId: string, paths: Paths, lease: LeaseHandle): OpenSession | undefined {
     let fd: number;
     try {
       fd = openSync(paths.file, 'r+');
@@ -387,20 +396,20 @@ export class ConversationArchive implements ArchiveStore {
         return undefined;
       }
       const header = parseFileHeader(readExactly(fd, 0, FILE_HEADER_SIZE));
-      if (header.encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
+      if (header.encrypted && !this.#key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
       if (header.version === 1) {
         closeSync(fd);
-        this.upgradeV1Locked(sessionId, paths.file, lease);
-        return this.openForWrite(sessionId, paths, lease);
+        this.#upgradeV1Locked(sessionId, paths.file, lease);
+        return this.#openForWrite(sessionId, paths, lease);
       }
-      if (paths.hashed) this.checkStoredId(sessionId, paths.file, readExactly(fd, 0, Math.min(size, 4096)));
+      if (paths.hashed) this.#checkStoredId(sessionId, paths.file, readExactly(fd, 0, Math.min(size, 4096)));
       const tailLength = Math.min(size, META_FRAME_SIZE);
       const end = frameEndingAt(readExactly(fd, size - tailLength, tailLength), size, size - tailLength);
       if (end?.kind === FrameKind.Meta) {
         const meta = { ...parseMeta(end.payload) };
         if (meta.tailStart <= size) return { fd, file: paths.file, size, meta, encrypted: header.encrypted };
       }
-      return this.repairLocked(fd, paths.file, size, header.encrypted);
+      return this.#repairLocked(fd, paths.file, size, header.encrypted);
     } catch (error) {
       try {
         closeSync(fd);
@@ -412,11 +421,11 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   /** The end of the file is not a META frame: cut what follows the last valid frame and seal the metadata again. */
-  private repairLocked(fd: number, file: string, size: number, encrypted: boolean): OpenSession {
-    const read = readWhole(readExactly(fd, 0, size), this.key);
-    if (read.damaged.length > 0) this.logger?.warn?.('archive: skipped damaged bytes in a session file', { file, ranges: read.damaged });
+  #repairLocked(fd: number, file: string, size: number, encrypted: boolean): OpenSession {
+    const read = readWhole(readExactly(fd, 0, size), this.#key);
+    if (read.damaged.length > 0) this.#logger?.warn?.('archive: skipped damaged bytes in a session file', { file, ranges: read.damaged });
     const validEnd = read.tornTail ? read.tornTail.start : size;
-    if (read.tornTail) this.logger?.warn?.('archive: dropping a torn last append (never acknowledged)', { file, droppedBytes: size - validEnd });
+    if (read.tornTail) this.#logger?.warn?.('archive: dropping a torn last append (never acknowledged)', { file, droppedBytes: size - validEnd });
     // The tail restarts after the last block, so turns appended since are compacted again.
     let tailStart = validEnd;
     let tailFrames = 0;
@@ -430,7 +439,7 @@ export class ConversationArchive implements ArchiveStore {
         tailRawBytes += parseTurnsHead(found.payload).rawLength;
       }
     }
-    const now = this.nowSeconds();
+    const now = this.#nowSeconds();
     const last = read.turns[read.turns.length - 1];
     const meta: SessionMeta = {
       createdAt: read.meta?.createdAt ?? now,
@@ -445,15 +454,15 @@ export class ConversationArchive implements ArchiveStore {
       ftruncateSync(fd, validEnd);
       const sealed = frame(metaPayload(meta));
       writeAt(fd, sealed, validEnd);
-      if (this.fsync) fsyncSync(fd);
+      if (this.#fsync) fsyncSync(fd);
       return { fd, file, size: validEnd + sealed.byteLength, meta, encrypted };
     } catch (error) {
       throw new ArchiveError('IO_ERROR', `cannot repair ${file}`, { cause: error });
     }
   }
 
-  private createSession(sessionId: string, file: string, now: number): OpenSession {
-    const encrypted = this.key !== undefined;
+  #createSession(sessionId: string, file: string, now: number): OpenSession {
+    const encrypted = this.#key !== undefined;
     const start = Buffer.concat(fileStart(sessionId, file, encrypted, now));
     let fd: number;
     try {
@@ -462,10 +471,16 @@ export class ConversationArchive implements ArchiveStore {
     } catch (error) {
       throw new ArchiveError('IO_ERROR', `cannot create ${file}`, { cause: error });
     }
-    return { fd, file, size: start.byteLength, meta: { createdAt: now, updatedAt: now, turnCount: 0, lastSeq: 0, tailStart: start.byteLength, tailRawBytes: 0, tailFrames: 0 }, encrypted };
+    return {
+      fd,
+      file,
+      size: start.byteLength,
+      meta: { createdAt: now, updatedAt: now, turnCount: 0, lastSeq: 0, tailStart: start.byteLength, tailRawBytes: 0, tailFrames: 0 },
+      encrypted,
+    };
   }
 
-  private checkStoredId(sessionId: string, file: string, head: Buffer): void {
+  #checkStoredId(sessionId: string, file: string, head: Buffer): void {
     const found = frameAt(head, FILE_HEADER_SIZE);
     const storedId = found?.kind === FrameKind.Session ? parseSessionPayload(found.payload).sessionId : undefined;
     if (storedId !== undefined && storedId !== sessionId) {
@@ -474,23 +489,29 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   /** Rewrites a format-1 file as format 2 (once; via a temporary file and an atomic rename). */
-  private upgradeV1Locked(sessionId: string, file: string, lease: LeaseHandle): void {
-    const read = readWhole(readFileSyncSafe(file), this.key);
-    if (read.damaged.length > 0) this.logger?.warn?.('archive: skipped damaged bytes while upgrading a format-1 file', { file, ranges: read.damaged });
-    const now = this.nowSeconds();
+  #upgradeV1Locked(sessionId: string, file: string, lease: LeaseHandle): void {
+    const read = readWhole(readFileSyncSafe(file), this.#key);
+    if (read.damaged.length > 0) this.#logger?.warn?.('archive: skipped damaged bytes while upgrading a format-1 file', { file, ranges: read.damaged });
+    const now = this.#nowSeconds();
     const createdAt = read.v1Meta?.createdAt ?? now;
     const meta = { createdAt, updatedAt: read.v1Meta?.updatedAt ?? now, turnCount: read.turns.length, lastSeq: read.turns[read.turns.length - 1]?.seq ?? 0 };
     lease.assertHeld();
-    this.writeFreshFile(sessionId, file, read.turns, meta, read.encrypted);
-    this.logger?.info?.('archive: upgraded a session file to format 2', { file, turns: read.turns.length });
+    this.#writeFreshFile(sessionId, file, read.turns, meta, read.encrypted);
+    this.#logger?.info?.('archive: upgraded a session file to format 2', { file, turns: read.turns.length });
   }
 
-  private writeFreshFile(sessionId: string, file: string, turns: ArchivedTurn[], meta: Pick<SessionMeta, 'createdAt' | 'updatedAt' | 'turnCount' | 'lastSeq'>, encrypted: boolean): void {
+  #writeFreshFile(
+    sessionId: string,
+    file: string,
+    turns: ArchivedTurn[],
+    meta: Pick<SessionMeta, 'createdAt' | 'updatedAt' | 'turnCount' | 'lastSeq'>,
+    encrypted: boolean,
+  ): void {
     const parts: Buffer[] = fileStart(sessionId, file, encrypted, meta.createdAt);
     let chunk: ArchivedTurn[] = [];
     let chunkBytes = 0;
     const flush = () => {
-      if (chunk.length > 0) parts.push(turnsFrame(FrameKind.Block, chunk, this.codec, encrypted));
+      if (chunk.length > 0) parts.push(turnsFrame(FrameKind.Block, chunk, this.#codec, encrypted));
       chunk = [];
       chunkBytes = 0;
     };
@@ -523,7 +544,7 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   /** Full read of a session file; `undefined` when it does not exist. Retries once when the file changed under the read. */
-  private async readSessionFile(sessionId: string, paths: Paths): Promise<WholeRead | undefined> {
+  async #readSessionFile(sessionId: string, paths: Paths): Promise<WholeRead | undefined> {
     for (let attempt = 0; ; attempt++) {
       let bytes: Buffer;
       let before: { size: number; mtimeMs: number };
@@ -535,7 +556,7 @@ export class ConversationArchive implements ArchiveStore {
         throw new ArchiveError('IO_ERROR', `cannot read ${paths.file}`, { cause: error });
       }
       if (bytes.byteLength < FILE_HEADER_SIZE) return undefined;
-      const read = readWhole(bytes, this.key);
+      const read = readWhole(bytes, this.#key);
       if (paths.hashed && read.storedId !== undefined && read.storedId !== sessionId) {
         throw new ArchiveError('CORRUPT_FILE', `${paths.file} holds another session than the one asked for`);
       }
@@ -543,7 +564,7 @@ export class ConversationArchive implements ArchiveStore {
       // A compaction may have moved bytes while we read: read again before calling it damage.
       const after = await stat(paths.file).catch(() => undefined);
       if (attempt < 2 && (after?.size !== before.size || after.mtimeMs !== before.mtimeMs || bytes.byteLength !== before.size)) continue;
-      this.logger?.warn?.('archive: skipped damaged bytes in a session file; the turns in them are lost, all others are returned', {
+      this.#logger?.warn?.('archive: skipped damaged bytes in a session file; the turns in them are lost, all others are returned', {
         file: paths.file,
         ranges: read.damaged,
       });
@@ -553,9 +574,9 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Every stored turn, oldest first; `[]` for an unknown session. */
   async loadAll(sessionId: string): Promise<ArchivedTurn[]> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
-    const read = await this.readSessionFile(sessionId, paths);
+    this.#checkOpen();
+    const paths = this.#paths(sessionId);
+    const read = await this.#readSessionFile(sessionId, paths);
     if (read) return read.turns;
     if (paths.legacy) {
       const legacy = await readFile(paths.legacy).catch(() => undefined);
@@ -565,7 +586,7 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   /** Reads from the end of the file backwards until `enough`; falls back to a full read. */
-  private async readFromEnd(sessionId: string, paths: Paths, enough: (collected: number, frameFirstSeq: number) => boolean): Promise<ArchivedTurn[] | undefined> {
+  async #readFromEnd(sessionId: string, paths: Paths, enough: (collected: number, frameFirstSeq: number) => boolean): Promise<ArchivedTurn[] | undefined> {
     let handle: FileHandle;
     try {
       handle = await open(paths.file, 'r');
@@ -582,7 +603,7 @@ export class ConversationArchive implements ArchiveStore {
       first.catch(() => undefined); // awaited below, or abandoned when the header says no
       await handle.read(headerBytes, 0, FILE_HEADER_SIZE, 0);
       const header = parseFileHeader(headerBytes);
-      if (header.encrypted && !this.key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
+      if (header.encrypted && !this.#key) throw new ArchiveError('DECRYPT_FAILED', 'this session is encrypted; open the archive with its encryptionKey');
       if (header.version !== 2) {
         await first.catch(() => undefined);
         return undefined;
@@ -591,7 +612,7 @@ export class ConversationArchive implements ArchiveStore {
         const stored = await readStoredId(handle, size);
         if (stored !== undefined && stored !== sessionId) throw new ArchiveError('CORRUPT_FILE', `${paths.file} holds another session than the one asked for`);
       }
-      return await readNewest(handle, size, header.encrypted, this.key, enough, first);
+      return await readNewest(handle, size, header.encrypted, this.#key, enough, first);
     } finally {
       await handle.close();
     }
@@ -599,23 +620,23 @@ export class ConversationArchive implements ArchiveStore {
 
   /** The last `count` turns, oldest first, read from the end of the file: O(count). */
   async loadRecent(sessionId: string, count: number): Promise<ArchivedTurn[]> {
-    this.checkOpen();
+    this.#checkOpen();
     checkCount('count', count);
-    const paths = this.paths(sessionId);
+    const paths = this.#paths(sessionId);
     if (count === 0) return [];
-    const recent = await this.readFromEnd(sessionId, paths, (collected) => collected >= count);
+    const recent = await this.#readFromEnd(sessionId, paths, (collected) => collected >= count);
     if (recent) return recent.slice(-count);
     return (await this.loadAll(sessionId)).slice(-count);
   }
 
   /** Turns with `seq > afterSeq`, oldest first, at most `limit` of them; reads from the end of the file. */
   async loadAfter(sessionId: string, afterSeq: number, limit?: number): Promise<ArchivedTurn[]> {
-    this.checkOpen();
+    this.#checkOpen();
     checkCount('afterSeq', afterSeq);
     if (limit !== undefined) checkCount('limit', limit);
-    const paths = this.paths(sessionId);
+    const paths = this.#paths(sessionId);
     if (limit === 0) return [];
-    const newest = await this.readFromEnd(sessionId, paths, (_, firstSeq) => firstSeq <= afterSeq + 1);
+    const newest = await this.#readFromEnd(sessionId, paths, (_, firstSeq) => firstSeq <= afterSeq + 1);
     const source = newest ?? (await this.loadAll(sessionId));
     const after = source.filter((turn) => turn.seq > afterSeq);
     return limit === undefined ? after : after.slice(0, limit);
@@ -623,7 +644,7 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Turns ranked by BM25 against `query` (better than the original's token overlap). */
   async searchByText(sessionId: string, query: string, topK = 5): Promise<ScoredTurn[]> {
-    this.checkOpen();
+    this.#checkOpen();
     if (typeof query !== 'string') throw new ArchiveError('INVALID_ARGUMENT', 'query must be a string');
     checkCount('topK', topK);
     return rankByBm25(await this.loadAll(sessionId), query, topK);
@@ -631,7 +652,7 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Turns ranked by cosine similarity of their embeddings to `vector`. */
   async searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK = 5): Promise<ScoredTurn[]> {
-    this.checkOpen();
+    this.#checkOpen();
     checkCount('topK', topK);
     const query = toQueryVector(vector);
     return rankByCosine(await this.loadAll(sessionId), query, topK);
@@ -639,10 +660,10 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Removes the session's files; `true` when something was removed. */
   async deleteSession(sessionId: string): Promise<boolean> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
-    return this.locks.withLock(paths.lock, async (lease) => {
-      this.keep(lease, undefined);
+    this.#checkOpen();
+    const paths = this.#paths(sessionId);
+    return this.#locks.withLock(paths.lock, async (lease) => {
+      this.#keep(lease, undefined);
       lease.retire();
       let removed = false;
       for (const path of [paths.file, paths.legacy]) {
@@ -659,22 +680,22 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   async sessionExists(sessionId: string): Promise<boolean> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
+    this.#checkOpen();
+    const paths = this.#paths(sessionId);
     return (await exists(paths.file)) || (paths.legacy !== undefined && (await exists(paths.legacy)));
   }
 
   /** Created/updated times, turn count, size and last seq, read from the file's last bytes. */
   async getMetadata(sessionId: string): Promise<SessionMetadata | null> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
-    const meta = await this.metadataOf(paths.file, sessionId, paths);
+    this.#checkOpen();
+    const paths = this.#paths(sessionId);
+    const meta = await this.#metadataOf(paths.file, sessionId, paths);
     if (meta) return meta;
-    if (paths.legacy) return this.legacyMetadata(paths.legacy, sessionId);
+    if (paths.legacy) return this.#legacyMetadata(paths.legacy, sessionId);
     return null;
   }
 
-  private async metadataOf(file: string, sessionId: string, paths: Paths): Promise<SessionMetadata | null> {
+  async #metadataOf(file: string, sessionId: string, paths: Paths): Promise<SessionMetadata | null> {
     let handle: FileHandle;
     try {
       handle = await open(file, 'r');
@@ -714,18 +735,18 @@ export class ConversationArchive implements ArchiveStore {
       await handle.close();
       closed = true;
       // Torn or damaged end (a writer died mid-append): compute it from the readable frames.
-      const read = await this.readSessionFile(sessionId, paths);
+      const read = await this.#readSessionFile(sessionId, paths);
       if (!read) return null;
       const last = read.turns[read.turns.length - 1];
       const base = read.meta ?? read.v1Meta;
-      const now = this.nowSeconds();
+      const now = this.#nowSeconds();
       return result({ createdAt: base?.createdAt ?? now, updatedAt: base?.updatedAt ?? now, turnCount: read.turns.length, lastSeq: last?.seq ?? 0 }, read.size);
     } finally {
       if (!closed) await handle.close();
     }
   }
 
-  private async legacyMetadata(path: string, sessionId: string): Promise<SessionMetadata | null> {
+  async #legacyMetadata(path: string, sessionId: string): Promise<SessionMetadata | null> {
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -737,7 +758,15 @@ export class ConversationArchive implements ArchiveStore {
       const { bytesRead } = await handle.read(head, 0, 24, 0);
       const header = parseLegacyHeader(head.subarray(0, bytesRead));
       const size = (await handle.stat()).size;
-      return { sessionId, createdAt: header.createdAt, updatedAt: header.updatedAt, turnCount: header.turnCount, sizeBytes: size, lastSeq: header.turnCount, format: 'legacy-huff' };
+      return {
+        sessionId,
+        createdAt: header.createdAt,
+        updatedAt: header.updatedAt,
+        turnCount: header.turnCount,
+        sizeBytes: size,
+        lastSeq: header.turnCount,
+        format: 'legacy-huff',
+      };
     } finally {
       await handle.close();
     }
@@ -748,13 +777,22 @@ export class ConversationArchive implements ArchiveStore {
    * damaged byte ranges, a torn last append. Never modifies the file.
    */
   async verifySession(sessionId: string): Promise<SessionVerifyReport> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
-    const read = await this.readSessionFile(sessionId, paths);
+    this.#checkOpen();
+    const paths = this.#paths(sessionId);
+    const read = await this.#readSessionFile(sessionId, paths);
     if (!read) {
       if (paths.legacy && (await exists(paths.legacy))) {
         const turns = readLegacyTurns(await readFile(paths.legacy)).turns;
-        return { sessionId, format: 'legacy-huff', formatVersion: undefined, readableTurns: turns.length, acknowledgedTurns: turns.length, damaged: [], tornTail: undefined, ok: true };
+        return {
+          sessionId,
+          format: 'legacy-huff',
+          formatVersion: undefined,
+          readableTurns: turns.length,
+          acknowledgedTurns: turns.length,
+          damaged: [],
+          tornTail: undefined,
+          ok: true,
+        };
       }
       return { sessionId, format: 'missing', formatVersion: undefined, readableTurns: 0, acknowledgedTurns: 0, damaged: [], tornTail: undefined, ok: false };
     }
@@ -773,28 +811,34 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Rewrites a legacy `.huff` session in this format (same turns, created/updated kept). */
   async migrateLegacy(sessionId: string): Promise<boolean> {
-    this.checkOpen();
-    const paths = this.paths(sessionId);
+    this.#checkOpen();
+    const paths = this.#paths(sessionId);
     if (!paths.legacy) return false;
     const legacy = paths.legacy;
-    return this.locks.withLock(paths.lock, async () => {
+    return this.#locks.withLock(paths.lock, async () => {
       if ((await exists(paths.file)) || !(await exists(legacy))) return false;
-      await this.migrateLegacyLocked(sessionId, paths, legacy);
+      await this.#migrateLegacyLocked(sessionId, paths, legacy);
       return true;
     });
   }
 
-  private async migrateLegacyLocked(sessionId: string, paths: Paths, legacyPath: string): Promise<void> {
+  async #migrateLegacyLocked(sessionId: string, paths: Paths, legacyPath: string): Promise<void> {
     const { header, turns } = readLegacyTurns(await readFile(legacyPath));
     // The new file is complete before the old one goes: a crash in between leaves both, and the new one wins.
-    this.writeFreshFile(sessionId, paths.file, turns, { createdAt: header.createdAt, updatedAt: header.updatedAt, turnCount: turns.length, lastSeq: turns.length }, this.key !== undefined);
+    this.#writeFreshFile(
+      sessionId,
+      paths.file,
+      turns,
+      { createdAt: header.createdAt, updatedAt: header.updatedAt, turnCount: turns.length, lastSeq: turns.length },
+      this.#key !== undefined,
+    );
     await unlink(legacyPath);
-    this.logger?.info?.('archive: migrated legacy session', { sessionId, turns: turns.length });
+    this.#logger?.info?.('archive: migrated legacy session', { sessionId, turns: turns.length });
   }
 
   /** Streams the metadata of every session in the folder, one file at a time. */
   async *listSessions(): AsyncIterable<SessionMetadata> {
-    this.checkOpen();
+    this.#checkOpen();
     const dir = await opendir(this.dir);
     for await (const entry of dir) {
       if (!entry.isFile()) continue;
@@ -805,13 +849,13 @@ export class ConversationArchive implements ArchiveStore {
         if (sessionId === undefined) continue;
         let paths: Paths;
         try {
-          paths = this.paths(sessionId);
+          paths = this.#paths(sessionId);
         } catch {
           continue;
         }
         if (paths.file !== path) continue;
-        const meta = await this.metadataOf(path, sessionId, paths).catch((error: unknown) => {
-          this.logger?.warn?.('archive: cannot read a session while listing', { file: path, error: String(error) });
+        const meta = await this.#metadataOf(path, sessionId, paths).catch((error: unknown) => {
+          this.#logger?.warn?.('archive: cannot read a session while listing', { file: path, error: String(error) });
           return null;
         });
         if (meta) yield meta;
@@ -819,7 +863,7 @@ export class ConversationArchive implements ArchiveStore {
         const sessionId = entry.name.slice(0, -5);
         if (legacyFileName(sessionId) !== entry.name) continue;
         if (await exists(join(this.dir, `${sessionFileStem(sessionId)}.lix`))) continue;
-        const meta = await this.legacyMetadata(join(this.dir, entry.name), sessionId).catch(() => null);
+        const meta = await this.#legacyMetadata(join(this.dir, entry.name), sessionId).catch(() => null);
         if (meta) yield meta;
       }
     }
@@ -827,8 +871,8 @@ export class ConversationArchive implements ArchiveStore {
 
   /** Deletes sessions not updated within `ttlDays`; resolves with how many were removed. */
   async cleanupExpired(): Promise<number> {
-    this.checkOpen();
-    const cutoff = this.nowSeconds() - this.ttlDays * 86_400;
+    this.#checkOpen();
+    const cutoff = this.#nowSeconds() - this.#ttlDays * 86_400;
     const expired: string[] = [];
     for await (const meta of this.listSessions()) if (meta.updatedAt < cutoff) expired.push(meta.sessionId);
     let removed = 0;
@@ -842,8 +886,8 @@ export class ConversationArchive implements ArchiveStore {
    * Idle compactions not yet run are dropped.
    */
   async close(): Promise<void> {
-    this.closed = true;
-    this.locks.releaseAll();
+    this.#closed = true;
+    this.#locks.releaseAll();
   }
 }
 

@@ -1,6 +1,6 @@
 import { codecFromId, codecIds, compress, decompress, type ArchiveCodec } from './codecs.js';
 import { ArchiveError } from './errors.js';
-import { FrameKind, TURNS_HEAD_SIZE, frame, parseTurnsHead, turnsHead } from './frame.js';
+import { type FrameKind, TURNS_HEAD_SIZE, frame, parseTurnsHead, turnsHead } from './frame.js';
 import { seal, unseal } from './sealing.js';
 import { decodeTurns, encodeTurns, type ArchivedTurn } from './turn-records.js';
 
@@ -14,7 +14,13 @@ export interface BlockCodec {
  * A framed TURNS or BLOCK payload holding `turns` (seq order), compressed and sealed.
  * Below `storeRawBelow` raw bytes the body is stored uncompressed (codec `none`).
  */
-export function turnsFrame(kind: FrameKind.Turns | FrameKind.Block, turns: readonly ArchivedTurn[], options: BlockCodec, encrypted: boolean, storeRawBelow = 0): Buffer {
+export function turnsFrame(
+  kind: FrameKind.Turns | FrameKind.Block,
+  turns: readonly ArchivedTurn[],
+  options: BlockCodec,
+  encrypted: boolean,
+  storeRawBelow = 0,
+): Buffer {
   const raw = encodeTurns(turns);
   const codec = raw.byteLength < storeRawBelow ? 'none' : options.codec;
   const head = turnsHead({

@@ -19,11 +19,17 @@ function run(...args: string[]) {
 describe('lix-archive CLI', () => {
   it('lists, shows, migrates, verifies and reports stats, with --json', async () => {
     const archive = new ConversationArchive({ dir });
-    await archive.appendTurns('chat-1', [{ role: 'user', content: 'hello there' }, { role: 'assistant', content: 'hi' }]);
+    await archive.appendTurns('chat-1', [
+      { role: 'user', content: 'hello there' },
+      { role: 'assistant', content: 'hi' },
+    ]);
     copyFileSync(join(legacyHuffDir, 'archives', 'short-chat.huff'), join(dir, 'short-chat.huff'));
 
     const ls = JSON.parse(run('ls', '--json').stdout);
-    expect(ls.map((s: { sessionId: string; format: string }) => [s.sessionId, s.format])).toEqual([['chat-1', 'lix'], ['short-chat', 'legacy-huff']]);
+    expect(ls.map((s: { sessionId: string; format: string }) => [s.sessionId, s.format])).toEqual([
+      ['chat-1', 'lix'],
+      ['short-chat', 'legacy-huff'],
+    ]);
     expect(run('show', 'chat-1').stdout).toContain('[user]');
     expect(JSON.parse(run('migrate', '--json').stdout)).toEqual({ migrated: ['short-chat'] });
     expect(readdirSync(dir).some((f) => f.endsWith('.huff'))).toBe(false);
@@ -47,7 +53,9 @@ describe('lix-archive CLI', () => {
     writeFileSync(file, bytes);
     const verify = run('verify', '--json');
     expect(verify.status).toBe(1);
-    const report = JSON.parse(verify.stdout) as { damaged: { sessionId: string; readableTurns: number; acknowledgedTurns: number; damaged: { start: number; end: number }[] }[] };
+    const report = JSON.parse(verify.stdout) as {
+      damaged: { sessionId: string; readableTurns: number; acknowledgedTurns: number; damaged: { start: number; end: number }[] }[];
+    };
     expect(report.damaged).toHaveLength(1);
     expect(report.damaged[0]).toMatchObject({ sessionId: 'hurt', readableTurns: 5, acknowledgedTurns: 6 });
     expect(report.damaged[0]!.damaged[0]!.start).toBeLessThanOrEqual(300);

@@ -31,7 +31,16 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: undefined, positional: [], dir: process.env.LIX_ARCHIVE_DIR ?? process.cwd(), json: false, ttlDays: 14, from: undefined, to: undefined, schema: undefined };
+  const args: Args = {
+    command: undefined,
+    positional: [],
+    dir: process.env.LIX_ARCHIVE_DIR ?? process.cwd(),
+    json: false,
+    ttlDays: 14,
+    from: undefined,
+    to: undefined,
+    schema: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--json') args.json = true;
@@ -76,7 +85,10 @@ async function main(): Promise<number> {
   switch (args.command) {
     case 'ls': {
       const sessions = await collect(archive);
-      print(sessions, () => sessions.map((s) => `${s.sessionId}\t${s.turnCount} turns\t${s.sizeBytes} B\t${iso(s.updatedAt)}\t${s.format}`).join('\n') || '(no sessions)');
+      print(
+        sessions,
+        () => sessions.map((s) => `${s.sessionId}\t${s.turnCount} turns\t${s.sizeBytes} B\t${iso(s.updatedAt)}\t${s.format}`).join('\n') || '(no sessions)',
+      );
       return 0;
     }
     case 'show': {
@@ -117,7 +129,15 @@ async function main(): Promise<number> {
     }
     case 'verify': {
       // Reads every session fully; reports the byte ranges skipped as damaged and any torn last append.
-      const results: { sessionId: string; ok: boolean; readableTurns?: number; acknowledgedTurns?: number; damaged?: { start: number; end: number }[]; tornTail?: { start: number; end: number }; error?: string }[] = [];
+      const results: {
+        sessionId: string;
+        ok: boolean;
+        readableTurns?: number;
+        acknowledgedTurns?: number;
+        damaged?: { start: number; end: number }[];
+        tornTail?: { start: number; end: number };
+        error?: string;
+      }[] = [];
       for (const meta of await collect(archive)) {
         try {
           const report = await archive.verifySession(meta.sessionId);
@@ -139,7 +159,9 @@ async function main(): Promise<number> {
         const ranges = (r.damaged ?? []).map((d) => `bytes ${d.start}-${d.end}`).join(', ');
         return `  ${r.sessionId}: ${r.readableTurns} of ${r.acknowledgedTurns} turns readable; damaged ${ranges || 'nowhere'}${r.tornTail ? `; torn last append at ${r.tornTail.start}` : ''}`;
       };
-      print({ checked: results.length, damaged: bad }, () => [`checked ${results.length} session(s), ${bad.length} damaged`, ...bad.map(describeResult)].join('\n'));
+      print({ checked: results.length, damaged: bad }, () =>
+        [`checked ${results.length} session(s), ${bad.length} damaged`, ...bad.map(describeResult)].join('\n'),
+      );
       return bad.length === 0 ? 0 : 1;
     }
     default:

@@ -21,8 +21,8 @@ const strip = (turns: ArchivedTurn[]) => turns.map(({ seq, role, content, timest
 
 /** Which seqs each intact frame of a pristine file holds, by byte range. */
 function frameMap(file: Buffer): { start: number; end: number; seqs: number[] }[] {
-  return scanFrames(file).frames
-    .filter((f) => f.kind === FrameKind.Turns || f.kind === FrameKind.Block)
+  return scanFrames(file)
+    .frames.filter((f) => f.kind === FrameKind.Turns || f.kind === FrameKind.Block)
     .map((f) => ({ start: f.offset, end: f.end, seqs: decodeTurnsPayload(f.payload, false, undefined).map((t) => t.seq) }));
 }
 
@@ -33,7 +33,9 @@ function recordingLogger(): ArchiveLogger & { warnings: { message: string; conte
 
 async function writeSession(dir: string, count: number, options: { compactAfterAppends?: number } = {}) {
   const archive = new ConversationArchive({ dir, compactAfterAppends: options.compactAfterAppends ?? 4 });
-  const turns = loadCorpus().find((c) => c.turns.length >= 60)!.turns.slice(0, count);
+  const turns = loadCorpus()
+    .find((c) => c.turns.length >= 60)!
+    .turns.slice(0, count);
   for (const turn of turns) await archive.appendTurn('z', turn);
   const all = await archive.loadAll('z');
   const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.lix'))!);

@@ -33,11 +33,17 @@ describe('format 1 files (written by the previous release)', () => {
     expect([...turns[2]!.embedding!]).toEqual([1, 2, 3]);
     expect((await archive.loadRecent(v1Id, 3)).map((t) => t.seq)).toEqual([9, 10, 11]);
     expect((await archive.loadAfter(v1Id, 8, 2)).map((t) => t.seq)).toEqual([9, 10]);
-    expect(await archive.getMetadata(v1Id)).toMatchObject({ sessionId: v1Id, turnCount: 11, lastSeq: 11, format: 'lix', createdAt: Date.UTC(2026, 10, 1) / 1000 });
+    expect(await archive.getMetadata(v1Id)).toMatchObject({
+      sessionId: v1Id,
+      turnCount: 11,
+      lastSeq: 11,
+      format: 'lix',
+      createdAt: Date.UTC(2026, 10, 1) / 1000,
+    });
     const listed = [];
     for await (const meta of archive.listSessions()) listed.push(meta.sessionId);
     expect(listed).toEqual([v1Id]);
-    expect((await archive.verifySession(v1Id))).toMatchObject({ ok: true, formatVersion: 1, readableTurns: 11 });
+    expect(await archive.verifySession(v1Id)).toMatchObject({ ok: true, formatVersion: 1, readableTurns: 11 });
   });
 
   it('are upgraded to format 2 by their first append, keeping every turn and the times', async () => {
@@ -82,14 +88,19 @@ describe('session file names', () => {
     }
   });
 
-  it('check the id stored in a hashed file: a file renamed to another id\'s name is CORRUPT_FILE, not that session', async () => {
+  it("check the id stored in a hashed file: a file renamed to another id's name is CORRUPT_FILE, not that session", async () => {
     const dir = tempDir();
     const archive = new ConversationArchive({ dir });
     const a = 'a'.repeat(400);
     const b = 'b'.repeat(400);
     await archive.appendTurn(a, { role: 'user', content: 'belongs to a' });
     renameSync(join(dir, `${sessionFileStem(a)}.lix`), join(dir, `${sessionFileStem(b)}.lix`));
-    for (const call of [() => archive.loadAll(b), () => archive.loadRecent(b, 1), () => archive.getMetadata(b), () => archive.appendTurn(b, { role: 'user', content: 'x' })]) {
+    for (const call of [
+      () => archive.loadAll(b),
+      () => archive.loadRecent(b, 1),
+      () => archive.getMetadata(b),
+      () => archive.appendTurn(b, { role: 'user', content: 'x' }),
+    ]) {
       await expect(call()).rejects.toMatchObject({ name: 'ArchiveError', code: 'CORRUPT_FILE' });
     }
   });
@@ -159,7 +170,10 @@ describe('constructor options', () => {
       } catch (error) {
         caught = error;
       }
-      expect(isArchiveError(caught, code as never), `options ${String(options && JSON.stringify(options, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)))}`).toBe(true);
+      expect(
+        isArchiveError(caught, code as never),
+        `options ${String(options && JSON.stringify(options, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)))}`,
+      ).toBe(true);
     }
   });
 });

@@ -48,7 +48,8 @@ function v1FrameAt(file: Buffer, offset: number): ScannedFrame | undefined {
   if (length === 0 || end > file.byteLength) return undefined;
   const payload = file.subarray(offset + V1_FRAME_HEAD, end);
   const kind = payload[0] as FrameKind;
-  if (kind === FrameKind.Meta ? length !== V1_META_PAYLOAD : (kind !== FrameKind.Turns && kind !== FrameKind.Block) || length < TURNS_HEAD_SIZE) return undefined;
+  if (kind === FrameKind.Meta ? length !== V1_META_PAYLOAD : (kind !== FrameKind.Turns && kind !== FrameKind.Block) || length < TURNS_HEAD_SIZE)
+    return undefined;
   if (crc32(payload) !== file.readUInt32LE(offset + 4)) return undefined;
   return { kind, offset, end, payload };
 }

@@ -38,7 +38,7 @@ export const META_FRAME_SIZE = FRAME_OVERHEAD + META_PAYLOAD_SIZE;
 /** A frame claiming more than this is corrupt: no block is ever written that large. */
 export const MAX_FRAME_PAYLOAD = 256 * 1024 * 1024;
 
-export const enum FrameKind {
+export enum FrameKind {
   Turns = 1,
   Block = 2,
   Meta = 3,

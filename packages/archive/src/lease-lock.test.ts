@@ -18,7 +18,10 @@ afterEach(() => {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const generations = (lockDir: string) => readdirSync(lockDir).filter((name) => /^g\d+$/.test(name)).map((name) => Number(name.slice(1)));
+const generations = (lockDir: string) =>
+  readdirSync(lockDir)
+    .filter((name) => /^g\d+$/.test(name))
+    .map((name) => Number(name.slice(1)));
 const sessionFile = (dir: string) => join(dir, readdirSync(dir).find((name) => name.endsWith('.lix'))!);
 
 describe('deleteSession and the lock folder', () => {
@@ -160,23 +163,49 @@ describe('options a caller cannot read safely', () => {
   const dir = () => tempDir();
 
   it('a Proxy whose get trap throws is INVALID_ARGUMENT', () => {
-    const options = new Proxy({ dir: dir() }, { get: () => { throw new Error('trap'); } });
+    const options = new Proxy(
+      { dir: dir() },
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     expect(codeOf(() => new ConversationArchive(options))).toBe('INVALID_ARGUMENT');
   });
 
   it('a Proxy whose ownKeys trap throws is INVALID_ARGUMENT', () => {
-    const options = new Proxy({ dir: dir() }, { ownKeys: () => { throw new Error('trap'); } });
+    const options = new Proxy(
+      { dir: dir() },
+      {
+        ownKeys: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     expect(codeOf(() => new ConversationArchive(options))).toBe('INVALID_ARGUMENT');
   });
 
   it('a getter that throws is INVALID_ARGUMENT', () => {
     const at = dir();
-    const options = { dir: at, get ttlDays(): number { throw new Error('getter'); } };
+    const options = {
+      dir: at,
+      get ttlDays(): number {
+        throw new Error('getter');
+      },
+    };
     expect(codeOf(() => new ConversationArchive(options))).toBe('INVALID_ARGUMENT');
   });
 
   it('a clock given as a Proxy whose get trap throws is INVALID_ARGUMENT', () => {
-    const clock = new Proxy({ now: () => 0 }, { get: () => { throw new Error('trap'); } });
+    const clock = new Proxy(
+      { now: () => 0 },
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     expect(codeOf(() => new ConversationArchive({ dir: dir(), clock }))).toBe('INVALID_ARGUMENT');
   });
 

@@ -36,10 +36,14 @@ interface Writer {
 
 /** Starts a writer as pid 1 of a fresh PID namespace (with its own /proc). */
 function startWriter(dir: string, sessionId: string, label: string, count: number, onAck?: (writer: Writer) => void): Writer {
-  const unshare = spawn('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', '--conditions=@lix/source', writerScript, dir, sessionId, label, String(count)], {
-    cwd: packageDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const unshare = spawn(
+    'unshare',
+    ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', '--conditions=@lix/source', writerScript, dir, sessionId, label, String(count)],
+    {
+      cwd: packageDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const writer: Writer = { unshare, acks: [], innerPid: undefined, done: false, killed: false, exited: Promise.resolve() };
   let buffered = '';
   let stderr = '';
@@ -60,7 +64,9 @@ function startWriter(dir: string, sessionId: string, label: string, count: numbe
     }
   });
   writer.exited = new Promise<void>((resolveExit, reject) =>
-    unshare.once('exit', (code, signal) => (code === 0 || writer.killed ? resolveExit() : reject(new Error(`writer ${label} exited ${code ?? signal}: ${stderr}`)))),
+    unshare.once('exit', (code, signal) =>
+      code === 0 || writer.killed ? resolveExit() : reject(new Error(`writer ${label} exited ${code ?? signal}: ${stderr}`)),
+    ),
   );
   return writer;
 }
@@ -90,7 +96,10 @@ describe.runIf(problem === undefined)('writers in separate PID namespaces sharin
     for (const w of writers) expect(w.done).toBe(true);
     const stored = await new ConversationArchive({ dir }).loadAll('shared');
     expect(stored.map((t) => t.seq)).toEqual(Array.from({ length: 900 }, (_, i) => i + 1));
-    expectAllAcked(stored, writers.flatMap((w) => w.acks));
+    expectAllAcked(
+      stored,
+      writers.flatMap((w) => w.acks),
+    );
   }, 600_000);
 
   it('SIGKILLed lock holders lose no acknowledged turn and do not block the others for good', async () => {

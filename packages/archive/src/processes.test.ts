@@ -25,7 +25,10 @@ interface Child {
 }
 
 function startChild(args: string[], onAck?: (count: number) => void): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=@lix/source', childScript, ...args], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=@lix/source', childScript, ...args], {
+    cwd: packageDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const acks: Child['acks'] = [];
   let buffered = '';
   let stderr = '';
@@ -75,7 +78,7 @@ describe('SIGKILL at random points', () => {
   it('every acknowledged append survives, exactly once and in order (12 trials, lock holders killed)', async () => {
     const dir = tempDir();
     let seed = 99;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const acked: { seq: number; content: string }[] = [];
     for (let trial = 0; trial < 12; trial++) {
       const killAfter = 1 + Math.floor(random() * 25);

@@ -67,8 +67,8 @@ class Lease implements LeaseHandle {
   readonly heldSince = performance.now();
   /** When the holder last looked for a waiter's mark. */
   markCheckedAt = this.heldSince;
-  private counter = 0;
-  private readonly heartbeat: NodeJS.Timeout;
+  #counter = 0;
+  readonly #heartbeat: NodeJS.Timeout;
   /**
    * Until this moment (monotonic clock) no waiter can have taken the lease over, so a write
    * needs no check. A waiter takes over only after seeing the same counter for `staleMs`;
@@ -76,27 +76,29 @@ class Lease implements LeaseHandle {
    * before the renewal's time + `staleMs`, and every renewal issued before that moment
    * carries the guarantee on. Half of `staleMs` leaves room for clocks ticking at different rates.
    */
-  private safeUntil: number;
-  private readonly safeMs: number;
+  #safeUntil: number;
+  readonly #safeMs: number;
 
+  readonly #fd: number;
   constructor(
     readonly dir: string,
     readonly generation: number,
-    private readonly fd: number,
+    fd: number,
     staleMs: number,
     createdAt: number,
   ) {
-    this.safeMs = staleMs / 2;
-    this.safeUntil = createdAt + this.safeMs;
-    this.heartbeat = setInterval(() => this.renew(), Math.max(10, Math.floor(staleMs / 4)));
-    this.heartbeat.unref();
+    this.#fd = fd;
+    this.#safeMs = staleMs / 2;
+    this.#safeUntil = createdAt + this.#safeMs;
+    this.#heartbeat = setInterval(() => this.renew(), Math.max(10, Math.floor(staleMs / 4)));
+    this.#heartbeat.unref();
   }
 
   /** Writes the next counter value; true when it was written. */
-  private writeCounter(): boolean {
-    this.counter++;
+  #writeCounter(): boolean {
+    this.#counter++;
     try {
-      writeSync(this.fd, String(this.counter).padStart(COUNTER_WIDTH, '0'), 0);
+      writeSync(this.#fd, String(this.#counter).padStart(COUNTER_WIDTH, '0'), 0);
       return true;
     } catch {
       return false; // shows up at the next assertHeld
@@ -106,16 +108,17 @@ class Lease implements LeaseHandle {
   renew(): void {
     if (this.released) return;
     const issuedAt = performance.now();
-    if (this.writeCounter() && issuedAt < this.safeUntil) this.safeUntil = issuedAt + this.safeMs;
+    if (this.#writeCounter() && issuedAt < this.#safeUntil) this.#safeUntil = issuedAt + this.#safeMs;
   }
 
   assertHeld(): void {
     if (this.released) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was already released`);
-    if (performance.now() < this.safeUntil) return;
+    if (performance.now() < this.#safeUntil) return;
     const issuedAt = performance.now();
-    const renewed = this.writeCounter();
-    if (this.superseded()) throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was taken over (this writer stalled past its lease); nothing was written`);
-    if (renewed) this.safeUntil = issuedAt + this.safeMs;
+    const renewed = this.#writeCounter();
+    if (this.superseded())
+      throw new ArchiveError('LOCK_LOST', `session lock ${this.dir} was taken over (this writer stalled past its lease); nothing was written`);
+    if (renewed) this.#safeUntil = issuedAt + this.#safeMs;
   }
 
   retire(): void {
@@ -124,7 +127,7 @@ class Lease implements LeaseHandle {
 
   /** True when the lease cannot have been taken over, or a check finds it was not. */
   stillHeld(): boolean {
-    return !this.released && (performance.now() < this.safeUntil || !this.superseded());
+    return !this.released && (performance.now() < this.#safeUntil || !this.superseded());
   }
 
   /**
@@ -134,7 +137,7 @@ class Lease implements LeaseHandle {
   superseded(): boolean {
     try {
       if (statSync(join(this.dir, `g${this.generation + 1}`), { throwIfNoEntry: false }) !== undefined) return true;
-      return fstatSync(this.fd).nlink === 0;
+      return fstatSync(this.#fd).nlink === 0;
     } catch {
       return false; // cannot tell (EACCES…): the next write will fail loudly if it must
     }
@@ -143,18 +146,18 @@ class Lease implements LeaseHandle {
   release(): void {
     if (this.released) return;
     this.released = true;
-    clearInterval(this.heartbeat);
+    clearInterval(this.#heartbeat);
     const cache = this.cache;
     this.cache = undefined;
     try {
       cache?.dispose();
     } finally {
       try {
-        writeSync(this.fd, RELEASED, 0);
+        writeSync(this.#fd, RELEASED, 0);
       } catch {
         // the waiters will find the lease stale instead
       }
-      closeSync(this.fd);
+      closeSync(this.#fd);
       if (this.retiring) removeLockFolder(this.dir, this.generation);
     }
   }
@@ -203,52 +206,55 @@ function trackLingering(lease: Lease): void {
  * case), releases and stays out a moment, so writers in other processes get their turn.
  */
 export class SessionLocks {
-  private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly idle = new Map<string, { lease: Lease; timer: NodeJS.Timeout }>();
-  private readonly cooldown = new Map<string, number>();
-  private closed = false;
+  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #idle = new Map<string, { lease: Lease; timer: NodeJS.Timeout }>();
+  readonly #cooldown = new Map<string, number>();
+  #closed = false;
 
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly staleMs: number,
-    private readonly onError: (error: unknown, lockDir: string) => void = () => undefined,
-  ) {}
+  readonly #timeoutMs: number;
+  readonly #staleMs: number;
+  readonly #onError: (error: unknown, lockDir: string) => void;
+  constructor(timeoutMs: number, staleMs: number, onError: (error: unknown, lockDir: string) => void = () => undefined) {
+    this.#timeoutMs = timeoutMs;
+    this.#staleMs = staleMs;
+    this.#onError = onError;
+  }
 
   async withLock<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
-    const previous = this.queues.get(lockDir) ?? Promise.resolve();
+    const previous = this.#queues.get(lockDir) ?? Promise.resolve();
     const run = previous.then(
-      () => this.hold(lockDir, body),
-      () => this.hold(lockDir, body),
+      () => this.#hold(lockDir, body),
+      () => this.#hold(lockDir, body),
     );
     const settled = run.catch(() => undefined);
-    this.queues.set(lockDir, settled);
+    this.#queues.set(lockDir, settled);
     void settled.then(() => {
-      if (this.queues.get(lockDir) === settled) this.queues.delete(lockDir);
+      if (this.#queues.get(lockDir) === settled) this.#queues.delete(lockDir);
     });
     return run;
   }
 
   /** True while this instance keeps the lease of `lockDir` or has work queued on it. */
   isKept(lockDir: string): boolean {
-    return this.idle.has(lockDir) || this.queues.has(lockDir);
+    return this.#idle.has(lockDir) || this.#queues.has(lockDir);
   }
 
   /** Releases every lease this instance keeps (on `close`). */
   releaseAll(): void {
-    this.closed = true;
-    for (const [lockDir, { lease, timer }] of this.idle) {
+    this.#closed = true;
+    for (const [lockDir, { lease, timer }] of this.#idle) {
       clearTimeout(timer);
-      this.idle.delete(lockDir);
+      this.#idle.delete(lockDir);
       lingering.delete(lease);
       lease.release();
     }
   }
 
-  private takeIdle(lockDir: string): Lease | undefined {
-    const kept = this.idle.get(lockDir);
+  #takeIdle(lockDir: string): Lease | undefined {
+    const kept = this.#idle.get(lockDir);
     if (!kept) return undefined;
     clearTimeout(kept.timer);
-    this.idle.delete(lockDir);
+    this.#idle.delete(lockDir);
     lingering.delete(kept.lease);
     // Only a takeover matters here (the body checks again before it writes); a lease renewed
     // and checked recently cannot have been taken over, so this usually costs no I/O.
@@ -257,8 +263,8 @@ export class SessionLocks {
     return undefined;
   }
 
-  private async hold<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
-    const lease = this.takeIdle(lockDir) ?? (await this.acquire(lockDir));
+  async #hold<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
+    const lease = this.#takeIdle(lockDir) ?? (await this.#acquire(lockDir));
     let failed = false;
     try {
       return await body(lease);
@@ -273,56 +279,56 @@ export class SessionLocks {
         if (now - lease.heldSince >= MAX_UNMARKED_HOLD_MS || waiterPresent(lockDir)) yieldNow = true;
         else lease.markCheckedAt = now;
       }
-      if (failed || this.closed || yieldNow || lease.retiring) {
+      if (failed || this.#closed || yieldNow || lease.retiring) {
         lease.release();
-        if (yieldNow) this.cooldown.set(lockDir, performance.now() + YIELD_MS);
+        if (yieldNow) this.#cooldown.set(lockDir, performance.now() + YIELD_MS);
       } else {
-        this.keepIdle(lockDir, lease);
+        this.#keepIdle(lockDir, lease);
       }
     }
   }
 
-  private keepIdle(lockDir: string, lease: Lease): void {
+  #keepIdle(lockDir: string, lease: Lease): void {
     const idleSince = performance.now();
     const timer = setTimeout(() => {
-      if (this.idle.get(lockDir)?.lease !== lease) return;
+      if (this.#idle.get(lockDir)?.lease !== lease) return;
       const waited = waiterPresent(lockDir);
       if (!waited && performance.now() - idleSince < IDLE_RELEASE_MS) {
         timer.refresh();
         return;
       }
-      this.idle.delete(lockDir);
+      this.#idle.delete(lockDir);
       lingering.delete(lease);
       // A waiting writer gets the lock at once; the deferred work is for a session left alone.
       if (waited) lease.release();
-      else this.releaseIdle(lease, lockDir);
+      else this.#releaseIdle(lease, lockDir);
     }, LINGER_MS);
     timer.unref();
-    this.idle.set(lockDir, { lease, timer });
+    this.#idle.set(lockDir, { lease, timer });
     trackLingering(lease);
-    if (this.idle.size > MAX_KEPT_IDLE) {
-      const [oldestDir, oldest] = this.idle.entries().next().value as [string, { lease: Lease; timer: NodeJS.Timeout }];
+    if (this.#idle.size > MAX_KEPT_IDLE) {
+      const [oldestDir, oldest] = this.#idle.entries().next().value as [string, { lease: Lease; timer: NodeJS.Timeout }];
       clearTimeout(oldest.timer);
-      this.idle.delete(oldestDir);
+      this.#idle.delete(oldestDir);
       lingering.delete(oldest.lease);
-      this.releaseIdle(oldest.lease, oldestDir);
+      this.#releaseIdle(oldest.lease, oldestDir);
     }
   }
 
-  private releaseIdle(lease: Lease, lockDir: string): void {
+  #releaseIdle(lease: Lease, lockDir: string): void {
     try {
       lease.cache?.beforeIdleRelease?.();
     } catch (error) {
-      this.onError(error, lockDir);
+      this.#onError(error, lockDir);
     } finally {
       lease.release();
     }
   }
 
-  private async acquire(lockDir: string): Promise<Lease> {
-    const until = this.cooldown.get(lockDir);
+  async #acquire(lockDir: string): Promise<Lease> {
+    const until = this.#cooldown.get(lockDir);
     if (until !== undefined) {
-      this.cooldown.delete(lockDir);
+      this.#cooldown.delete(lockDir);
       const wait = until - performance.now();
       if (wait > 0) await sleep(wait);
     }
@@ -338,18 +344,18 @@ export class SessionLocks {
         if (state.key !== observed) {
           observed = state.key;
           observedSince = now;
-        } else if (now - observedSince >= this.staleMs) {
+        } else if (now - observedSince >= this.#staleMs) {
           free = true; // the lease was not renewed for staleMs: its holder is gone
         }
       }
       if (free) {
-        const lease = this.tryCreate(lockDir, state.top + 1);
+        const lease = this.#tryCreate(lockDir, state.top + 1);
         if (lease) return lease;
         observed = '';
         continue;
       }
-      if (now - started > this.timeoutMs) {
-        throw new ArchiveError('LOCK_TIMEOUT', `session lock ${lockDir} is held and renewed by another writer for over ${this.timeoutMs} ms`);
+      if (now - started > this.#timeoutMs) {
+        throw new ArchiveError('LOCK_TIMEOUT', `session lock ${lockDir} is held and renewed by another writer for over ${this.#timeoutMs} ms`);
       }
       markWaiting(lockDir);
       await sleep(wait);
@@ -357,7 +363,7 @@ export class SessionLocks {
     }
   }
 
-  private tryCreate(lockDir: string, generation: number): Lease | undefined {
+  #tryCreate(lockDir: string, generation: number): Lease | undefined {
     const name = join(lockDir, `g${generation}`);
     const createdAt = performance.now();
     let fd: number;
@@ -382,7 +388,7 @@ export class SessionLocks {
       for (const old of after.generations) if (old < generation - 1) unlinkQuietly(join(lockDir, `g${old}`));
       // Our own wait is over; writers still waiting put their mark back at their next poll.
       unlinkQuietly(join(lockDir, WAITER_MARK));
-      return new Lease(lockDir, generation, fd, this.staleMs, createdAt);
+      return new Lease(lockDir, generation, fd, this.#staleMs, createdAt);
     } catch (error) {
       closeSync(fd);
       unlinkQuietly(name);
@@ -426,7 +432,8 @@ function readLock(lockDir: string): LockState {
       try {
         mkdirSync(lockDir);
       } catch (mkdirError) {
-        if ((mkdirError as NodeJS.ErrnoException).code !== 'EEXIST') throw new ArchiveError('IO_ERROR', `cannot create lock folder ${lockDir}`, { cause: mkdirError });
+        if ((mkdirError as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new ArchiveError('IO_ERROR', `cannot create lock folder ${lockDir}`, { cause: mkdirError });
       }
       return readLock(lockDir);
     }

@@ -58,12 +58,20 @@ export async function copySessions(
  * Opens a store from a folder path or a `postgres://` URL. The PostgreSQL store is
  * imported only for a URL, so a file-only install never loads `pg`.
  */
-export async function openStore(location: string, options: { schema?: string; ttlDays?: number } = {}): Promise<ArchiveStore & { migrate?: () => Promise<unknown> }> {
+export async function openStore(
+  location: string,
+  options: { schema?: string; ttlDays?: number } = {},
+): Promise<ArchiveStore & { migrate?: () => Promise<unknown> }> {
   if (typeof location !== 'string' || location === '') throw new ArchiveError('INVALID_ARGUMENT', 'a store location is a folder or a postgres:// URL');
   if (/^postgres(ql)?:\/\//i.test(location)) {
     const { PostgresArchiveStore } = await import('./postgres/index.js');
-    return new PostgresArchiveStore({ connectionString: location, ...(options.schema ? { schema: options.schema } : {}), ...(options.ttlDays ? { ttlDays: options.ttlDays } : {}) });
+    return new PostgresArchiveStore({
+      connectionString: location,
+      ...(options.schema ? { schema: options.schema } : {}),
+      ...(options.ttlDays ? { ttlDays: options.ttlDays } : {}),
+    });
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) throw new ArchiveError('INVALID_ARGUMENT', `unsupported store URL ${location.split(':')[0]}://; use a folder or a postgres:// URL`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location))
+    throw new ArchiveError('INVALID_ARGUMENT', `unsupported store URL ${location.split(':')[0]}://; use a folder or a postgres:// URL`);
   return new ConversationArchive({ dir: location, ...(options.ttlDays ? { ttlDays: options.ttlDays } : {}) });
 }

@@ -35,7 +35,6 @@ interface TurnRecord {
   e?: Uint8Array;
 }
 
-
 /** Checks a caller's turn and turns it into a stored turn with the given seq. */
 export function normalizeTurn(input: unknown, seq: number, nowSeconds: number): ArchivedTurn {
   if (!isPlainObject(input)) throw new ArchiveError('INVALID_TURN', 'a turn must be a plain object');

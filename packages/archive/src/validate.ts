@@ -27,7 +27,10 @@ export function checkOptionKeys(what: string, options: unknown, known: readonly 
   }
   const unknown = keys.filter((key) => !known.includes(key));
   if (unknown.length > 0) {
-    throw new ArchiveError('INVALID_ARGUMENT', `unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known options: ${known.join(', ')}`);
+    throw new ArchiveError(
+      'INVALID_ARGUMENT',
+      `unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known options: ${known.join(', ')}`,
+    );
   }
 }
 

@@ -70,12 +70,7 @@ interface Row {
 }
 
 /** Runs ours and the reference alternately RUNS times (after a warm-up) and keeps medians and p99. */
-async function compare(
-  figure: string,
-  runs: number,
-  ours: (run: number) => Promise<Run>,
-  reference: (run: number) => Promise<Run>,
-): Promise<Row> {
+async function compare(figure: string, runs: number, ours: (run: number) => Promise<Run>, reference: (run: number) => Promise<Run>): Promise<Row> {
   const o: number[] = [];
   const r: number[] = [];
   const oLat: number[] = [];
@@ -119,7 +114,10 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
           async () => {
             const prefix = `bench:${name}:${runId++}`;
             const target = store === 'file' ? archive : new MemoryArchive();
-            const caches = Array.from({ length: sessionCount }, (_, s) => new HybridConversationCache({ sessionId: `${prefix}:s${s}`, driver, archive: target, keyPrefix: 'bench' }));
+            const caches = Array.from(
+              { length: sessionCount },
+              (_, s) => new HybridConversationCache({ sessionId: `${prefix}:s${s}`, driver, archive: target, keyPrefix: 'bench' }),
+            );
             return measure(count, concurrency, (index, worker) => {
               const turn = turnAt(index);
               return caches[worker % sessionCount]!.addMessage(turn.role, turn.content);
@@ -134,7 +132,10 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
     }
 
     // getContext on 50 sessions holding a full 20-message window, against LRANGE of the same bytes.
-    const sessions = Array.from({ length: 50 }, (_, index) => new HybridConversationCache({ sessionId: `bench:${name}:read${index}`, driver, archive, keyPrefix: 'bench' }));
+    const sessions = Array.from(
+      { length: 50 },
+      (_, index) => new HybridConversationCache({ sessionId: `bench:${name}:read${index}`, driver, archive, keyPrefix: 'bench' }),
+    );
     for (const [index, cache] of sessions.entries()) {
       for (let i = 0; i < WINDOW + 5; i++) {
         const turn = turnAt(index * 31 + i);
@@ -174,8 +175,18 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
       recordBytes += records.reduce((sum, record) => sum + record.length, 0);
       messages += records.length;
     }
-    rows.push({ figure: `${name} Redis bytes per hot message, list + meta (vs record size)`, ours: redisBytes / messages, reference: recordBytes / messages, unit: 'B' });
-    rows.push({ figure: `${name} Redis bytes per hot message, list only (vs record size)`, ours: listBytes / messages, reference: recordBytes / messages, unit: 'B' });
+    rows.push({
+      figure: `${name} Redis bytes per hot message, list + meta (vs record size)`,
+      ours: redisBytes / messages,
+      reference: recordBytes / messages,
+      unit: 'B',
+    });
+    rows.push({
+      figure: `${name} Redis bytes per hot message, list only (vs record size)`,
+      ours: listBytes / messages,
+      reference: recordBytes / messages,
+      unit: 'B',
+    });
 
     // Re-hydration: the window of an evicted session, 4,000 messages of history against 40.
     // The two cases alternate sample by sample (their order too), so load from other work
@@ -221,7 +232,13 @@ async function benchDriver(name: string, driver: KVDriver): Promise<Row[]> {
       long.push(longMs);
       short.push(shortMs);
     }
-    rows.push({ figure: `${name} re-hydrate 20 of 4,000 messages (vs 20 of 40), median`, ours: median(long), reference: median(short), unit: 'ms', p99: [percentile(long, 99), percentile(short, 99)] });
+    rows.push({
+      figure: `${name} re-hydrate 20 of 4,000 messages (vs 20 of 40), median`,
+      ours: median(long),
+      reference: median(short),
+      unit: 'ms',
+      p99: [percentile(long, 99), percentile(short, 99)],
+    });
   } finally {
     await archive.close();
     rmSync(dir, { recursive: true, force: true });
@@ -249,8 +266,14 @@ try {
 }
 
 const cpu = cpus();
-console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`medians of ${RUNS} runs after one warm-up run, ours and the reference alternating; ${OPS} operations per run (addMessage at concurrency 1: ${Math.ceil(OPS / 2)}); p99 over every operation of the counted runs; re-hydration: ${REHYDRATIONS} cold reads of each session after ${Math.ceil(REHYDRATIONS / 10)} warm-up pairs, the two alternating; archive: @lix/archive defaults in a temp dir\n`);
+console.log(
+  `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  `medians of ${RUNS} runs after one warm-up run, ours and the reference alternating; ${OPS} operations per run (addMessage at concurrency 1: ${Math.ceil(OPS / 2)}); p99 over every operation of the counted runs; re-hydration: ${REHYDRATIONS} cold reads of each session after ${Math.ceil(REHYDRATIONS / 10)} warm-up pairs, the two alternating; archive: @lix/archive defaults in a temp dir\n`,
+);
 console.log('| figure | ours | reference | ratio | p99 ours / reference |');
 console.log('|---|---:|---:|---:|---:|');
 for (const row of rows) {

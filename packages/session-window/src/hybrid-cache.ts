@@ -1,4 +1,4 @@
-import type { ArchivedTurn, ArchiveStore, ArchiveTurnInput, SessionMetadata } from '@lix/archive';
+import type { ArchivedTurn, ArchiveStore, SessionMetadata } from '@lix/archive';
 import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply } from '@lix/redis-pool';
 import { SessionWindowError } from './errors.js';
 import { sessionKeys, validateKeyPrefix, type SessionKeys } from './keys.js';
@@ -158,18 +158,18 @@ export class HybridConversationCache {
   /** How long an archive-confirmed window is trusted, in ms. */
   readonly verifyIntervalMs: number;
 
-  private readonly driver: KVDriver;
-  private readonly archive: ArchiveStore;
-  private readonly keyPrefix: string;
-  private readonly keys: SessionKeys;
-  private readonly keyList: string[];
-  private readonly countTokens: TokenCounter;
-  private readonly limits: MessageLimits;
-  private readonly logger: Logger | undefined;
-  private readonly clock: Clock;
+  readonly #driver: KVDriver;
+  readonly #archive: ArchiveStore;
+  readonly #keyPrefix: string;
+  readonly #keys: SessionKeys;
+  readonly #keyList: string[];
+  readonly #countTokens: TokenCounter;
+  readonly #limits: MessageLimits;
+  readonly #logger: Logger | undefined;
+  readonly #clock: Clock;
   // Caches of one driver, window size and TTL push a group's records in one round trip.
-  private readonly pushKey: object;
-  private heldState: SessionState | undefined;
+  readonly #pushKey: object;
+  #heldState: SessionState | undefined;
 
   constructor(options: HybridConversationCacheOptions) {
     if (options === null || typeof options !== 'object') {
@@ -190,11 +190,11 @@ export class HybridConversationCache {
       throw new SessionWindowError('INVALID_OPTION', `archive must be an ArchiveStore from @lix/archive; it lacks ${missing.join(', ')}`);
     }
     this.sessionId = options.sessionId;
-    this.driver = options.driver;
-    this.archive = options.archive;
-    this.keyPrefix = validateKeyPrefix(options.keyPrefix);
-    this.keys = sessionKeys(this.keyPrefix, options.sessionId);
-    this.keyList = [this.keys.hot, this.keys.activity];
+    this.#driver = options.driver;
+    this.#archive = options.archive;
+    this.#keyPrefix = validateKeyPrefix(options.keyPrefix);
+    this.#keys = sessionKeys(this.#keyPrefix, options.sessionId);
+    this.#keyList = [this.#keys.hot, this.#keys.activity];
     this.hotWindowSize = integerOption('hotWindowSize', options.hotWindowSize, 20, 1, 1000);
     this.sessionTtlMs = integerOption('sessionTtlMs', options.sessionTtlMs, 86_400_000, 1000, 2 ** 40);
     const maxTokens = options.sessionMaxTokens ?? null;
@@ -202,16 +202,16 @@ export class HybridConversationCache {
     if (options.countTokens !== undefined && typeof options.countTokens !== 'function') {
       throw new SessionWindowError('INVALID_OPTION', `countTokens must be a function (text) => number (got ${describe(options.countTokens)})`);
     }
-    this.countTokens = options.countTokens ?? approximateTokenCount;
-    this.limits = {
+    this.#countTokens = options.countTokens ?? approximateTokenCount;
+    this.#limits = {
       maxContentBytes: integerOption('maxContentBytes', options.maxContentBytes, MB, 1, 512 * MB),
       maxMetadataBytes: integerOption('maxMetadataBytes', options.maxMetadataBytes, 64 * 1024, 2, 64 * MB),
       maxEmbeddingLength: integerOption('maxEmbeddingLength', options.maxEmbeddingLength, 65_536, 1, 16 * MB),
     };
     this.verifyIntervalMs = integerOption('verifyIntervalMs', options.verifyIntervalMs, 1000, 0, 2 ** 31 - 1);
-    this.logger = loggerOption(options.logger);
-    this.clock = clockOption(options.clock) ?? systemClock;
-    this.pushKey = pushKeyOf(this.driver, this.hotWindowSize, this.sessionTtlMs);
+    this.#logger = loggerOption(options.logger);
+    this.#clock = clockOption(options.clock) ?? systemClock;
+    this.#pushKey = pushKeyOf(this.#driver, this.hotWindowSize, this.sessionTtlMs);
   }
 
   /**
@@ -219,10 +219,10 @@ export class HybridConversationCache {
    * string and reorders a map: a visible share of a read), and asks the registry again
    * when it was dropped or, with `touch`, to keep the session's recency current.
    */
-  private state(touch = false): SessionState {
-    const held = this.heldState;
+  #state(touch = false): SessionState {
+    const held = this.#heldState;
     if (held !== undefined && !held.dropped && !touch) return held;
-    return (this.heldState = sessionState(this.archive, this.keyPrefix, this.sessionId));
+    return (this.#heldState = sessionState(this.#archive, this.#keyPrefix, this.sessionId));
   }
 
   /**
@@ -235,8 +235,8 @@ export class HybridConversationCache {
    * `ARCHIVE_FAILED` (message NOT stored).
    */
   async addMessage(role: string, content: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number> {
-    const valid = guardInput(() => validateMessage(role, content, metadata, embedding, this.limits));
-    const [seq] = await this.enqueue([valid]);
+    const valid = guardInput(() => validateMessage(role, content, metadata, embedding, this.#limits));
+    const [seq] = await this.#enqueue([valid]);
     return seq!;
   }
 
@@ -261,7 +261,7 @@ export class HybridConversationCache {
         const unknownKey = Object.keys(rest)[0];
         if (unknownKey !== undefined) throw new SessionWindowError('INVALID_ARGUMENT', `messages[${index}] has the unknown key "${unknownKey}"`);
         try {
-          return validateMessage(role, content, metadata, embedding, this.limits);
+          return validateMessage(role, content, metadata, embedding, this.#limits);
         } catch (error) {
           if (error instanceof SessionWindowError) throw new SessionWindowError(error.code, `messages[${index}]: ${error.message}`, { cause: error });
           throw error;
@@ -269,13 +269,13 @@ export class HybridConversationCache {
       });
     });
     if (valid.length === 0) return [];
-    return this.enqueue(valid);
+    return this.#enqueue(valid);
   }
 
   /** Queues validated messages as one unit of the group commit and resolves with their seqs. */
-  private enqueue(valid: readonly ValidMessage[]): Promise<number[]> {
-    const timestamp = this.nowMs() / 1000;
-    const state = this.state();
+  #enqueue(valid: readonly ValidMessage[]): Promise<number[]> {
+    const timestamp = this.#nowMs() / 1000;
+    const state = this.#state();
     const promises = valid.map(
       (message, index) =>
         new Promise<number>((resolve, reject) => {
@@ -291,17 +291,17 @@ export class HybridConversationCache {
             unitLength: index === 0 ? valid.length : 0,
             resolve,
             reject,
-            push: (group, seqs, lastSeq, startedAtMs) => this.pushGroup(state, group, seqs, lastSeq, startedAtMs),
-            pushKey: this.pushKey,
+            push: (group, seqs, lastSeq, startedAtMs) => this.#pushGroup(state, group, seqs, lastSeq, startedAtMs),
+            pushKey: this.#pushKey,
           });
         }),
     );
-    if (!state.writing) void this.drain(state);
+    if (!state.writing) void this.#drain(state);
     return Promise.all(promises);
   }
 
   /** Writes the queue to the archive, one group at a time, until it is empty. */
-  private async drain(state: SessionState): Promise<void> {
+  async #drain(state: SessionState): Promise<void> {
     state.writing = true;
     try {
       while (state.queue.length > 0) {
@@ -332,7 +332,7 @@ export class HybridConversationCache {
         const group = state.queue.splice(0, take);
         let startedAtMs: number;
         try {
-          startedAtMs = this.nowMs();
+          startedAtMs = this.#nowMs();
         } catch (error) {
           for (const entry of group) entry.reject(error);
           continue;
@@ -340,17 +340,24 @@ export class HybridConversationCache {
         let seqs: number[];
         let lastSeq: number;
         try {
-          const result = await this.archive.appendTurns(
+          const result = await this.#archive.appendTurns(
             this.sessionId,
             group.map((entry) => entry.turn),
           );
           seqs = result?.seqs;
           lastSeq = result?.lastSeq;
-          if (!Array.isArray(seqs) || seqs.length !== group.length || !seqs.every((seq) => Number.isSafeInteger(seq) && seq >= 1) || !Number.isSafeInteger(lastSeq)) {
+          if (
+            !Array.isArray(seqs) ||
+            seqs.length !== group.length ||
+            !seqs.every((seq) => Number.isSafeInteger(seq) && seq >= 1) ||
+            !Number.isSafeInteger(lastSeq)
+          ) {
             throw new Error('the archive returned no seq for every appended turn');
           }
         } catch (error) {
-          const failure = new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": the archive did not store the message: ${errorText(error)}`, { cause: error });
+          const failure = new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": the archive did not store the message: ${errorText(error)}`, {
+            cause: error,
+          });
           for (const entry of group) entry.reject(failure);
           continue;
         }
@@ -381,7 +388,7 @@ export class HybridConversationCache {
   }
 
   /** Pushes a stored group into the window (one round trip); never rejects. */
-  private async pushGroup(state: SessionState, group: PendingAppend[], seqs: number[], lastSeq: number, startedAtMs: number): Promise<void> {
+  async #pushGroup(state: SessionState, group: PendingAppend[], seqs: number[], lastSeq: number, startedAtMs: number): Promise<void> {
     try {
       const records = group.map((entry, index) =>
         encodeTrustedRecord({
@@ -396,17 +403,17 @@ export class HybridConversationCache {
       if (seqs[0] === 1) {
         // Seq 1 starts a new history: whatever Redis still holds for this session
         // belongs to an archive that was deleted, so it is replaced, not merged.
-        await this.driver.eval(rebuildScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), 'replace', ...records]);
+        await this.#driver.eval(rebuildScript, this.#keyList, [this.hotWindowSize, this.sessionTtlMs, this.#nowMs(), 'replace', ...records]);
         state.touchedAtMs = startedAtMs;
         status = 0;
       } else {
         // The TTL and activity need refreshing about once a second, as on reads.
         const touch = startedAtMs - state.touchedAtMs >= TOUCH_EVERY_MS || startedAtMs < state.touchedAtMs;
-        status = await this.driver.eval(appendScript, this.keyList, [this.hotWindowSize, this.sessionTtlMs, this.nowMs(), touch ? 1 : 0, ...records]);
+        status = await this.#driver.eval(appendScript, this.#keyList, [this.hotWindowSize, this.sessionTtlMs, this.#nowMs(), touch ? 1 : 0, ...records]);
         if (touch) state.touchedAtMs = startedAtMs;
       }
       state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
-      if (status === APPEND_REBUILD) await this.repair(state, null);
+      if (status === APPEND_REBUILD) await this.#repair(state, null);
       // Otherwise the window is complete and ends at this write's last seq: when that is
       // the archive's last seq as of the write, it is as good as an archive check made
       // when the write started.
@@ -415,7 +422,7 @@ export class HybridConversationCache {
       raiseDoubt();
       state.knownLastSeq = Math.max(state.knownLastSeq, lastSeq);
       state.needsRepair = true;
-      this.logger?.warn?.('session-window: message stored in the archive but not pushed to the Redis window; the next read repairs it', {
+      this.#logger?.warn?.('session-window: message stored in the archive but not pushed to the Redis window; the next read repairs it', {
         sessionId: this.sessionId,
         seqs,
         error,
@@ -423,8 +430,8 @@ export class HybridConversationCache {
     }
   }
 
-  private nowMs(): number {
-    const now = this.clock.now();
+  #nowMs(): number {
+    const now = this.#clock.now();
     if (typeof now !== 'number' || !Number.isFinite(now)) {
       throw new SessionWindowError('INVALID_OPTION', `clock.now() must return a finite number of ms (got ${describe(now)})`);
     }
@@ -446,39 +453,39 @@ export class HybridConversationCache {
     let now: number;
     let read: Promise<ScriptReply>;
     try {
-      state = this.state();
-      now = this.nowMs();
+      state = this.#state();
+      now = this.#nowMs();
       // The TTL and activity need refreshing about once a second, not on every read: in
       // between, the read is a bare LRANGE, the cheapest command that returns the window.
       if (now - state.touchedAtMs >= TOUCH_EVERY_MS || now < state.touchedAtMs) {
-        const touched = (state = this.state(true));
+        const touched = (state = this.#state(true));
         const at = now;
-        read = this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]).then((reply) => {
+        read = this.#driver.eval(readScript, this.#keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]).then((reply) => {
           touched.touchedAtMs = at;
           return reply;
         });
       } else {
-        read = this.driver.lrange(this.keys.hot, 0, -1);
+        read = this.#driver.lrange(this.#keys.hot, 0, -1);
       }
     } catch (error) {
       return Promise.reject(error);
     }
     return read.then(
-      (reply) => this.served(state, now, reply),
-      (error: unknown) => this.readFromArchive(state, error),
+      (reply) => this.#served(state, now, reply),
+      (error: unknown) => this.#readFromArchive(state, error),
     );
   }
 
   /** The window read from Redis, or its repair when it may miss stored messages. */
-  private served(state: SessionState, now: number, reply: ScriptReply): ConversationMessage[] | Promise<ConversationMessage[]> {
+  #served(state: SessionState, now: number, reply: ScriptReply): ConversationMessage[] | Promise<ConversationMessage[]> {
     const decoded = state.decoder.decode(reply);
     const messages = decoded.messages;
-    const complete = messages.length === 0 ? state.knownLastSeq === 0 : this.isComplete(messages);
+    const complete = messages.length === 0 ? state.knownLastSeq === 0 : this.#isComplete(messages);
     if (decoded.intact && complete && tailSeq(messages) >= state.knownLastSeq && state.isFresh(now, this.verifyIntervalMs)) {
-      if (state.renewDue(now, this.verifyIntervalMs)) this.renewVerification(state, now, tailSeq(messages));
-      return this.budget(messages);
+      if (state.renewDue(now, this.verifyIntervalMs)) this.#renewVerification(state, now, tailSeq(messages));
+      return this.#budget(messages);
     }
-    return this.repair(state, decoded).then((repaired) => this.budget(repaired));
+    return this.#repair(state, decoded).then((repaired) => this.#budget(repaired));
   }
 
   /**
@@ -488,13 +495,13 @@ export class HybridConversationCache {
    * move), and a check that finds the archive ahead raises `knownLastSeq`, so the next
    * read repairs the window. Never rejects.
    */
-  private renewVerification(state: SessionState, checkedAt: number, tail: number): void {
+  #renewVerification(state: SessionState, checkedAt: number, tail: number): void {
     state.renewing = true;
     state.archiveChecks++;
     const epochAtStart = currentDoubtEpoch();
     let check: Promise<SessionMetadata | null>;
     try {
-      check = this.archive.getMetadata(this.sessionId);
+      check = this.#archive.getMetadata(this.sessionId);
     } catch (error) {
       check = Promise.reject(error);
     }
@@ -509,7 +516,10 @@ export class HybridConversationCache {
           }
         },
         (error: unknown) => {
-          this.logger?.warn?.('session-window: archive metadata unreadable; the window is checked again when its confirmation expires', { sessionId: this.sessionId, error });
+          this.#logger?.warn?.('session-window: archive metadata unreadable; the window is checked again when its confirmation expires', {
+            sessionId: this.sessionId,
+            error,
+          });
         },
       )
       .finally(() => {
@@ -517,23 +527,23 @@ export class HybridConversationCache {
       });
   }
 
-  private async readFromArchive(state: SessionState, error: unknown): Promise<ConversationMessage[]> {
+  async #readFromArchive(state: SessionState, error: unknown): Promise<ConversationMessage[]> {
     raiseDoubt();
-    this.logger?.warn?.('session-window: Redis unreachable, reading the window from the archive', { sessionId: this.sessionId, error });
-    return this.budget(await this.recentFromArchive(this.hotWindowSize, state));
+    this.#logger?.warn?.('session-window: Redis unreachable, reading the window from the archive', { sessionId: this.sessionId, error });
+    return this.#budget(await this.#recentFromArchive(this.hotWindowSize, state));
   }
 
   /** Contiguous seqs, and either `hotWindowSize` long or starting at seq 1; an empty window is complete only for an empty session. */
-  private isComplete(messages: readonly ConversationMessage[]): boolean {
+  #isComplete(messages: readonly ConversationMessage[]): boolean {
     if (messages.length === 0) return false;
     const first = messages[0]!.seq;
     for (let index = 1; index < messages.length; index++) if (messages[index]!.seq !== first + index) return false;
     return messages.length === this.hotWindowSize || first === 1;
   }
 
-  private budget(messages: ConversationMessage[]): ConversationMessage[] {
+  #budget(messages: ConversationMessage[]): ConversationMessage[] {
     try {
-      return applyTokenBudget(messages, this.sessionMaxTokens, this.countTokens);
+      return applyTokenBudget(messages, this.sessionMaxTokens, this.#countTokens);
     } catch (error) {
       if (error instanceof SessionWindowError) throw error;
       throw new SessionWindowError('INVALID_OPTION', `countTokens threw: ${errorText(error)}`, { cause: error });
@@ -546,33 +556,33 @@ export class HybridConversationCache {
    * result still ends before what it knew when it arrived (its own write may have come
    * after the archive was read).
    */
-  private async repair(state: SessionState, seen: { messages: ConversationMessage[]; intact: boolean } | null): Promise<ConversationMessage[]> {
+  async #repair(state: SessionState, seen: { messages: ConversationMessage[]; intact: boolean } | null): Promise<ConversationMessage[]> {
     const wanted = state.knownLastSeq;
     if (state.repair !== null) {
       const joined = await state.repair;
       if (tailSeq(joined) >= wanted && !state.needsRepair) return joined;
     }
     if (state.repair !== null) return state.repair;
-    const run = this.runRepair(state, seen).finally(() => {
+    const run = this.#runRepair(state, seen).finally(() => {
       if (state.repair === run) state.repair = null;
     });
     state.repair = run;
     return run;
   }
 
-  private async runRepair(state: SessionState, seen: { messages: ConversationMessage[]; intact: boolean } | null): Promise<ConversationMessage[]> {
-    const checkedAt = this.nowMs();
+  async #runRepair(state: SessionState, seen: { messages: ConversationMessage[]; intact: boolean } | null): Promise<ConversationMessage[]> {
+    const checkedAt = this.#nowMs();
     const n = this.hotWindowSize;
     const epochAtStart = currentDoubtEpoch();
     state.archiveChecks++;
     let current = seen;
     if (current === null) {
       try {
-        current = decodeWindow(await this.driver.eval(readScript, this.keyList, [this.sessionTtlMs, checkedAt, TOUCH_EVERY_MS]));
+        current = decodeWindow(await this.#driver.eval(readScript, this.#keyList, [this.sessionTtlMs, checkedAt, TOUCH_EVERY_MS]));
       } catch (error) {
         raiseDoubt();
-        this.logger?.warn?.('session-window: Redis unreachable during repair, reading the window from the archive', { sessionId: this.sessionId, error });
-        return this.recentFromArchive(n, state);
+        this.#logger?.warn?.('session-window: Redis unreachable during repair, reading the window from the archive', { sessionId: this.sessionId, error });
+        return this.#recentFromArchive(n, state);
       }
     }
     const { messages, intact } = current;
@@ -580,13 +590,13 @@ export class HybridConversationCache {
     let turns: ArchivedTurn[];
     let archiveLastSeq: number;
     let mode: 'merge' | 'replace' = 'merge';
-    if (intact && this.isComplete(messages)) {
+    if (intact && this.#isComplete(messages)) {
       // The common doubt: the window looks whole, but has the archive more? O(1) metadata.
-      let meta;
+      let meta: SessionMetadata | null;
       try {
-        meta = await this.archive.getMetadata(this.sessionId);
+        meta = await this.#archive.getMetadata(this.sessionId);
       } catch (error) {
-        this.logger?.warn?.('session-window: archive metadata unreadable, serving the Redis window unchecked', { sessionId: this.sessionId, error });
+        this.#logger?.warn?.('session-window: archive metadata unreadable, serving the Redis window unchecked', { sessionId: this.sessionId, error });
         return messages;
       }
       archiveLastSeq = meta?.lastSeq ?? 0;
@@ -595,13 +605,13 @@ export class HybridConversationCache {
         return messages;
       }
       if (archiveLastSeq > tail && archiveLastSeq - tail <= n) {
-        turns = await this.loadTurns(() => this.archive.loadAfter(this.sessionId, tail, n));
+        turns = await this.#loadTurns(() => this.#archive.loadAfter(this.sessionId, tail, n));
       } else {
-        turns = await this.loadTurns(() => this.archive.loadRecent(this.sessionId, n));
+        turns = await this.#loadTurns(() => this.#archive.loadRecent(this.sessionId, n));
         if (archiveLastSeq < tail) mode = 'replace';
       }
     } else {
-      turns = await this.loadTurns(() => this.archive.loadRecent(this.sessionId, n));
+      turns = await this.#loadTurns(() => this.#archive.loadRecent(this.sessionId, n));
       archiveLastSeq = turns.length === 0 ? 0 : turns[turns.length - 1]!.seq;
       // Redis holds seqs the archive lacks (its history was deleted) or a foreign value.
       if (!intact || tail > archiveLastSeq) mode = 'replace';
@@ -610,18 +620,18 @@ export class HybridConversationCache {
     const fromArchive = turns.map((turn) => toMessage(turn, false));
     let window: ConversationMessage[];
     try {
-      const reply = await this.driver.eval(rebuildScript, this.keyList, [
+      const reply = await this.#driver.eval(rebuildScript, this.#keyList, [
         n,
         this.sessionTtlMs,
-        this.nowMs(),
+        this.#nowMs(),
         mode,
         ...fromArchive.map((message) => encodeTrustedRecord(message)),
       ]);
       window = decodeWindow(reply).messages;
-      this.logger?.debug?.('session-window: window rebuilt from the archive', { sessionId: this.sessionId, mode, messages: window.length });
+      this.#logger?.debug?.('session-window: window rebuilt from the archive', { sessionId: this.sessionId, mode, messages: window.length });
     } catch (error) {
       raiseDoubt();
-      this.logger?.warn?.('session-window: could not rebuild the Redis window; serving it from the archive', { sessionId: this.sessionId, error });
+      this.#logger?.warn?.('session-window: could not rebuild the Redis window; serving it from the archive', { sessionId: this.sessionId, error });
       return mode === 'replace' ? fromArchive.slice(-n) : mergeNewest(fromArchive, messages, n);
     }
     if (currentDoubtEpoch() === epochAtStart && tailSeq(window) >= archiveLastSeq) state.markVerified(checkedAt, Math.max(archiveLastSeq, tailSeq(window)));
@@ -629,7 +639,7 @@ export class HybridConversationCache {
     return window;
   }
 
-  private async loadTurns(load: () => Promise<ArchivedTurn[]>): Promise<ArchivedTurn[]> {
+  async #loadTurns(load: () => Promise<ArchivedTurn[]>): Promise<ArchivedTurn[]> {
     try {
       return await load();
     } catch (error) {
@@ -637,8 +647,8 @@ export class HybridConversationCache {
     }
   }
 
-  private async recentFromArchive(count: number, state?: SessionState): Promise<ConversationMessage[]> {
-    const turns = await this.loadTurns(() => this.archive.loadRecent(this.sessionId, count));
+  async #recentFromArchive(count: number, state?: SessionState): Promise<ConversationMessage[]> {
+    const turns = await this.#loadTurns(() => this.#archive.loadRecent(this.sessionId, count));
     if (state !== undefined) {
       state.archiveChecks++;
       const last = turns.length === 0 ? 0 : turns[turns.length - 1]!.seq;
@@ -653,7 +663,7 @@ export class HybridConversationCache {
    * reads the archive alone.
    */
   async getFull(): Promise<ConversationMessage[]> {
-    const turns = await this.loadTurns(() => this.archive.loadAll(this.sessionId));
+    const turns = await this.#loadTurns(() => this.#archive.loadAll(this.sessionId));
     return turns.map((turn) => toMessage(turn, true));
   }
 
@@ -666,19 +676,19 @@ export class HybridConversationCache {
     if (typeof query !== 'string') throw new SessionWindowError('INVALID_ARGUMENT', `query must be a string (got ${typeof query})`);
     integerArgument('recentK', recentK, 0, 100_000);
     integerArgument('diskK', diskK, 0, 10_000);
-    const vector = validateEmbedding(embedding ?? undefined, this.limits.maxEmbeddingLength);
+    const vector = validateEmbedding(embedding ?? undefined, this.#limits.maxEmbeddingLength);
     let recent: ConversationMessage[];
     if (recentK === 0) recent = [];
     else if (recentK <= this.hotWindowSize) recent = (await this.getContext()).slice(-recentK);
-    else recent = this.budget(await this.recentFromArchive(recentK));
+    else recent = this.#budget(await this.#recentFromArchive(recentK));
     if (diskK === 0 || (vector === undefined && query.trim() === '')) return { recent, relevant: [] };
     const exclude = new Set(recent.map((message) => message.seq));
     let hits: { turn: ArchivedTurn; score: number }[];
     try {
       hits =
         vector !== undefined
-          ? await this.archive.searchByEmbedding(this.sessionId, vector, diskK + exclude.size)
-          : await this.archive.searchByText(this.sessionId, query, diskK + exclude.size);
+          ? await this.#archive.searchByEmbedding(this.sessionId, vector, diskK + exclude.size)
+          : await this.#archive.searchByText(this.sessionId, query, diskK + exclude.size);
     } catch (error) {
       throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": archive search failed: ${errorText(error)}`, { cause: error });
     }
@@ -708,11 +718,11 @@ export class HybridConversationCache {
    * freed. The next `getContext` re-hydrates the window from the archive.
    */
   async flushToDisk(): Promise<boolean> {
-    const meta = await this.archiveMetadata();
+    const meta = await this.#archiveMetadata();
     // The archive check is belt and braces: write-through already guarantees it.
-    const result = await this.driver.eval(evictScript, this.keyList, [Number.MAX_SAFE_INTEGER, meta?.lastSeq ?? 0]);
+    const result = await this.#driver.eval(evictScript, this.#keyList, [Number.MAX_SAFE_INTEGER, meta?.lastSeq ?? 0]);
     if (result === -1) {
-      this.logger?.warn?.('session-window: the window holds messages the archive lacks; keys kept', { sessionId: this.sessionId });
+      this.#logger?.warn?.('session-window: the window holds messages the archive lacks; keys kept', { sessionId: this.sessionId });
     }
     return result === 1;
   }
@@ -724,7 +734,7 @@ export class HybridConversationCache {
    * Rejects with the driver's `KVError` when Redis is unreachable.
    */
   async clear(): Promise<boolean> {
-    return (await this.driver.del(this.keyList)) > 0;
+    return (await this.#driver.del(this.#keyList)) > 0;
   }
 
   /**
@@ -734,22 +744,22 @@ export class HybridConversationCache {
    */
   async deleteSession(): Promise<void> {
     try {
-      await this.archive.deleteSession(this.sessionId);
+      await this.#archive.deleteSession(this.sessionId);
     } catch (error) {
       throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not delete the archive: ${errorText(error)}`, { cause: error });
     }
-    this.state().reset();
+    this.#state().reset();
     try {
-      await this.driver.del(this.keyList);
+      await this.#driver.del(this.#keyList);
     } catch (error) {
       raiseDoubt();
-      this.logger?.warn?.('session-window: archive deleted but Redis keys could not be removed; they expire by TTL', { sessionId: this.sessionId, error });
+      this.#logger?.warn?.('session-window: archive deleted but Redis keys could not be removed; they expire by TTL', { sessionId: this.sessionId, error });
     }
   }
 
-  private async archiveMetadata(): Promise<SessionMetadata | null> {
+  async #archiveMetadata(): Promise<SessionMetadata | null> {
     try {
-      return await this.archive.getMetadata(this.sessionId);
+      return await this.#archive.getMetadata(this.sessionId);
     } catch (error) {
       throw new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": could not read archive metadata: ${errorText(error)}`, { cause: error });
     }
@@ -760,22 +770,22 @@ export class HybridConversationCache {
    * OpenTelemetry observable counter): the same figures `getStats()` reports.
    */
   counters(): WindowCounters {
-    const state = this.state();
+    const state = this.#state();
     return { rebuilds: state.rebuilds, archiveChecks: state.archiveChecks, archiveWrites: state.archiveWrites, groupedMessages: state.archivedMessages };
   }
 
   /** Counts and sizes of the session in Redis and the archive. */
   async getStats(): Promise<SessionStats> {
-    const state = this.state();
-    const meta = await this.archiveMetadata();
+    const state = this.#state();
+    const meta = await this.#archiveMetadata();
     let hotMessages = 0;
     let hotBytes = 0;
     let lastActiveMs: number | null = null;
     let redisAvailable = true;
     try {
-      const batch = this.driver.batch();
-      const list = batch.lrange(this.keys.hot, 0, -1);
-      const at = batch.get(this.keys.activity);
+      const batch = this.#driver.batch();
+      const list = batch.lrange(this.#keys.hot, 0, -1);
+      const at = batch.get(this.#keys.activity);
       // exec() reports the failure; the per-command promises must not go unhandled.
       list.catch(() => undefined);
       at.catch(() => undefined);
@@ -787,7 +797,7 @@ export class HybridConversationCache {
       lastActiveMs = atBytes === null ? null : Number(new TextDecoder().decode(atBytes));
     } catch (error) {
       redisAvailable = false;
-      this.logger?.warn?.('session-window: Redis unreachable for stats', { sessionId: this.sessionId, error });
+      this.#logger?.warn?.('session-window: Redis unreachable for stats', { sessionId: this.sessionId, error });
     }
     return {
       sessionId: this.sessionId,

@@ -46,13 +46,13 @@ export class IdleEvictor {
   /** Time between passes, in ms. */
   readonly intervalMs: number;
 
-  private readonly driver: KVDriver;
-  private readonly keyPrefix: string;
-  private readonly concurrency: number;
-  private readonly logger: Logger | undefined;
-  private readonly clock: Clock;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<EvictionPass> | undefined;
+  readonly #driver: KVDriver;
+  readonly #keyPrefix: string;
+  readonly #concurrency: number;
+  readonly #logger: Logger | undefined;
+  readonly #clock: Clock;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<EvictionPass> | undefined;
 
   constructor(options: IdleEvictorOptions) {
     if (options === null || typeof options !== 'object') {
@@ -63,43 +63,43 @@ export class IdleEvictor {
     if (driver === undefined || driver === null || typeof driver !== 'object' || typeof (driver as KVDriver).scan !== 'function') {
       throw new SessionWindowError('INVALID_OPTION', `IdleEvictor needs { driver } (a KVDriver from @lix/redis-pool; got ${describe(driver)})`);
     }
-    this.driver = options.driver;
-    this.keyPrefix = validateKeyPrefix(options.keyPrefix);
+    this.#driver = options.driver;
+    this.#keyPrefix = validateKeyPrefix(options.keyPrefix);
     this.evictAfterMs = integerOption('evictAfterMs', options.evictAfterMs, 7_200_000, 0, 2 ** 40);
     this.intervalMs = integerOption('intervalMs', options.intervalMs, 60_000, 10, 2 ** 31 - 1);
-    this.concurrency = integerOption('concurrency', options.concurrency, 8, 1, 1000);
-    this.logger = loggerOption(options.logger);
-    this.clock = clockOption(options.clock) ?? systemClock;
+    this.#concurrency = integerOption('concurrency', options.concurrency, 8, 1, 1000);
+    this.#logger = loggerOption(options.logger);
+    this.#clock = clockOption(options.clock) ?? systemClock;
   }
 
   /** Starts the periodic passes (idempotent). The timer does not keep the process alive. */
   start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => {
-      if (this.running !== undefined) return;
-      this.runOnce().catch((error: unknown) => this.logger?.warn?.('session-window: idle eviction pass failed', { error }));
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      if (this.#running !== undefined) return;
+      this.runOnce().catch((error: unknown) => this.#logger?.warn?.('session-window: idle eviction pass failed', { error }));
     }, this.intervalMs);
-    this.timer.unref();
+    this.#timer.unref();
   }
 
   /** Stops the timer and waits for a pass in progress to finish. */
   async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    if (this.running !== undefined) await this.running.catch(() => undefined);
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#running !== undefined) await this.#running.catch(() => undefined);
   }
 
   /** Runs one pass now: scans every session's activity key and evicts the idle ones. */
   runOnce(): Promise<EvictionPass> {
-    const pass = this.pass().finally(() => {
-      if (this.running === pass) this.running = undefined;
+    const pass = this.#pass().finally(() => {
+      if (this.#running === pass) this.#running = undefined;
     });
-    this.running = pass;
+    this.#running = pass;
     return pass;
   }
 
-  private async pass(): Promise<EvictionPass> {
-    const now = this.clock.now();
+  async #pass(): Promise<EvictionPass> {
+    const now = this.#clock.now();
     if (typeof now !== 'number' || !Number.isFinite(now)) {
       throw new SessionWindowError('INVALID_OPTION', `clock.now() must return a finite number of ms (got ${describe(now)})`);
     }
@@ -107,27 +107,27 @@ export class IdleEvictor {
     let evicted = 0;
     let scanned = 0;
     const inFlight = new Set<Promise<void>>();
-    for await (const activityKey of this.driver.scan({ match: activityKeyPattern(this.keyPrefix), count: 250 })) {
+    for await (const activityKey of this.#driver.scan({ match: activityKeyPattern(this.#keyPrefix), count: 250 })) {
       scanned++;
-      const task = this.consider(activityKey, cutoff).then((done) => {
+      const task = this.#consider(activityKey, cutoff).then((done) => {
         if (done) evicted++;
       });
       inFlight.add(task);
       void task.finally(() => inFlight.delete(task));
-      if (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+      if (inFlight.size >= this.#concurrency) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     return { evicted, scanned };
   }
 
-  private async consider(activityKey: string, cutoff: number): Promise<boolean> {
+  async #consider(activityKey: string, cutoff: number): Promise<boolean> {
     try {
       // A cheap read first, so active sessions cost one GET and no script call.
-      const at = await this.driver.get(activityKey);
+      const at = await this.#driver.get(activityKey);
       if (at === null || !(Number(decoder.decode(at)) <= cutoff)) return false;
-      return (await this.driver.eval(evictScript, [hotKeyOfActivity(activityKey), activityKey], [cutoff, ''])) === 1;
+      return (await this.#driver.eval(evictScript, [hotKeyOfActivity(activityKey), activityKey], [cutoff, ''])) === 1;
     } catch (error) {
-      this.logger?.warn?.('session-window: could not evict an idle session', { activityKey, error });
+      this.#logger?.warn?.('session-window: could not evict an idle session', { activityKey, error });
       return false;
     }
   }

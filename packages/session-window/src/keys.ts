@@ -22,7 +22,7 @@ export function validateKeyPrefix(keyPrefix: unknown): string {
     throw new SessionWindowError(
       'INVALID_OPTION',
       'keyPrefix must be a non-empty string of at most 128 characters without "{", "}", "*", "?", "[", "]", "\\" or spaces ' +
-        '(braces would move the cluster hash tag; glob characters would break the idle evictor\'s SCAN)',
+        "(braces would move the cluster hash tag; glob characters would break the idle evictor's SCAN)",
     );
   }
   return keyPrefix;

@@ -163,7 +163,10 @@ return status
       else {
         const sorted = [...bySeq.keys()].sort((a, b) => a - b);
         store.del([hot]);
-        store.rpush(hot, sorted.slice(Math.max(0, sorted.length - n)).map((seq) => bySeq.get(seq)!));
+        store.rpush(
+          hot,
+          sorted.slice(Math.max(0, sorted.length - n)).map((seq) => bySeq.get(seq)!),
+        );
         status = memoryCompleteness(store, hot, n);
         fresh = true;
       }

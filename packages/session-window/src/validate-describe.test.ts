@@ -8,8 +8,27 @@ group('describe() names any value for an error message without throwing', () => 
     ['a prototype-less object', Object.create(null), /null-prototype/],
     ['a symbol', Symbol('x'), /symbol/],
     ['a bigint', 10n, /10n/],
-    ['an object whose toString throws', { toString: () => { throw new Error('no'); } }, /Object/],
-    ['a Proxy whose getPrototypeOf trap throws', new Proxy({}, { getPrototypeOf: () => { throw new Error('trap'); } }), /Object/],
+    [
+      'an object whose toString throws',
+      {
+        toString: () => {
+          throw new Error('no');
+        },
+      },
+      /Object/,
+    ],
+    [
+      'a Proxy whose getPrototypeOf trap throws',
+      new Proxy(
+        {},
+        {
+          getPrototypeOf: () => {
+            throw new Error('trap');
+          },
+        },
+      ),
+      /Object/,
+    ],
     ['a revoked Proxy', revoked.proxy, /Object/],
     ['an array', [1], /array/],
   ];

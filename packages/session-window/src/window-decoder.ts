@@ -15,9 +15,9 @@ export interface DecodedWindow {
  * of decoding them, so a read whose records all equal the last read's decodes nothing.
  */
 export class WindowDecoder {
-  private records: Uint8Array[] = [];
+  #records: Uint8Array[] = [];
   /** The decoded fields of `records[i]`, or `null` when it carries metadata (decoded on every read: the caller may mutate it). */
-  private fields: (ConversationMessage | null)[] = [];
+  #fields: (ConversationMessage | null)[] = [];
   /**
    * Both drivers hand a reply's records as views into one buffer holding the whole
    * reply. When the last read's did, `span` is a copy of the bytes from its first
@@ -26,8 +26,8 @@ export class WindowDecoder {
    * same lengths) whose span equals this one holds equal records: one native comparison
    * instead of one per record, the larger share of a read's own cost.
    */
-  private span: Uint8Array | null = null;
-  private offsets: number[] = [];
+  #span: Uint8Array | null = null;
+  #offsets: number[] = [];
 
   /**
    * Decodes a window reply. Every call returns objects of its own (a caller mutating a
@@ -39,9 +39,9 @@ export class WindowDecoder {
       return { messages: [], intact: false };
     }
     const count = reply.length;
-    const records = this.records;
+    const records = this.#records;
     if (count === records.length) {
-      let same = count > 0 && this.span !== null && this.sameSpan(reply as unknown[]);
+      let same = count > 0 && this.#span !== null && this.#sameSpan(reply as unknown[]);
       if (!same) {
         same = true;
         for (let index = 0; index < count; index++) {
@@ -55,11 +55,11 @@ export class WindowDecoder {
         // The records are unchanged, so a span kept from an earlier read still holds them:
         // keep it (a reply split across socket reads arrives in two buffers now and then,
         // and copying the span again for it would cost more than the comparison saves).
-        if (same && this.span === null) this.adoptLayout(reply as unknown[]);
+        if (same && this.#span === null) this.#adoptLayout(reply as unknown[]);
       }
       if (same) {
         const messages = new Array<ConversationMessage>(count);
-        const fields = this.fields;
+        const fields = this.#fields;
         for (let index = 0; index < count; index++) {
           const known = fields[index]!;
           messages[index] =
@@ -70,30 +70,31 @@ export class WindowDecoder {
         return { messages, intact: true };
       }
     }
-    return this.decodeChanged(reply as unknown[]);
+    return this.#decodeChanged(reply as unknown[]);
   }
 
   /** Drops what the decoder holds (the window was replaced or is unknown). */
   forget(): void {
-    this.records = [];
-    this.fields = [];
-    this.span = null;
-    this.offsets = [];
+    this.#records = [];
+    this.#fields = [];
+    this.#span = null;
+    this.#offsets = [];
   }
 
   /** The reply has the last read's layout and its span's bytes equal the last read's. */
-  private sameSpan(reply: unknown[]): boolean {
+  #sameSpan(reply: unknown[]): boolean {
     const first = reply[0];
     if (!(first instanceof Uint8Array)) return false;
     const buffer = first.buffer;
     const base = first.byteOffset;
-    const records = this.records;
-    const offsets = this.offsets;
+    const records = this.#records;
+    const offsets = this.#offsets;
     for (let index = 0; index < reply.length; index++) {
       const item = reply[index];
-      if (!(item instanceof Uint8Array) || item.buffer !== buffer || item.byteOffset - base !== offsets[index] || item.length !== records[index]!.length) return false;
+      if (!(item instanceof Uint8Array) || item.buffer !== buffer || item.byteOffset - base !== offsets[index] || item.length !== records[index]!.length)
+        return false;
     }
-    const span = this.span!;
+    const span = this.#span!;
     const last = reply[reply.length - 1] as Uint8Array;
     if (last.byteOffset + last.length - base !== span.length) return false;
     return Buffer.compare(new Uint8Array(buffer, base, span.length), span) === 0;
@@ -104,9 +105,9 @@ export class WindowDecoder {
    * with little between them; `records` then become views into it (no more memory than
    * copies of each). Otherwise reads compare record by record.
    */
-  private adoptLayout(reply: unknown[]): void {
-    this.span = null;
-    this.offsets = [];
+  #adoptLayout(reply: unknown[]): void {
+    this.#span = null;
+    this.#offsets = [];
     if (reply.length < 2) return;
     const first = reply[0] as Uint8Array;
     const buffer = first.buffer;
@@ -123,17 +124,17 @@ export class WindowDecoder {
     // RESP frames each record with a dozen bytes or so; more means a layout not worth copying.
     if (end - base > bytes + 32 * reply.length) return;
     const span = new Uint8Array(buffer, base, end - base).slice();
-    this.records = this.records.map((record, index) => span.subarray(offsets[index]!, offsets[index]! + record.length));
-    this.span = span;
-    this.offsets = offsets;
+    this.#records = this.#records.map((record, index) => span.subarray(offsets[index]!, offsets[index]! + record.length));
+    this.#span = span;
+    this.#offsets = offsets;
   }
 
   /** The slow path: a window that changed since the last read; records that only moved (the window slid) keep their decoded strings. */
-  private decodeChanged(reply: unknown[]): DecodedWindow {
+  #decodeChanged(reply: unknown[]): DecodedWindow {
     let previous: Map<number, number> | undefined;
-    if (this.records.length > 0) {
+    if (this.#records.length > 0) {
       previous = new Map();
-      for (let index = 0; index < this.records.length; index++) previous.set(recordSeq(this.records[index]!), index);
+      for (let index = 0; index < this.#records.length; index++) previous.set(recordSeq(this.#records[index]!), index);
     }
     const messages: ConversationMessage[] = [];
     const records: Uint8Array[] = [];
@@ -145,8 +146,8 @@ export class WindowDecoder {
         continue;
       }
       const at = item.length >= 6 ? previous?.get(recordSeq(item)) : undefined;
-      const old = at === undefined ? undefined : this.records[at]!;
-      const oldFields = at === undefined ? null : this.fields[at]!;
+      const old = at === undefined ? undefined : this.#records[at]!;
+      const oldFields = at === undefined ? null : this.#fields[at]!;
       if (old !== undefined && oldFields !== null && old.length === item.length && Buffer.compare(old, item) === 0) {
         messages.push({ seq: oldFields.seq, role: oldFields.role, content: oldFields.content, timestamp: oldFields.timestamp, metadata: {} });
         records.push(old);
@@ -169,9 +170,9 @@ export class WindowDecoder {
       fields.push(empty ? { seq: message.seq, role: message.role, content: message.content, timestamp: message.timestamp, metadata: {} } : null);
     }
     if (intact) {
-      this.records = records;
-      this.fields = fields;
-      this.adoptLayout(reply);
+      this.#records = records;
+      this.#fields = fields;
+      this.#adoptLayout(reply);
     } else {
       this.forget();
     }

@@ -13,7 +13,7 @@ export class MemoryArchive implements ArchiveStore {
   appendCalls = 0;
   readonly calls = new Map<string, number>();
 
-  private count(name: string): void {
+  #count(name: string): void {
     this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
   }
 
@@ -23,7 +23,7 @@ export class MemoryArchive implements ArchiveStore {
 
   async appendTurns(sessionId: string, input: readonly ArchiveTurnInput[]): Promise<AppendResult> {
     this.appendCalls++;
-    this.count('appendTurns');
+    this.#count('appendTurns');
     await Promise.resolve();
     if (this.failAppends) throw new Error('disk full (injected)');
     const turns = this.sessions.get(sessionId) ?? [];
@@ -50,17 +50,17 @@ export class MemoryArchive implements ArchiveStore {
   }
 
   async loadAll(sessionId: string): Promise<ArchivedTurn[]> {
-    this.count('loadAll');
+    this.#count('loadAll');
     return [...(this.sessions.get(sessionId) ?? [])];
   }
 
   async loadRecent(sessionId: string, count: number): Promise<ArchivedTurn[]> {
-    this.count('loadRecent');
+    this.#count('loadRecent');
     return count === 0 ? [] : (this.sessions.get(sessionId) ?? []).slice(-count);
   }
 
   async loadAfter(sessionId: string, afterSeq: number, limit?: number): Promise<ArchivedTurn[]> {
-    this.count('loadAfter');
+    this.#count('loadAfter');
     const after = (this.sessions.get(sessionId) ?? []).filter((turn) => turn.seq > afterSeq);
     return limit === undefined ? after : after.slice(0, limit);
   }
@@ -68,7 +68,14 @@ export class MemoryArchive implements ArchiveStore {
   async searchByText(sessionId: string, query: string, topK = 5): Promise<ScoredTurn[]> {
     const words = new Set(query.toLowerCase().split(/\W+/).filter(Boolean));
     return (this.sessions.get(sessionId) ?? [])
-      .map((turn) => ({ turn, score: turn.content.toLowerCase().split(/\W+/).filter((word) => words.has(word)).length / Math.max(1, words.size) }))
+      .map((turn) => ({
+        turn,
+        score:
+          turn.content
+            .toLowerCase()
+            .split(/\W+/)
+            .filter((word) => words.has(word)).length / Math.max(1, words.size),
+      }))
       .filter((hit) => hit.score > 0)
       .sort((a, b) => b.score - a.score)
       .slice(0, topK);
@@ -102,7 +109,7 @@ export class MemoryArchive implements ArchiveStore {
   }
 
   async getMetadata(sessionId: string): Promise<SessionMetadata | null> {
-    this.count('getMetadata');
+    this.#count('getMetadata');
     const turns = this.sessions.get(sessionId);
     if (turns === undefined) return null;
     return {

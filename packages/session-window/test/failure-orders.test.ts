@@ -98,7 +98,13 @@ describe.each(drivers)('failure orders on a single node [%s]', (driverName, crea
     cleanups.push(() => handle.stop());
     return handle;
   };
-  const job = (target: RedisServerHandle, dir: string, keyPrefix: string) => ({ driver: driverName, single: { host: target.host, port: target.port }, archiveDir: dir, keyPrefix, hotWindowSize: WINDOW });
+  const job = (target: RedisServerHandle, dir: string, keyPrefix: string) => ({
+    driver: driverName,
+    single: { host: target.host, port: target.port },
+    archiveDir: dir,
+    keyPrefix,
+    hotWindowSize: WINDOW,
+  });
 
   it('a restart that emptied Redis: the empty window is rebuilt at once, without waiting for the interval', async () => {
     const redis = await server();
@@ -106,7 +112,10 @@ describe.each(drivers)('failure orders on a single node [%s]', (driverName, crea
     const keyPrefix = uniquePrefix('swf');
     const child = await writer(job(redis, dir, keyPrefix));
     const acked: string[] = [];
-    for (let i = 1; i <= 7; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+    for (let i = 1; i <= 7; i++) {
+      acked.push(`m${i}`);
+      await child.add('s', `m${i}`);
+    }
     const driver = await open(redis);
     const reader = new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW, verifyIntervalMs: HOUR });
     expect(contents(await reader.getContext())).toEqual(lastWindow(acked));
@@ -125,11 +134,17 @@ describe.each(drivers)('failure orders on a single node [%s]', (driverName, crea
     const driver = await open(redis);
     const reader = new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW, verifyIntervalMs: HOUR });
     const acked: string[] = [];
-    for (let i = 1; i <= 5; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+    for (let i = 1; i <= 5; i++) {
+      acked.push(`m${i}`);
+      await child.add('s', `m${i}`);
+    }
     expect(contents(await reader.getContext())).toEqual(lastWindow(acked));
     await redis.kill('SIGKILL');
     // Acknowledged from the archive while Redis is down; the reader serves the archive.
-    for (let i = 6; i <= 8; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+    for (let i = 6; i <= 8; i++) {
+      acked.push(`m${i}`);
+      await child.add('s', `m${i}`);
+    }
     expect(contents(await reader.getContext())).toEqual(lastWindow(acked));
     await redis.restart();
     await waitForRedis(driver);
@@ -147,10 +162,16 @@ describe.each(drivers)('failure orders on a single node [%s]', (driverName, crea
     const clock = manualClock();
     const reader = new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW, clock });
     const acked: string[] = [];
-    for (let i = 1; i <= 5; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+    for (let i = 1; i <= 5; i++) {
+      acked.push(`m${i}`);
+      await child.add('s', `m${i}`);
+    }
     expect(contents(await reader.getContext())).toEqual(lastWindow(acked));
     await redis.kill('SIGKILL');
-    for (let i = 6; i <= 8; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+    for (let i = 6; i <= 8; i++) {
+      acked.push(`m${i}`);
+      await child.add('s', `m${i}`);
+    }
     await redis.restart();
     await waitForRedis(driver);
     expectPrefixWindow(await reader.getContext(), acked);
@@ -172,7 +193,10 @@ describe.each(drivers)('failure orders on a single node [%s]', (driverName, crea
       const options = { sessionId: 's', archive, keyPrefix, hotWindowSize: WINDOW, clock, ...(sawIt ? { verifyIntervalMs: HOUR } : {}) };
       const onMaster = new HybridConversationCache({ ...options, driver: await open(master) });
       const acked: string[] = [];
-      for (let i = 1; i <= 3; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+      for (let i = 1; i <= 3; i++) {
+        acked.push(`m${i}`);
+        await child.add('s', `m${i}`);
+      }
       expect(await master.cli('wait', '1', '10000')).toContain('1');
       expect(contents(await onMaster.getContext())).toEqual(lastWindow(acked));
       // A paused replica still receives into its kernel socket buffer; dropping its link
@@ -180,7 +204,10 @@ describe.each(drivers)('failure orders on a single node [%s]', (driverName, crea
       signal(replica, 'SIGSTOP');
       await master.cli('client', 'kill', 'type', 'replica');
       // Acknowledged, and pushed to the master only.
-      for (let i = 4; i <= 6; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+      for (let i = 4; i <= 6; i++) {
+        acked.push(`m${i}`);
+        await child.add('s', `m${i}`);
+      }
       await master.kill('SIGKILL');
       signal(replica, 'SIGCONT');
       await replica.cli('replicaof', 'no', 'one');
@@ -204,13 +231,18 @@ describe.each(drivers)('failure orders on a single node [%s]', (driverName, crea
     const clock = manualClock();
     const reader = new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW, clock });
     const stored: string[] = [];
-    for (let i = 1; i <= 3; i++) stored.push(`m${i}`), await victim.add('s', `m${i}`);
+    for (let i = 1; i <= 3; i++) {
+      stored.push(`m${i}`);
+      await victim.add('s', `m${i}`);
+    }
     expect(contents(await reader.getContext())).toEqual(lastWindow(stored));
     await victim.dieOnPush();
     victim.send({ op: 'add', session: 's', content: 'm4' });
     expect((await victim.exited).signal).toBe('SIGKILL');
     stored.push('m4'); // in the archive, never acknowledged, never in Redis
-    expect(contents(await new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW }).getFull())).toEqual(stored);
+    expect(
+      contents(await new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW }).getFull()),
+    ).toEqual(stored);
     expectPrefixWindow(await reader.getContext(), stored);
     clock.advance(reader.verifyIntervalMs);
     expect(contents(await reader.getContext())).toEqual(lastWindow(stored));
@@ -219,7 +251,14 @@ describe.each(drivers)('failure orders on a single node [%s]', (driverName, crea
     stored.push('m5');
     expect(await next.add('s', 'm5')).toBe(5);
     expect((await driver.lrange(sessionKeys(keyPrefix, 's').hot, 0, -1)).length).toBe(WINDOW);
-    const strictReader = new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW, verifyIntervalMs: HOUR });
+    const strictReader = new HybridConversationCache({
+      sessionId: 's',
+      driver,
+      archive: openArchive(dir),
+      keyPrefix,
+      hotWindowSize: WINDOW,
+      verifyIntervalMs: HOUR,
+    });
     expect(contents(await strictReader.getContext())).toEqual(lastWindow(stored));
   });
 });
@@ -251,7 +290,13 @@ describe.each(drivers)('failure orders on a cluster [%s]', (driverName, createDr
     await driver.connect();
     return { cluster, driver };
   };
-  const job = (cluster: RedisClusterHandle, dir: string, keyPrefix: string) => ({ driver: driverName, cluster: cluster.startupNodes, archiveDir: dir, keyPrefix, hotWindowSize: WINDOW });
+  const job = (cluster: RedisClusterHandle, dir: string, keyPrefix: string) => ({
+    driver: driverName,
+    cluster: cluster.startupNodes,
+    archiveDir: dir,
+    keyPrefix,
+    hotWindowSize: WINDOW,
+  });
 
   it('a failover that lost the last acknowledged pushes (replica paused, master killed, replica took over): exact within verifyIntervalMs', async () => {
     const { cluster, driver } = await start();
@@ -262,12 +307,18 @@ describe.each(drivers)('failure orders on a cluster [%s]', (driverName, createDr
     const reader = new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW, clock });
     const { master, replica } = await slotOwners(cluster, sessionKeys(keyPrefix, 's').hot);
     const acked: string[] = [];
-    for (let i = 1; i <= 3; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+    for (let i = 1; i <= 3; i++) {
+      acked.push(`m${i}`);
+      await child.add('s', `m${i}`);
+    }
     expect(await master.cli('wait', '1', '10000')).toContain('1');
     expect(contents(await reader.getContext())).toEqual(lastWindow(acked));
     signal(replica, 'SIGSTOP');
     await master.cli('client', 'kill', 'type', 'replica');
-    for (let i = 4; i <= 6; i++) acked.push(`m${i}`), await child.add('s', `m${i}`);
+    for (let i = 4; i <= 6; i++) {
+      acked.push(`m${i}`);
+      await child.add('s', `m${i}`);
+    }
     await master.kill('SIGKILL');
     signal(replica, 'SIGCONT');
     await replica.cli('cluster', 'failover', 'takeover');
@@ -277,7 +328,10 @@ describe.each(drivers)('failure orders on a cluster [%s]', (driverName, createDr
     // window is exact once the interval has passed.
     let first: ConversationMessage[] | undefined;
     for (let attempt = 0; attempt < 50 && first === undefined; attempt++) {
-      first = await reader.getContext().catch(async () => (await sleep(100), undefined));
+      first = await reader.getContext().catch(async () => {
+        await sleep(100);
+        return undefined;
+      });
     }
     expectPrefixWindow(first!, acked);
     clock.advance(reader.verifyIntervalMs);
@@ -292,7 +346,10 @@ describe.each(drivers)('failure orders on a cluster [%s]', (driverName, createDr
     const clock = manualClock();
     const reader = new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW, clock });
     const stored: string[] = [];
-    for (let i = 1; i <= 6; i++) stored.push(`m${i}`), await victim.add('s', `m${i}`);
+    for (let i = 1; i <= 6; i++) {
+      stored.push(`m${i}`);
+      await victim.add('s', `m${i}`);
+    }
     expect(contents(await reader.getContext())).toEqual(lastWindow(stored));
     await victim.dieOnPush();
     victim.send({ op: 'add', session: 's', content: 'm7' });
@@ -304,7 +361,14 @@ describe.each(drivers)('failure orders on a cluster [%s]', (driverName, createDr
     const next = await writer(job(cluster, dir, keyPrefix));
     stored.push('m8');
     expect(await next.add('s', 'm8')).toBe(8);
-    const strictReader = new HybridConversationCache({ sessionId: 's', driver, archive: openArchive(dir), keyPrefix, hotWindowSize: WINDOW, verifyIntervalMs: HOUR });
+    const strictReader = new HybridConversationCache({
+      sessionId: 's',
+      driver,
+      archive: openArchive(dir),
+      keyPrefix,
+      hotWindowSize: WINDOW,
+      verifyIntervalMs: HOUR,
+    });
     expect(contents(await strictReader.getContext())).toEqual(lastWindow(stored));
   });
 });

@@ -233,7 +233,7 @@ describeEachDriver('HybridConversationCache', (target) => {
     expect(await window.getStats()).toMatchObject({ sessionId: 's-flush', hotMessages: 3, archivedMessages: 4, sessionTtlMs: 86_400_000 });
   });
 
-  it('follows the archive deleted behind the window\'s back within verifyIntervalMs, and at once with 0', async () => {
+  it("follows the archive deleted behind the window's back within verifyIntervalMs, and at once with 0", async () => {
     const clock = manualClock();
     const session = cache('s-reset', { hotWindowSize: 3, clock });
     for (let i = 1; i <= 4; i++) await session.addMessage('user', `old ${i}`);

@@ -44,7 +44,9 @@ export async function startScriptedWriter(job: Record<string, unknown>): Promise
       newline = buffered.indexOf('\n');
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const nextLine = () =>
     new Promise<string>((resolve, reject) => {
       waiting.push(resolve);

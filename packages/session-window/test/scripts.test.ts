@@ -5,7 +5,8 @@ import { beforeEach, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, recordSeq, sessionKeys } from '../src/index.js';
 import { APPEND_DUPLICATE, APPEND_OK, APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from '../src/scripts.js';
 
-const record = (seq: number) => encodeRecord({ seq, role: 'user', content: `m${seq}`, timestamp: 1_700_000_000 + seq / 1000, metadata: seq % 2 ? { n: seq } : {} });
+const record = (seq: number) =>
+  encodeRecord({ seq, role: 'user', content: `m${seq}`, timestamp: 1_700_000_000 + seq / 1000, metadata: seq % 2 ? { n: seq } : {} });
 
 describeEachDriver('session-window scripts', (target) => {
   let driver: KVDriver;

@@ -1,6 +1,14 @@
 import { createMemoryDriver } from '@lix/redis-pool/memory';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HybridConversationCache, IdleEvictor, SessionWindowError, applyTokenBudget, approximateTokenCount, isSessionWindowError, sessionKeys } from '../src/index.js';
+import {
+  HybridConversationCache,
+  IdleEvictor,
+  type SessionWindowError,
+  applyTokenBudget,
+  approximateTokenCount,
+  isSessionWindowError,
+  sessionKeys,
+} from '../src/index.js';
 import { MemoryArchive } from './doubles.js';
 
 const driver = createMemoryDriver();
@@ -18,7 +26,15 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Ses
 
 describe('bad input gets a typed SessionWindowError and stores nothing', () => {
   const archive = new MemoryArchive();
-  const session = new HybridConversationCache({ sessionId: 'bad', driver, archive, keyPrefix: 'bad', maxContentBytes: 16, maxMetadataBytes: 64, maxEmbeddingLength: 4 });
+  const session = new HybridConversationCache({
+    sessionId: 'bad',
+    driver,
+    archive,
+    keyPrefix: 'bad',
+    maxContentBytes: 16,
+    maxMetadataBytes: 64,
+    maxEmbeddingLength: 4,
+  });
   const cases: [string, unknown[], string][] = [
     ['empty role', ['', 'x'], 'INVALID_ROLE'],
     ['blank role', ['   ', 'x'], 'INVALID_ROLE'],
@@ -130,12 +146,24 @@ describe('options are validated with INVALID_OPTION / INVALID_SESSION_ID', () =>
     const circular: Record<string, unknown> = { sessionId: 's', driver, archive };
     circular.self = circular;
     expectCode(() => new HybridConversationCache(circular as never), 'INVALID_OPTION');
-    const trap = new Proxy({}, { ownKeys: () => { throw new Error('trap'); } });
+    const trap = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     expectCode(() => new HybridConversationCache(trap as never), 'INVALID_OPTION');
     expectCode(() => new HybridConversationCache(7n as never), 'INVALID_OPTION');
     expectCode(() => new IdleEvictor(null as never), 'INVALID_OPTION');
     const session = new HybridConversationCache({ sessionId: 'hostile', driver, archive });
-    const getterThrows = Object.defineProperty({}, 'a', { enumerable: true, get: () => { throw new Error('getter'); } });
+    const getterThrows = Object.defineProperty({}, 'a', {
+      enumerable: true,
+      get: () => {
+        throw new Error('getter');
+      },
+    });
     await rejectsWith(session.addMessage('user', 'x', getterThrows as never), 'INVALID_ARGUMENT');
     await rejectsWith(session.getFormattedContext(3n as never), 'INVALID_ARGUMENT');
     await rejectsWith(session.smartContext('q', null, 1n as never), 'INVALID_ARGUMENT');
@@ -146,7 +174,16 @@ describe('options are validated with INVALID_OPTION / INVALID_SESSION_ID', () =>
   });
 
   it('rejects a token counter that throws with INVALID_OPTION when it is used', async () => {
-    const session = new HybridConversationCache({ sessionId: 'counter', driver, archive, keyPrefix: 'tc', sessionMaxTokens: 5, countTokens: () => { throw new Error('tokenizer down'); } });
+    const session = new HybridConversationCache({
+      sessionId: 'counter',
+      driver,
+      archive,
+      keyPrefix: 'tc',
+      sessionMaxTokens: 5,
+      countTokens: () => {
+        throw new Error('tokenizer down');
+      },
+    });
     await session.addMessage('user', 'x');
     await rejectsWith(session.getContext(), 'INVALID_OPTION');
   });

@@ -15,7 +15,7 @@ function manualClock(start = Date.now()): Clock & { advance(ms: number): void } 
   return { now: () => now, advance: (ms) => void (now += ms) };
 }
 
-describeEachDriver('the window\'s read, write and repair paths', (target) => {
+describeEachDriver("the window's read, write and repair paths", (target) => {
   let driver: KVDriver;
   let store: TestArchive;
   let tracked: ReturnType<typeof instrumentedArchive>;
@@ -86,7 +86,10 @@ describeEachDriver('the window\'s read, write and repair paths', (target) => {
     const free = cache('free');
     const gate = tracked.hold('held');
     let heldAcked = false;
-    const pending = held.addMessage('user', 'waits').then((seq) => ((heldAcked = true), seq));
+    const pending = held.addMessage('user', 'waits').then((seq) => {
+      heldAcked = true;
+      return seq;
+    });
     await gate.reached;
     // Another session's write completes while this one's archive write is still held.
     expect(await free.addMessage('user', 'goes first')).toBe(1);
@@ -99,7 +102,10 @@ describeEachDriver('the window\'s read, write and repair paths', (target) => {
 
   it('re-hydrates a cold session once for 20 concurrent readers on 5 instances, reading only the window', async () => {
     const writer = cache('cold');
-    await archive.appendTurns('cold', range(1, 60).map((i) => ({ role: 'user', content: `c${i}` })));
+    await archive.appendTurns(
+      'cold',
+      range(1, 60).map((i) => ({ role: 'user', content: `c${i}` })),
+    );
     const keys = sessionKeys(keyPrefix, 'cold');
     await driver.del([keys.hot, keys.activity]);
     tracked.reset();
@@ -118,7 +124,10 @@ describeEachDriver('the window\'s read, write and repair paths', (target) => {
     const session = cache('gap', { clock });
     for (let i = 1; i <= 6; i++) await session.addMessage('user', `m${i}`);
     // Stored behind the window's back, as by a writer killed before its push.
-    await store.archive.appendTurns('gap', [{ role: 'user', content: 'm7' }, { role: 'user', content: 'm8' }]);
+    await store.archive.appendTurns('gap', [
+      { role: 'user', content: 'm7' },
+      { role: 'user', content: 'm8' },
+    ]);
     expect(contents(await session.getContext())).toEqual(range(2, 6).map((i) => `m${i}`));
     clock.advance(session.verifyIntervalMs);
     tracked.reset();

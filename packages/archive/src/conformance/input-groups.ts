@@ -186,7 +186,8 @@ export function registerBadInput(c: SuiteContext): void {
       await c.expectArchiveError(() => store.searchByText(id, 'x', n as number), 'INVALID_ARGUMENT');
       await c.expectArchiveError(() => store.searchByEmbedding(id, [1], n as number), 'INVALID_ARGUMENT');
     }
-    for (const query of [42, null, undefined, ['x'], 10n]) await c.expectArchiveError(() => store.searchByText(id, query as unknown as string), 'INVALID_ARGUMENT');
+    for (const query of [42, null, undefined, ['x'], 10n])
+      await c.expectArchiveError(() => store.searchByText(id, query as unknown as string), 'INVALID_ARGUMENT');
     for (const vector of [null, 'v', 42, [1, 'x'], [Number.NaN], { 0: 1, length: 1 }, new Float64Array([1])]) {
       await c.expectArchiveError(() => store.searchByEmbedding(id, vector as never), 'INVALID_ARGUMENT');
     }

@@ -59,7 +59,11 @@ export function registerConcurrency(c: SuiteContext): void {
     const id = c.sessionId('batch');
     await Promise.all(
       stores.map(async (store, w) => {
-        for (let b = 0; b < 10; b++) await store.appendTurns(id, range(0, 3).map((i) => turn(`w${w}-b${b}-${i}`)));
+        for (let b = 0; b < 10; b++)
+          await store.appendTurns(
+            id,
+            range(0, 3).map((i) => turn(`w${w}-b${b}-${i}`)),
+          );
       }),
     );
     const stored = await storage.store.loadAll(id);
@@ -73,9 +77,11 @@ export function registerConcurrency(c: SuiteContext): void {
   c.it('one store appending to 40 sessions concurrently keeps each session separate', async () => {
     const { store } = await c.storage();
     const ids = range(1, 40).map((i) => c.sessionId(`many${i}`));
-    await Promise.all(ids.map(async (id) => {
-      for (let i = 0; i < 3; i++) await store.appendTurn(id, turn(`${id}:${i}`));
-    }));
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let i = 0; i < 3; i++) await store.appendTurn(id, turn(`${id}:${i}`));
+      }),
+    );
     for (const id of ids) t.expect((await store.loadAll(id)).map((x) => x.content)).toEqual([0, 1, 2].map((i) => `${id}:${i}`));
   });
 }
@@ -121,38 +127,51 @@ function startWriter(spawnWriter: (spec: ConformanceWriterSpec) => ChildProcess,
 /** Real child processes writing concurrently, some killed with SIGKILL mid-append. */
 export function registerCrash(c: SuiteContext, spawnWriter: (spec: ConformanceWriterSpec) => ChildProcess): void {
   const { t } = c;
-  c.it('3 writer processes × 60 turns to one session: 180 stored, seqs 1..180, each ack at its seq', async () => {
-    const storage = await c.storage();
-    const id = c.sessionId('procs');
-    const writers = ['a', 'b', 'c'].map((label) => startWriter(spawnWriter, { storageKey: storage.context.storageKey, sessionId: id, label, count: 60 }));
-    await Promise.all(writers.map((w) => w.exited));
-    for (const w of writers) t.expect(w.done).toBe(true);
-    expectAcked(c, await storage.store.loadAll(id), writers.flatMap((w) => w.acks), 180);
-  }, 4);
+  c.it(
+    '3 writer processes × 60 turns to one session: 180 stored, seqs 1..180, each ack at its seq',
+    async () => {
+      const storage = await c.storage();
+      const id = c.sessionId('procs');
+      const writers = ['a', 'b', 'c'].map((label) => startWriter(spawnWriter, { storageKey: storage.context.storageKey, sessionId: id, label, count: 60 }));
+      await Promise.all(writers.map((w) => w.exited));
+      for (const w of writers) t.expect(w.done).toBe(true);
+      expectAcked(
+        c,
+        await storage.store.loadAll(id),
+        writers.flatMap((w) => w.acks),
+        180,
+      );
+    },
+    4,
+  );
 
-  c.it('writers SIGKILLed mid-append lose no acknowledged turn, duplicate none, and leave the session writable', async () => {
-    const storage = await c.storage();
-    const id = c.sessionId('killed');
-    let seed = 20261201;
-    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-    const acks: { seq: number; content: string }[] = [];
-    for (let trial = 0; trial < 6; trial++) {
-      const survivor = startWriter(spawnWriter, { storageKey: storage.context.storageKey, sessionId: id, label: `keep${trial}`, count: 15 });
-      const killAfter = 1 + Math.floor(random() * 12);
-      const victim = startWriter(spawnWriter, { storageKey: storage.context.storageKey, sessionId: id, label: `kill${trial}`, count: 100_000 }, (count) => {
-        if (count === killAfter) setTimeout(() => victim.proc.kill('SIGKILL'), Math.floor(random() * 3));
-      });
-      await Promise.all([survivor.exited, victim.exited]);
-      t.expect(survivor.done).toBe(true);
-      t.expect(victim.done).toBe(false);
-      acks.push(...survivor.acks, ...victim.acks);
-    }
-    const after = await storage.store.appendTurn(id, turn('after the kills'));
-    const stored = await storage.store.loadAll(id);
-    expectAcked(c, stored, [...acks, { seq: after.seqs[0]!, content: 'after the kills' }]);
-    t.expect(stored.length).toBeGreaterThanOrEqual(acks.length + 1);
-    t.expect((await storage.store.getMetadata(id))?.lastSeq).toBe(after.lastSeq);
-  }, 4);
+  c.it(
+    'writers SIGKILLed mid-append lose no acknowledged turn, duplicate none, and leave the session writable',
+    async () => {
+      const storage = await c.storage();
+      const id = c.sessionId('killed');
+      let seed = 20261201;
+      const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+      const acks: { seq: number; content: string }[] = [];
+      for (let trial = 0; trial < 6; trial++) {
+        const survivor = startWriter(spawnWriter, { storageKey: storage.context.storageKey, sessionId: id, label: `keep${trial}`, count: 15 });
+        const killAfter = 1 + Math.floor(random() * 12);
+        const victim = startWriter(spawnWriter, { storageKey: storage.context.storageKey, sessionId: id, label: `kill${trial}`, count: 100_000 }, (count) => {
+          if (count === killAfter) setTimeout(() => victim.proc.kill('SIGKILL'), Math.floor(random() * 3));
+        });
+        await Promise.all([survivor.exited, victim.exited]);
+        t.expect(survivor.done).toBe(true);
+        t.expect(victim.done).toBe(false);
+        acks.push(...survivor.acks, ...victim.acks);
+      }
+      const after = await storage.store.appendTurn(id, turn('after the kills'));
+      const stored = await storage.store.loadAll(id);
+      expectAcked(c, stored, [...acks, { seq: after.seqs[0]!, content: 'after the kills' }]);
+      t.expect(stored.length).toBeGreaterThanOrEqual(acks.length + 1);
+      t.expect((await storage.store.getMetadata(id))?.lastSeq).toBe(after.lastSeq);
+    },
+    4,
+  );
 }
 
 /**

@@ -236,7 +236,11 @@ export function registerListing(c: SuiteContext): void {
   c.it('listSessions yields each session once with the metadata getMetadata reports', async () => {
     const { store } = await c.storage();
     const ids = range(1, 25).map((i) => c.sessionId(`list${i}`));
-    for (const [index, id] of ids.entries()) await store.appendTurns(id, range(0, index % 4).map((i) => turn(`m${i}`)));
+    for (const [index, id] of ids.entries())
+      await store.appendTurns(
+        id,
+        range(0, index % 4).map((i) => turn(`m${i}`)),
+      );
     const listed = await collect(store.listSessions());
     t.expect(listed.map((m) => m.sessionId).sort()).toEqual([...ids].sort());
     for (const meta of listed) t.expect(meta).toEqual(await store.getMetadata(meta.sessionId));
