@@ -880,6 +880,11 @@ export class ConversationArchive implements ArchiveStore {
     return removed;
   }
 
+  /** `close()`, for `await using archive = new ConversationArchive(…)`: closed when the block ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /**
    * Marks the archive closed; later calls reject with `CLOSED`. Kept leases are released, so no
    * handle stays open; tails not yet compacted stay as they are (durable frames), for the next writer.

@@ -62,4 +62,6 @@ export interface ArchiveStore {
   searchByEmbedding(sessionId: string, vector: Float32Array | readonly number[], topK?: number): Promise<ScoredTurn[]>;
   /** Releases what the store holds; later calls reject with `CLOSED`. Idempotent. */
   close(): Promise<void>;
+  /** `close()`, for `await using store = …`: the store is closed when the block ends. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

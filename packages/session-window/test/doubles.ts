@@ -135,6 +135,9 @@ export class MemoryArchive implements ArchiveStore {
   }
 
   async close(): Promise<void> {}
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 /** Calls per driver method, counted by {@link countingDriver}. */

@@ -217,4 +217,16 @@ export function registerLifecycle(c: SuiteContext): void {
     await c.expectArchiveError(() => store.cleanupExpired(), 'CLOSED');
     t.expect((await storage.store.loadAll(id)).map((x) => x.content)).toEqual(['x']);
   });
+  c.it('await using closes the store when its block ends, keeping what it acknowledged', async () => {
+    const storage = await c.storage();
+    const id = c.sessionId();
+    let escaped: Awaited<ReturnType<typeof storage.open>> | undefined;
+    {
+      await using store = await storage.open();
+      escaped = store;
+      await store.appendTurn(id, turn('kept'));
+    }
+    await c.expectArchiveError(() => escaped!.loadAll(id), 'CLOSED');
+    t.expect((await storage.store.loadAll(id)).map((x) => x.content)).toEqual(['kept']);
+  });
 }
