@@ -5,6 +5,6 @@ import { defineConfig } from 'vitest/config';
 // tolerated: vitest fails the run on any of them.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts'],
+    projects: ['packages/*/vitest.config.ts', 'internal/*/vitest.config.ts', 'examples/*/vitest.config.ts'],
   },
 });

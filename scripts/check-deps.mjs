@@ -77,7 +77,7 @@ function peersOfDependencies(dir, names) {
 
 const isTestFile = (file) => /\.test(-helper)?\.[jt]s$/.test(file) || /\/test\//.test(file);
 const problems = [];
-const workspaces = ['packages', 'examples'].flatMap((group) =>
+const workspaces = ['packages', 'internal', 'examples'].flatMap((group) =>
   existsSync(join(root, group))
     ? readdirSync(join(root, group))
         .map((name) => join(root, group, name))

@@ -1,3 +1,3 @@
 import { lixProject } from '../../vitest.shared.js';
 
-export default lixProject('semantic-cache', { globalSetup: ['../driver-matrix/src/global-setup.ts'] });
+export default lixProject('semantic-cache', { globalSetup: ['../../internal/driver-matrix/src/global-setup.ts'] });

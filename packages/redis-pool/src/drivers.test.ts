@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import * as vitest from 'vitest';
-import { describeEachDriver, type DriverTarget } from '../../driver-matrix/src/index.js';
+import { describeEachDriver, type DriverTarget } from '../../../internal/driver-matrix/src/index.js';
 import { runKVDriverConformance } from './conformance.js';
 import type { Clock } from './driver.js';
 

@@ -1,7 +1,7 @@
 import { uniquePrefix } from '@lix/test-utils';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { describeEachDriver } from '../../driver-matrix/src/index.js';
+import { describeEachDriver } from '../../../internal/driver-matrix/src/index.js';
 import type { KVDriver } from './driver.js';
 import { isKVError } from './shared/errors.js';
 import { createIoredisDriver } from './ioredis.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeEachDriver } from '../../driver-matrix/src/index.js';
+import { describeEachDriver } from '../../../internal/driver-matrix/src/index.js';
 import type { KVDriver } from './driver.js';
 import { KVError } from './shared/errors.js';
 import { createIoredisDriver } from './ioredis.js';

@@ -6,7 +6,8 @@ import { encodeTrustedRecord } from './record.js';
 import { APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from './scripts.js';
 import { currentDoubtEpoch, raiseDoubt, sessionState, type PendingAppend, type SessionState } from './session-state.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
-import type { ConversationMessage, JsonObject, NewMessage, RelevantMessage, SessionStats, SmartContext, WindowCounters } from './types.js';
+import { readOptions } from '@lix/core';
+import type { ConversationMessage, JsonObject, NewMessage, RelevantMessage, SessionStats, SmartContext, SmartContextRequest, WindowCounters } from './types.js';
 import {
   checkOptionKeys,
   clockOption,
@@ -232,10 +233,19 @@ export class HybridConversationCache {
    * commit); each still resolves only once its own message is stored. A Redis failure
    * after that point is logged, not thrown: the message is stored, and the next read
    * repairs the window. Rejects with a {@link SessionWindowError} for bad input, or
-   * `ARCHIVE_FAILED` (message NOT stored).
+   * `ARCHIVE_FAILED` (message NOT stored). Takes the message as one object
+   * (`addMessage({ role, content, metadata?, embedding? })`) or as positional arguments.
    */
-  async addMessage(role: string, content: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number> {
-    const valid = guardInput(() => validateMessage(role, content, metadata, embedding, this.#limits));
+  addMessage(message: NewMessage): Promise<number>;
+  addMessage(role: string, content: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number>;
+  async addMessage(roleOrMessage: string | NewMessage, content?: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number> {
+    const valid = guardInput(() => {
+      if (typeof roleOrMessage !== 'object' || roleOrMessage === null) return validateMessage(roleOrMessage, content, metadata, embedding, this.#limits);
+      if (content !== undefined)
+        throw new SessionWindowError('INVALID_ARGUMENT', 'addMessage takes either one message object or positional arguments, not both');
+      const message = messageFields(roleOrMessage, 'addMessage');
+      return validateMessage(message.role, message.content, message.metadata, message.embedding, this.#limits);
+    });
     const [seq] = await this.#enqueue([valid]);
     return seq!;
   }
@@ -257,9 +267,7 @@ export class HybridConversationCache {
         if (typeof message !== 'object' || message === null) {
           throw new SessionWindowError('INVALID_ARGUMENT', `messages[${index}] must be an object with role and content (got ${describe(message)})`);
         }
-        const { role, content, metadata, embedding, ...rest } = message as NewMessage;
-        const unknownKey = Object.keys(rest)[0];
-        if (unknownKey !== undefined) throw new SessionWindowError('INVALID_ARGUMENT', `messages[${index}] has the unknown key "${unknownKey}"`);
+        const { role, content, metadata, embedding } = messageFields(message, `messages[${index}]`);
         try {
           return validateMessage(role, content, metadata, embedding, this.#limits);
         } catch (error) {
@@ -670,12 +678,34 @@ export class HybridConversationCache {
   /**
    * The last `recentK` messages plus up to `diskK` older ones most similar to the
    * query: by cosine similarity to `embedding` when given, else by the archive's
-   * text search. Messages in `recent` are never repeated in `relevant`.
+   * text search. Messages in `recent` are never repeated in `relevant`. Takes
+   * `smartContext({ query, embedding?, recentK?, diskK? })` or positional arguments.
    */
-  async smartContext(query: string, embedding?: Float32Array | number[] | null, recentK = 10, diskK = 5): Promise<SmartContext> {
+  smartContext(request: SmartContextRequest): Promise<SmartContext>;
+  smartContext(query: string, embedding?: Float32Array | number[] | null, recentK?: number, diskK?: number): Promise<SmartContext>;
+  async smartContext(
+    queryOrRequest: string | SmartContextRequest,
+    embeddingArgument?: Float32Array | number[] | null,
+    recentKArgument?: number,
+    diskKArgument?: number,
+  ): Promise<SmartContext> {
+    let query: unknown = queryOrRequest;
+    let embedding = embeddingArgument;
+    let recentKGiven: unknown = recentKArgument ?? 10;
+    let diskKGiven: unknown = diskKArgument ?? 5;
+    if (typeof queryOrRequest === 'object' && queryOrRequest !== null) {
+      if (embeddingArgument !== undefined || recentKArgument !== undefined || diskKArgument !== undefined) {
+        throw new SessionWindowError('INVALID_ARGUMENT', 'smartContext takes either one request object or positional arguments, not both');
+      }
+      const request = readRequest(queryOrRequest);
+      query = request.query;
+      embedding = request.embedding as typeof embedding;
+      recentKGiven = request.recentK ?? 10;
+      diskKGiven = request.diskK ?? 5;
+    }
     if (typeof query !== 'string') throw new SessionWindowError('INVALID_ARGUMENT', `query must be a string (got ${typeof query})`);
-    integerArgument('recentK', recentK, 0, 100_000);
-    integerArgument('diskK', diskK, 0, 10_000);
+    const recentK = integerArgument('recentK', recentKGiven, 0, 100_000);
+    const diskK = integerArgument('diskK', diskKGiven, 0, 10_000);
     const vector = validateEmbedding(embedding ?? undefined, this.#limits.maxEmbeddingLength);
     let recent: ConversationMessage[];
     if (recentK === 0) recent = [];
@@ -816,4 +846,27 @@ export class HybridConversationCache {
       groupedMessages: state.archivedMessages,
     };
   }
+}
+
+const MESSAGE_KEYS: readonly string[] = ['role', 'content', 'metadata', 'embedding'];
+const SMART_CONTEXT_KEYS: readonly string[] = ['query', 'embedding', 'recentK', 'diskK'];
+
+/** The fields of a message given as an object, read once; unknown keys are refused (a typo never drops data). */
+function messageFields(message: unknown, where: string): NewMessage {
+  const fields = readObject(message, where, MESSAGE_KEYS, 'an object with role and content');
+  return fields as unknown as NewMessage;
+}
+
+function readRequest(request: unknown): SmartContextRequest & Record<string, unknown> {
+  return readObject(request, 'smartContext', SMART_CONTEXT_KEYS, 'a request object with a query') as SmartContextRequest & Record<string, unknown>;
+}
+
+function readObject(value: unknown, where: string, known: readonly string[], expected: string): Record<string, unknown> {
+  const read = readOptions(where, value, known);
+  if (read.ok) return read.options;
+  const { problem } = read;
+  if (problem.kind === 'not-an-object') throw new SessionWindowError('INVALID_ARGUMENT', `${where} must be ${expected} (got ${describe(value)})`);
+  if (problem.kind === 'unknown-keys')
+    throw new SessionWindowError('INVALID_ARGUMENT', `${where} has the unknown key ${problem.keys.map((key) => `"${key}"`).join(', ')}`);
+  throw new SessionWindowError('INVALID_ARGUMENT', `${where} could not be read`, { cause: problem.cause });
 }

@@ -7,4 +7,14 @@ export { sessionKeys, DEFAULT_KEY_PREFIX, type SessionKeys } from './keys.js';
 export { MAX_TRACKED_SESSIONS } from './session-state.js';
 export { encodeRecord, decodeRecord, recordSeq } from './record.js';
 export type { SessionArchive, ArchiveTurn, ArchiveTurnInput } from './archive-port.js';
-export type { ConversationMessage, NewMessage, RelevantMessage, SmartContext, SessionStats, WindowCounters, JsonObject, JsonValue } from './types.js';
+export type {
+  ConversationMessage,
+  NewMessage,
+  RelevantMessage,
+  SmartContext,
+  SmartContextRequest,
+  SessionStats,
+  WindowCounters,
+  JsonObject,
+  JsonValue,
+} from './types.js';

@@ -38,6 +38,18 @@ export interface RelevantMessage extends ConversationMessage {
   score: number;
 }
 
+/** The options-object form of {@link HybridConversationCache.smartContext}'s arguments. */
+export interface SmartContextRequest {
+  /** Text searched in the archive when no `embedding` is given. */
+  query: string;
+  /** Finds the older messages by cosine similarity instead of text. */
+  embedding?: Float32Array | number[] | null;
+  /** How many of the last messages (default 10). */
+  recentK?: number;
+  /** How many older relevant messages at most (default 5). */
+  diskK?: number;
+}
+
 /** What {@link HybridConversationCache.smartContext} returns. */
 export interface SmartContext {
   /** The last `recentK` messages, oldest first. */

@@ -48,7 +48,7 @@ function servers(): LixRedisServers {
   if (provided === undefined) {
     throw new Error(
       "describeEachDriver: no Redis servers were provided. Add the global setup to the package's vitest.config.ts: " +
-        "lixProject('<name>', { globalSetup: ['../driver-matrix/src/global-setup.ts'] })",
+        "lixProject('<name>', { globalSetup: ['../../internal/driver-matrix/src/global-setup.ts'] })",
     );
   }
   return provided;

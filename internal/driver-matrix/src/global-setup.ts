@@ -6,7 +6,7 @@ import type { LixRedisServers } from './provided.js';
  * vitest `globalSetup`: starts one throwaway `redis-server` and one 3-master cluster for
  * the whole test run of a package, provides their addresses as `lixRedis` (read them with
  * `inject('lixRedis')`, which `describeEachDriver` does), and stops them at teardown.
- * Add it with `lixProject('<name>', { globalSetup: ['../driver-matrix/src/global-setup.ts'] })`.
+ * Add it with `lixProject('<name>', { globalSetup: ['../../internal/driver-matrix/src/global-setup.ts'] })`.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let single: RedisServerHandle | undefined;
