@@ -36,6 +36,11 @@ export interface ScanOptions {
   match: string;
   /** Hint for keys per SCAN call (default 250). */
   count?: number;
+  /**
+   * Stops the scan: before the next SCAN call after it aborts, the iteration throws
+   * `signal.reason` (keys already yielded stay yielded; no call is left running).
+   */
+  signal?: AbortSignal;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { BatchOptions, KVArg, KVBatch, KVBatchCommands, KVDriver, ScanOptions, ScriptReply } from '../driver.js';
-import { keyArg, keyList, optionsArg, stringArg } from '../shared/arguments.js';
+import { keyArg, keyList, optionsArg, signalArg, stringArg, throwIfAborted } from '../shared/arguments.js';
 import { KVError } from '../shared/errors.js';
 import { toKVError } from './error-mapping.js';
 import type { KVScript } from '../script.js';
@@ -298,6 +298,8 @@ export class RespDriver implements KVDriver {
     stringArg(options.match, 'scan match');
     const count = options.count ?? 250;
     if (!Number.isInteger(count) || count <= 0) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${shown(count)}`);
+    const signal = signalArg(options.signal, 'scan');
+    throwIfAborted(signal);
     let nodes: RespNode[];
     try {
       const gate = this.#transport.gate();
@@ -310,6 +312,7 @@ export class RespDriver implements KVDriver {
       let cursor = '0';
       do {
         if (this.#closed) throw this.#closedError('SCAN');
+        throwIfAborted(signal);
         let reply: unknown;
         try {
           reply = await node.send(['SCAN', cursor, 'MATCH', options.match, 'COUNT', String(count)]);

@@ -21,6 +21,34 @@ export function registerScan(c: SuiteContext): void {
     t.expect([...new Set(found)].sort()).toEqual([...expected].sort());
     await c.driver().del([...expected, `${keys.prefix}-not-matching`]);
   });
+  c.it('scan stops with the signal reason once its signal aborts, and refuses a signal that is not one', async () => {
+    const keys = c.keys();
+    const written = Array.from({ length: 60 }, (_, i) => keys.loose(`a${i}`));
+    await c.driver().mset(written.map((k) => [k, bytes('v')] as const));
+    const controller = new AbortController();
+    const reason = new Error('caller gave up');
+    const seen: string[] = [];
+    let caught: unknown;
+    try {
+      for await (const key of c.driver().scan({ match: keys.loosePattern('*'), count: 5, signal: controller.signal })) {
+        seen.push(key);
+        if (seen.length === 3) controller.abort(reason);
+      }
+    } catch (error) {
+      caught = error;
+    }
+    t.expect(caught).toBe(reason);
+    t.expect(seen.length).toBeLessThan(written.length);
+    caught = undefined;
+    try {
+      await collect(c.driver().scan({ match: keys.loosePattern('*'), signal: AbortSignal.abort(reason) }));
+    } catch (error) {
+      caught = error;
+    }
+    t.expect(caught).toBe(reason);
+    await c.expectKVError(() => collect(c.driver().scan({ match: keys.loosePattern('*'), signal: {} as AbortSignal })), 'INVALID_ARGUMENT');
+    await c.driver().del(written);
+  });
   c.it('scan matches every key type', async () => {
     const keys = c.keys();
     await c.driver().set(keys.loose('str'), bytes('v'));

@@ -1,5 +1,5 @@
 import type { BatchOptions, Clock, KVArg, KVBatch, KVBatchCommands, KVDriver, Logger, ScanOptions, ScriptReply } from '../driver.js';
-import { optionsArg } from '../shared/arguments.js';
+import { optionsArg, signalArg, throwIfAborted } from '../shared/arguments.js';
 import { BATCH_COMMANDS, commandSpec, installCommands, type CommandName } from '../commands/table.js';
 import { KVError } from '../shared/errors.js';
 import { checkOptionsObject, describeValue } from '../shared/arguments.js';
@@ -150,10 +150,13 @@ class MemoryDriver implements KVDriver {
     const count = options.count ?? 250;
     if (typeof options.match !== 'string') throw new KVError('INVALID_ARGUMENT', 'scan needs a match pattern string.');
     if (!Number.isSafeInteger(count) || count < 1) throw new KVError('INVALID_ARGUMENT', `scan count must be a positive integer, got ${describeValue(count)}.`);
+    const signal = signalArg(options.signal, 'scan');
+    throwIfAborted(signal);
     for (const chunk of this.#server.scanChunks(options.match, count)) {
       // Yield to the event loop between chunks, as each SCAN call is a round trip on Redis.
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.#check();
+      throwIfAborted(signal);
       yield* chunk;
     }
     this.#check();

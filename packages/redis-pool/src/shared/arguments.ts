@@ -7,6 +7,18 @@ function kind(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
+/** Throws `INVALID_ARGUMENT` unless `signal` is absent or an `AbortSignal`; returns it. */
+export function signalArg(signal: unknown, what: string): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) throw new KVError('INVALID_ARGUMENT', `${what} signal must be an AbortSignal`);
+  return signal;
+}
+
+/** Throws the reason of an aborted signal. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+}
+
 /** A key: a string. */
 export function keyArg(key: string): string {
   if (typeof key !== 'string') throw new KVError('INVALID_ARGUMENT', `key must be a string, got ${kind(key)}`);
