@@ -1,20 +1,12 @@
+import { isPlainObject } from '@lix/core';
 import { ArchiveError } from './errors.js';
 import { describeValue } from './session-id.js';
 
 /** Deepest metadata nesting accepted: deeper values are refused instead of recursing without bound. */
 export const MAX_METADATA_DEPTH = 64;
 
-/** True for `{}`-style objects (prototype `Object.prototype` or `null`). */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  try {
-    const proto: unknown = Object.getPrototypeOf(value);
-    return proto === Object.prototype || proto === null;
-  } catch {
-    // A Proxy whose getPrototypeOf trap throws (or a revoked one) is not a plain object.
-    return false;
-  }
-}
+/** True for `{}`-style objects; the kernel's check, false for Proxies whose traps throw. */
+export { isPlainObject };
 
 /** Throws `INVALID_ARGUMENT` naming every key of `options` that is not in `known`. */
 export function checkOptionKeys(what: string, options: unknown, known: readonly string[]): asserts options is Record<string, unknown> {

@@ -71,20 +71,30 @@ async function runModule(project: string, source: string): Promise<string> {
 describe('packed packages install alone', () => {
   let work: string;
   let huffmanTarball: string;
+  let coreTarball: string;
   let archiveTarball: string;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'lix-packaging-'));
     const tarballs = join(work, 'tarballs');
     mkdirSync(tarballs);
-    await Promise.all([build('huffman'), build('archive')]);
+    await Promise.all([build('huffman'), build('core'), build('archive')]);
     huffmanTarball = await pack('huffman', tarballs);
+    coreTarball = await pack('core', tarballs);
     archiveTarball = await pack('archive', tarballs);
   }, 120_000);
 
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
+
+  it('@lix/core pulls no runtime dependency', async () => {
+    const project = join(work, 'core-only');
+    await installInto(project, [coreTarball]);
+    expect(installedPackages(project)).toEqual(['@lix/core']);
+    const out = await runModule(project, `import { sessionIdProblem, MAX_SESSION_ID_LENGTH } from '@lix/core';\nconsole.log(MAX_SESSION_ID_LENGTH, sessionIdProblem('ok') === undefined);`);
+    expect(out).toBe('512 true');
+  }, 90_000);
 
   it('@lix/huffman pulls no runtime dependency and round-trips from its tarball', async () => {
     const project = join(work, 'huffman-only');
@@ -104,10 +114,11 @@ console.log(back);`,
 
   it('@lix/archive pulls no Redis client and stores and loads a turn from its tarball', async () => {
     const project = join(work, 'archive-only');
-    await installInto(project, [huffmanTarball, archiveTarball]);
+    await installInto(project, [huffmanTarball, coreTarball, archiveTarball]);
     const installed = installedPackages(project);
     expect(installed).toContain('@lix/archive');
     expect(installed).toContain('@lix/huffman');
+    expect(installed).toContain('@lix/core');
     expect(installed.filter((name) => name === 'ioredis' || name === 'redis' || name.startsWith('@redis/') || name.startsWith('@ioredis/'))).toEqual([]);
     const out = await runModule(
       project,

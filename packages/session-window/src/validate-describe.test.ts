@@ -15,7 +15,7 @@ group('describe() names any value for an error message without throwing', () => 
           throw new Error('no');
         },
       },
-      /Object/,
+      /^an object$/,
     ],
     [
       'a Proxy whose getPrototypeOf trap throws',
@@ -27,9 +27,9 @@ group('describe() names any value for an error message without throwing', () => 
           },
         },
       ),
-      /Object/,
+      /^an object$/,
     ],
-    ['a revoked Proxy', revoked.proxy, /Object/],
+    ['a revoked Proxy', revoked.proxy, /^an object$/],
     ['an array', [1], /array/],
   ];
   for (const [label, value, expected] of cases) {

@@ -1,3 +1,4 @@
+import { describeValue as describe, errorText, isPlainObject } from '@lix/core';
 import { assertValidSessionId, MAX_SESSION_ID_LENGTH } from '@lix/archive';
 import { SessionWindowError } from './errors.js';
 import type { Clock, Logger } from '@lix/redis-pool';
@@ -29,48 +30,8 @@ export function validateSessionId(sessionId: unknown): asserts sessionId is stri
   }
 }
 
-/**
- * Names a value for an error message without ever throwing: `String(value)` throws for
- * objects without a primitive form (null prototype, a throwing `toString`), and
- * `JSON.stringify` throws for bigints and cycles.
- */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  switch (typeof value) {
-    case 'string':
-      return `a string of length ${value.length}`;
-    case 'number':
-    case 'boolean':
-      return String(value);
-    case 'bigint':
-      return `the bigint ${value.toString()}n`;
-    case 'symbol':
-      return 'a symbol';
-    case 'function':
-      return 'a function';
-    default:
-      break;
-  }
-  let name = 'Object';
-  try {
-    // Array.isArray throws for a revoked Proxy, so it sits inside the try too.
-    if (Array.isArray(value)) return 'an array';
-    const proto = Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null;
-    if (proto === null) name = 'a null-prototype object';
-    else if (typeof proto.constructor?.name === 'string') name = proto.constructor.name;
-  } catch {
-    // A Proxy whose trap throws: the generic name will do.
-  }
-  return name.startsWith('a ') ? name : `an instance of ${name}`;
-}
-
-/** The message of a caught error, for wrapping it; never throws. */
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  return describe(error);
-}
+/** Names a value for an error message, never throwing: the kernel's rule, shared by every layer. */
+export { describe, errorText };
 
 /**
  * Throws `INVALID_OPTION` naming every key of `options` that is not in `allowed`: a
@@ -90,12 +51,6 @@ export function checkOptionKeys(what: string, options: object, allowed: readonly
       `${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => JSON.stringify(key)).join(', ')} (known: ${allowed.join(', ')})`,
     );
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 function checkJson(value: unknown, path: string, depth: number, seen: Set<object>): void {
