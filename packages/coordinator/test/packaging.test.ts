@@ -92,7 +92,10 @@ describe('packed packages install alone', () => {
     const project = join(work, 'core-only');
     await installInto(project, [coreTarball]);
     expect(installedPackages(project)).toEqual(['@lix/core']);
-    const out = await runModule(project, `import { sessionIdProblem, MAX_SESSION_ID_LENGTH } from '@lix/core';\nconsole.log(MAX_SESSION_ID_LENGTH, sessionIdProblem('ok') === undefined);`);
+    const out = await runModule(
+      project,
+      `import { sessionIdProblem, MAX_SESSION_ID_LENGTH } from '@lix/core';\nconsole.log(MAX_SESSION_ID_LENGTH, sessionIdProblem('ok') === undefined);`,
+    );
     expect(out).toBe('512 true');
   }, 90_000);
 
