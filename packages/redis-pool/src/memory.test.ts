@@ -299,3 +299,15 @@ describe('memory driver: helpers', () => {
     for (const [pattern, key, expected] of cases) expect(compileGlob(pattern).matches(key), `${pattern} vs ${key}`).toBe(expected);
   });
 });
+
+describe('MemoryServer with using', () => {
+  it('closes the server when the block ends: its drivers then reject with CLIENT_CLOSED', async () => {
+    let driver: ReturnType<typeof createMemoryDriver> | undefined;
+    {
+      using server = createMemoryServer();
+      driver = createMemoryDriver({ store: server });
+      await driver.set('k', new TextEncoder().encode('v'));
+    }
+    await expect(driver.get('k')).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+  });
+});

@@ -204,6 +204,11 @@ export class MemoryServer implements MemoryStore {
     this.flushAll();
   }
 
+  /** `close()`, for `using server = createMemoryServer()`: closed when the block ends. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** The clock's current time in ms. */
   now(): number {
     return this.#clock.now();
