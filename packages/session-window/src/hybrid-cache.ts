@@ -3,7 +3,7 @@ import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply }
 import { SessionWindowError } from './errors.js';
 import { sessionKeys, validateKeyPrefix, type SessionKeys } from './keys.js';
 import { encodeTrustedRecord } from './record.js';
-import { APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from './scripts.js';
+import { APPEND_REBUILD, appendScript, evictScript, readIfChangedScript, readScript, rebuildScript } from './scripts.js';
 import { currentDoubtEpoch, raiseDoubt, sessionState, type PendingAppend, type SessionState } from './session-state.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
 import { readOptions } from '@lix/core';
@@ -22,7 +22,7 @@ import {
   validateSessionId,
   type MessageLimits,
 } from './validate.js';
-import { decodeWindow } from './window-decoder.js';
+import { decodeWindow, type WindowProbe } from './window-decoder.js';
 
 /** Options of {@link HybridConversationCache}. */
 export interface HybridConversationCacheOptions {
@@ -459,19 +459,30 @@ export class HybridConversationCache {
     // reply, with no further hops (this is the hot path of every LLM call).
     let state: SessionState;
     let now: number;
+    let touch: boolean;
+    let probe: WindowProbe | null;
     let read: Promise<ScriptReply>;
     try {
       state = this.#state();
       now = this.#nowMs();
       // The TTL and activity need refreshing about once a second, not on every read: in
-      // between, the read is a bare LRANGE, the cheapest command that returns the window.
-      if (now - state.touchedAtMs >= TOUCH_EVERY_MS || now < state.touchedAtMs) {
-        const touched = (state = this.#state(true));
-        const at = now;
-        read = this.#driver.eval(readScript, this.#keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]).then((reply) => {
-          touched.touchedAtMs = at;
-          return reply;
-        });
+      // between, a read leaves the two keys alone.
+      touch = now - state.touchedAtMs >= TOUCH_EVERY_MS || now < state.touchedAtMs;
+      if (touch) state = this.#state(true);
+      // A window this process read before is only sent again when it changed.
+      probe = state.decoder.probe();
+      if (probe !== null) {
+        read = this.#driver.eval(readIfChangedScript, this.#keyList, [
+          this.sessionTtlMs,
+          now,
+          TOUCH_EVERY_MS,
+          touch ? '1' : '0',
+          probe.length,
+          probe.mode,
+          probe.tail,
+        ]);
+      } else if (touch) {
+        read = this.#driver.eval(readScript, this.#keyList, [this.sessionTtlMs, now, TOUCH_EVERY_MS]);
       } else {
         read = this.#driver.lrange(this.#keys.hot, 0, -1);
       }
@@ -479,14 +490,24 @@ export class HybridConversationCache {
       return Promise.reject(error);
     }
     return read.then(
-      (reply) => this.#served(state, now, reply),
+      (reply) => {
+        if (touch) state.touchedAtMs = now;
+        if (reply !== 1) return this.#served(state, now, reply);
+        // Unchanged since the read `probe` describes; if a concurrent read replaced the
+        // decoder's copy meanwhile, the list is read again (a rare second round trip).
+        if (state.decoder.probe() === probe) return this.#served(state, now, null, true);
+        return this.#driver.lrange(this.#keys.hot, 0, -1).then(
+          (list) => this.#served(state, now, list),
+          (error: unknown) => this.#readFromArchive(state, error),
+        );
+      },
       (error: unknown) => this.#readFromArchive(state, error),
     );
   }
 
   /** The window read from Redis, or its repair when it may miss stored messages. */
-  #served(state: SessionState, now: number, reply: ScriptReply): ConversationMessage[] | Promise<ConversationMessage[]> {
-    const decoded = state.decoder.decode(reply);
+  #served(state: SessionState, now: number, reply: ScriptReply, unchanged = false): ConversationMessage[] | Promise<ConversationMessage[]> {
+    const decoded = unchanged ? state.decoder.unchanged() : state.decoder.decode(reply);
     const messages = decoded.messages;
     const complete = messages.length === 0 ? state.knownLastSeq === 0 : this.#isComplete(messages);
     if (decoded.intact && complete && tailSeq(messages) >= state.knownLastSeq && state.isFresh(now, this.verifyIntervalMs)) {

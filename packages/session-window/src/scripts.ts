@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { argNumber, argString, defineScript, type KVScript, type MemoryStore } from '@lix/redis-pool';
 import { recordSeq } from './record.js';
 
@@ -208,6 +209,62 @@ return list
     return list;
   },
 });
+
+/**
+ * {@link readScript} for a process that holds the window it read last: when the list
+ * still has that read's length and last record, the reply is the integer `1` and the
+ * records stay on the server (the caller serves its copy); otherwise it is the list,
+ * as `readScript` returns it. The records are stored once per seq and never rewritten
+ * with other content, and the list is kept sorted with no seq twice, so an equal length
+ * and an equal last record mean an equal window; the completeness checks that follow a
+ * read do not change. A last record over {@link TAIL_DIGEST_BYTES} is compared by its
+ * SHA-1 (`mode` `h`) so the argument stays small.
+ *
+ * KEYS: hot, activity. ARGV: ttlMs, nowMs, touchEveryMs, touch (`1`/`0`), length,
+ * mode (`r` raw, `h` SHA-1 hex), last record or its digest.
+ */
+export const readIfChangedScript: KVScript = defineScript({
+  name: 'session-window.read-if-changed',
+  lua: `${luaPrelude}
+local hot, act = KEYS[1], KEYS[2]
+local len = redis.call('LLEN', hot)
+local reply
+if len > 0 and len == tonumber(ARGV[5]) then
+  local tail = redis.call('LINDEX', hot, -1)
+  if ARGV[6] == 'h' then tail = redis.sha1hex(tail) end
+  if tail == ARGV[7] then reply = 1 end
+end
+if not reply then reply = redis.call('LRANGE', hot, 0, -1) end
+if len > 0 and ARGV[4] == '1' then
+  local at = tonumber(redis.call('GET', act))
+  local now = tonumber(ARGV[2])
+  if not at or now - at >= tonumber(ARGV[3]) or now < at - tonumber(ARGV[3]) then touch(hot, act, ARGV[1], ARGV[2]) end
+end
+return reply
+`,
+  memory(store, keys, args) {
+    const [hot, activity] = keys as [string, string];
+    const len = store.llen(hot);
+    let reply: Uint8Array[] | number | undefined;
+    if (len > 0 && len === argNumber(args[4])) {
+      const tail = store.lrange(hot, -1, -1)[0]!;
+      const seen = argString(args[5]) === 'h' ? Buffer.from(createHash('sha1').update(tail).digest('hex')) : tail;
+      if (Buffer.compare(seen, args[6]!) === 0) reply = 1;
+    }
+    reply ??= store.lrange(hot, 0, -1);
+    if (len > 0 && argString(args[3]) === '1') {
+      const atBytes = store.get(activity);
+      const at = atBytes === null ? Number.NaN : argNumber(atBytes);
+      const now = argNumber(args[1]);
+      const every = argNumber(args[2]);
+      if (!Number.isFinite(at) || now - at >= every || now < at - every) memoryTouch(store, hot, activity, argNumber(args[0]), args[1]!);
+    }
+    return reply;
+  },
+});
+
+/** Last records longer than this are compared by SHA-1 in {@link readIfChangedScript}. */
+export const TAIL_DIGEST_BYTES = 2048;
 
 /**
  * Rebuilds the hot window from records read from the archive. In `merge` mode the

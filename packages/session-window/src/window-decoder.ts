@@ -1,6 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { ScriptReply } from '@lix/redis-pool';
 import { decodeRecord, recordSeq } from './record.js';
+import { TAIL_DIGEST_BYTES } from './scripts.js';
 import type { ConversationMessage } from './types.js';
+
+/** The length and last record (or its SHA-1 hex, `mode` `h`) of the window a decoder holds. */
+export interface WindowProbe {
+  length: number;
+  mode: 'r' | 'h';
+  tail: Uint8Array | string;
+}
 
 /** The messages of a window read, and whether every entry was a record (false: a foreign value under our key). */
 export interface DecodedWindow {
@@ -28,6 +37,7 @@ export class WindowDecoder {
    */
   #span: Uint8Array | null = null;
   #offsets: number[] = [];
+  #probe: WindowProbe | null = null;
 
   /**
    * Decodes a window reply. Every call returns objects of its own (a caller mutating a
@@ -57,24 +67,48 @@ export class WindowDecoder {
         // and copying the span again for it would cost more than the comparison saves).
         if (same && this.#span === null) this.#adoptLayout(reply as unknown[]);
       }
-      if (same) {
-        const messages = new Array<ConversationMessage>(count);
-        const fields = this.#fields;
-        for (let index = 0; index < count; index++) {
-          const known = fields[index]!;
-          messages[index] =
-            known === null
-              ? decodeRecord(records[index]!)!
-              : { seq: known.seq, role: known.role, content: known.content, timestamp: known.timestamp, metadata: {} };
-        }
-        return { messages, intact: true };
-      }
+      if (same) return this.unchanged();
     }
     return this.#decodeChanged(reply as unknown[]);
   }
 
+  /**
+   * What a conditional read sends to learn whether the window is still the one this
+   * decoder holds: its length and its last record (or the record's SHA-1 hex when it is
+   * long); `null` when the decoder holds no window.
+   */
+  probe(): WindowProbe | null {
+    const records = this.#records;
+    if (records.length === 0) return null;
+    if (this.#probe === null) {
+      const tail = records[records.length - 1]!;
+      this.#probe =
+        tail.length > TAIL_DIGEST_BYTES
+          ? { length: records.length, mode: 'h', tail: createHash('sha1').update(tail).digest('hex') }
+          : { length: records.length, mode: 'r', tail };
+    }
+    return this.#probe;
+  }
+
+  /** The window this decoder holds, as fresh objects (a conditional read found it unchanged). */
+  unchanged(): DecodedWindow {
+    const records = this.#records;
+    const fields = this.#fields;
+    const count = records.length;
+    const messages = new Array<ConversationMessage>(count);
+    for (let index = 0; index < count; index++) {
+      const known = fields[index]!;
+      messages[index] =
+        known === null
+          ? decodeRecord(records[index]!)!
+          : { seq: known.seq, role: known.role, content: known.content, timestamp: known.timestamp, metadata: {} };
+    }
+    return { messages, intact: true };
+  }
+
   /** Drops what the decoder holds (the window was replaced or is unknown). */
   forget(): void {
+    this.#probe = null;
     this.#records = [];
     this.#fields = [];
     this.#span = null;
@@ -169,6 +203,7 @@ export class WindowDecoder {
       }
       fields.push(empty ? { seq: message.seq, role: message.role, content: message.content, timestamp: message.timestamp, metadata: {} } : null);
     }
+    this.#probe = null;
     if (intact) {
       this.#records = records;
       this.#fields = fields;

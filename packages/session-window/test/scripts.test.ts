@@ -3,7 +3,8 @@ import type { KVDriver } from '@lix/redis-pool';
 import { uniquePrefix } from '@lix/test-utils';
 import { beforeEach, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, recordSeq, sessionKeys } from '../src/index.js';
-import { APPEND_DUPLICATE, APPEND_OK, APPEND_REBUILD, appendScript, evictScript, readScript, rebuildScript } from '../src/scripts.js';
+import { createHash } from 'node:crypto';
+import { APPEND_DUPLICATE, APPEND_OK, APPEND_REBUILD, appendScript, evictScript, readIfChangedScript, readScript, rebuildScript } from '../src/scripts.js';
 
 const record = (seq: number) =>
   encodeRecord({ seq, role: 'user', content: `m${seq}`, timestamp: 1_700_000_000 + seq / 1000, metadata: seq % 2 ? { n: seq } : {} });
@@ -90,6 +91,35 @@ describeEachDriver('session-window scripts', (target) => {
     const read = await driver.eval(readScript, keys, [90_000, 2001, 1000]);
     expect((read as Uint8Array[]).map(recordSeq)).toEqual([1]);
     expect(await driver.pttl(keys[0]!)).toBeGreaterThan(80_000);
+  });
+
+  it('answers a conditional read with 1 only while the length and the last record are the ones sent', async () => {
+    const readIf = (now: number, touch: string, length: number, mode: string, tail: Uint8Array | string) =>
+      driver.eval(readIfChangedScript, keys, [60_000, now, 1000, touch, length, mode, tail]);
+    expect(await readIf(1, '1', 0, 'r', record(1))).toEqual([]);
+    expect(await driver.exists(keys[1]!)).toBe(false);
+    for (let seq = 1; seq <= 3; seq++) await append(seq);
+    expect(await readIf(1500, '0', 3, 'r', record(3))).toBe(1);
+    // Another length, another last record (same seq, other bytes), or a digest of another record: the list.
+    expect(((await readIf(1500, '0', 2, 'r', record(3))) as Uint8Array[]).map(recordSeq)).toEqual([1, 2, 3]);
+    const other = encodeRecord({ seq: 3, role: 'user', content: 'm3', timestamp: 1, metadata: {} });
+    expect(((await readIf(1500, '0', 3, 'r', other)) as Uint8Array[]).map(recordSeq)).toEqual([1, 2, 3]);
+    const digest = (bytes: Uint8Array) => createHash('sha1').update(bytes).digest('hex');
+    expect(await readIf(1500, '0', 3, 'h', digest(record(3)))).toBe(1);
+    expect(((await readIf(1500, '0', 3, 'h', digest(other))) as Uint8Array[]).map(recordSeq)).toEqual([1, 2, 3]);
+    // The touch flag: activity refreshed only when asked and older than the resolution.
+    expect(new TextDecoder().decode((await driver.get(keys[1]!))!)).toBe('1003');
+    await readIf(1500, '1', 3, 'r', record(3));
+    expect(new TextDecoder().decode((await driver.get(keys[1]!))!)).toBe('1003');
+    await readIf(5000, '0', 3, 'r', record(3));
+    expect(new TextDecoder().decode((await driver.get(keys[1]!))!)).toBe('1003');
+    await driver.pexpire(keys[0]!, 5000);
+    expect(await readIf(5000, '1', 3, 'r', record(3))).toBe(1);
+    expect(new TextDecoder().decode((await driver.get(keys[1]!))!)).toBe('5000');
+    expect(await driver.pttl(keys[0]!)).toBeGreaterThan(50_000);
+    // An evicted window: the (empty) list, never the marker.
+    await driver.del([keys[0]!]);
+    expect(await readIf(6000, '1', 3, 'r', record(3))).toEqual([]);
   });
 
   it('pushes a group commit in one call: in order, trimmed, duplicates skipped, gaps reported', async () => {

@@ -180,6 +180,74 @@ describeEachDriver("the window's read, write and repair paths", (target) => {
     expect(contents(await session.getContext())).toEqual(range(3, 7).map((i) => `m${i}`));
   });
 
+  it('leaves an unchanged window on the server: a read sends its length and last record and gets a marker back', async () => {
+    const replies: unknown[] = [];
+    const watching = new Proxy(driver, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property !== 'eval' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: unknown[]) => {
+          const reply = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if ((args[0] as { name?: string }).name === 'session-window.read-if-changed') replies.push(reply);
+          return reply;
+        };
+      },
+    });
+    const long = 'x'.repeat(5000);
+    for (const [name, last] of [
+      ['unchanged-short', 'm7'],
+      ['unchanged-long', long],
+    ] as const) {
+      replies.length = 0;
+      const session = cache(name, { driver: watching });
+      for (let i = 1; i <= 6; i++) await session.addMessage('user', `m${i}`);
+      await session.addMessage('user', last);
+      const expected = [...range(3, 6).map((i) => `m${i}`), last];
+      expect(contents(await session.getContext())).toEqual(expected);
+      for (let read = 0; read < 5; read++) expect(contents(await session.getContext())).toEqual(expected);
+      expect(replies).toEqual([1, 1, 1, 1, 1]);
+      // Each read returns objects of its own.
+      const [first, second] = [await session.getContext(), await session.getContext()];
+      expect(first).toEqual(second);
+      expect(first[0]).not.toBe(second[0]);
+      first[0]!.content = 'changed by the caller';
+      expect(contents(await session.getContext())).toEqual(expected);
+    }
+  });
+
+  it('serves what another process pushed, and a last record rewritten behind the window at the same length', async () => {
+    for (const [name, size] of [
+      ['changed-short', 2],
+      ['changed-long', 5000],
+    ] as const) {
+      const session = cache(name);
+      // Another process: its own view of the archive, so its own state for the session.
+      const elsewhere = new HybridConversationCache({
+        sessionId: name,
+        driver,
+        archive: instrumentedArchive(store.archive).archive,
+        keyPrefix,
+        hotWindowSize: 5,
+      });
+      const body = (i: number) => `m${i}`.padEnd(size, '.');
+      for (let i = 1; i <= 7; i++) await session.addMessage('user', body(i));
+      expect(contents(await session.getContext())).toEqual(range(3, 7).map(body));
+      expect(contents(await session.getContext())).toEqual(range(3, 7).map(body));
+      await elsewhere.addMessage('user', body(8));
+      expect(contents(await session.getContext())).toEqual(range(4, 8).map(body));
+      // Same length, same seq, other bytes in the last record: read again, not served from the copy.
+      const hot = sessionKeys(keyPrefix, name).hot;
+      const records = await driver.lrange(hot, 0, -1);
+      const rewritten = Uint8Array.from(records[records.length - 1]!);
+      rewritten[rewritten.length - 1] = '#'.charCodeAt(0);
+      await driver.del([hot]);
+      await driver.rpush(hot, [...records.slice(0, -1), rewritten]);
+      const served = contents(await session.getContext());
+      expect(served.slice(0, -1)).toEqual(range(4, 7).map(body));
+      expect(served.at(-1)).toBe(`${body(8).slice(0, -1)}#`);
+    }
+  });
+
   it('serves an empty session from Redis alone once the archive said it is empty', async () => {
     const session = cache('empty');
     expect(await session.getContext()).toEqual([]);
