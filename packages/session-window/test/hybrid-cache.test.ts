@@ -74,7 +74,7 @@ describeEachDriver('HybridConversationCache', (target) => {
       expect(Object.fromEntries(counting.counts)).toEqual({ eval: 1 });
       counting.reset();
       expect(contents(await session.getContext())).toEqual(range(i - 2, i).map((n) => (n <= 4 ? `warm ${n}` : `steady ${n}`)));
-      // A bare LRANGE, or the read script when the TTL is due for a refresh.
+      // One call: the conditional read (the window changed, so its reply carries the list).
       expect(counting.total()).toBe(1);
     }
   });
