@@ -248,6 +248,39 @@ describeEachDriver("the window's read, write and repair paths", (target) => {
     }
   });
 
+  it('serves every concurrent read a whole, current window while another process appends', async () => {
+    const session = cache('racing');
+    const elsewhere = new HybridConversationCache({
+      sessionId: 'racing',
+      driver,
+      archive: instrumentedArchive(store.archive).archive,
+      keyPrefix,
+      hotWindowSize: 5,
+    });
+    for (let i = 1; i <= 5; i++) await session.addMessage('user', `m${i}`);
+    await session.getContext();
+    let acked = 5;
+    const writer = (async () => {
+      for (let i = 6; i <= 40; i++) acked = Math.max(acked, await elsewhere.addMessage('user', `m${i}`));
+    })();
+    const reads: Promise<void>[] = [];
+    for (let round = 0; round < 40; round++) {
+      const floor = acked;
+      reads.push(
+        session.getContext().then((window) => {
+          const seqs = window.map((message) => message.seq);
+          expect(seqs).toEqual(range(seqs[0]!, seqs[0]! + 4));
+          expect(seqs.at(-1)).toBeGreaterThanOrEqual(floor);
+          expect(contents(window)).toEqual(seqs.map((seq) => `m${seq}`));
+        }),
+      );
+      if (round % 4 === 3) await Promise.all(reads.splice(0));
+    }
+    await writer;
+    await Promise.all(reads);
+    expect(contents(await session.getContext())).toEqual(range(36, 40).map((i) => `m${i}`));
+  });
+
   it('serves an empty session from Redis alone once the archive said it is empty', async () => {
     const session = cache('empty');
     expect(await session.getContext()).toEqual([]);
