@@ -37,6 +37,11 @@ local function touch(hot, act, ttl, now)
   redis.call('PEXPIRE', hot, ttl)
   redis.call('SET', act, now, 'PX', ttl)
 end
+local function touchIfDue(hot, act, ttl, now, every)
+  local at = tonumber(redis.call('GET', act))
+  local t, e = tonumber(now), tonumber(every)
+  if not at or t - at >= e or t < at - e then touch(hot, act, ttl, now) end
+end
 local function verdict(first, last, len, n)
   if first < 1 or last - first + 1 ~= len then return 2 end
   if len < n and first ~= 1 then return 2 end
@@ -52,6 +57,15 @@ end
 function memoryTouch(store: MemoryStore, hot: string, activity: string, ttlMs: number, now: Uint8Array): void {
   store.pexpire(hot, ttlMs);
   store.set(activity, now, { ttlMs });
+}
+
+/** The read scripts' refresh: TTL and activity, when the recorded activity is `args[2]` ms old (args: ttlMs, nowMs, touchEveryMs). */
+function memoryTouchIfDue(store: MemoryStore, hot: string, activity: string, args: Uint8Array[]): void {
+  const atBytes = store.get(activity);
+  const at = atBytes === null ? Number.NaN : argNumber(atBytes);
+  const now = argNumber(args[1]);
+  const every = argNumber(args[2]);
+  if (!Number.isFinite(at) || now - at >= every || now < at - every) memoryTouch(store, hot, activity, argNumber(args[0]), args[1]!);
 }
 
 function verdict(first: number, last: number, len: number, n: number): number {
@@ -189,23 +203,13 @@ export const readScript: KVScript = defineScript({
   name: 'session-window.read',
   lua: `${luaPrelude}
 local list = redis.call('LRANGE', KEYS[1], 0, -1)
-if #list > 0 then
-  local at = tonumber(redis.call('GET', KEYS[2]))
-  local now = tonumber(ARGV[2])
-  if not at or now - at >= tonumber(ARGV[3]) or now < at - tonumber(ARGV[3]) then touch(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) end
-end
+if #list > 0 then touchIfDue(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3]) end
 return list
 `,
   memory(store, keys, args) {
     const [hot, activity] = keys as [string, string];
     const list = store.lrange(hot, 0, -1);
-    if (list.length > 0) {
-      const atBytes = store.get(activity);
-      const at = atBytes === null ? Number.NaN : argNumber(atBytes);
-      const now = argNumber(args[1]);
-      const every = argNumber(args[2]);
-      if (!Number.isFinite(at) || now - at >= every || now < at - every) memoryTouch(store, hot, activity, argNumber(args[0]), args[1]!);
-    }
+    if (list.length > 0) memoryTouchIfDue(store, hot, activity, args);
     return list;
   },
 });
@@ -235,11 +239,7 @@ if len > 0 and len == tonumber(ARGV[5]) then
   if tail == ARGV[7] then reply = 1 end
 end
 if not reply then reply = redis.call('LRANGE', hot, 0, -1) end
-if len > 0 and ARGV[4] == '1' then
-  local at = tonumber(redis.call('GET', act))
-  local now = tonumber(ARGV[2])
-  if not at or now - at >= tonumber(ARGV[3]) or now < at - tonumber(ARGV[3]) then touch(hot, act, ARGV[1], ARGV[2]) end
-end
+if len > 0 and ARGV[4] == '1' then touchIfDue(hot, act, ARGV[1], ARGV[2], ARGV[3]) end
 return reply
 `,
   memory(store, keys, args) {
@@ -252,13 +252,7 @@ return reply
       if (Buffer.compare(seen, args[6]!) === 0) reply = 1;
     }
     reply ??= store.lrange(hot, 0, -1);
-    if (len > 0 && argString(args[3]) === '1') {
-      const atBytes = store.get(activity);
-      const at = atBytes === null ? Number.NaN : argNumber(atBytes);
-      const now = argNumber(args[1]);
-      const every = argNumber(args[2]);
-      if (!Number.isFinite(at) || now - at >= every || now < at - every) memoryTouch(store, hot, activity, argNumber(args[0]), args[1]!);
-    }
+    if (len > 0 && argString(args[3]) === '1') memoryTouchIfDue(store, hot, activity, args);
     return reply;
   },
 });
