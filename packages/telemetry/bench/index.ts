@@ -112,7 +112,9 @@ console.log(
     .map((v) => v.toFixed(2))
     .join(' ')}`,
 );
-console.log(`@opentelemetry/api installed: ${loadOtelApi() !== null}, SDK registered: no; ${RUNS * OPS} sequential calls of each, alternating call by call (medians, means and p99 of single calls); client CPU from ${RUNS} blocks of ${OPS} calls each`);
+console.log(
+  `@opentelemetry/api installed: ${loadOtelApi() !== null}, SDK registered: no; ${RUNS * OPS} sequential calls of each, alternating call by call (medians, means and p99 of single calls); client CPU from ${RUNS} blocks of ${OPS} calls each`,
+);
 
 /**
  * The wrapper's own cost per call, measured on a method that does nothing (so the
