@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOCK_FOLDER } from './archive.js';
-import { ArchiveError, ConversationArchive, sessionFileStem } from './index.js';
+import { ArchiveError, ConversationArchive, copySessions, sessionFileStem } from './index.js';
 import { SessionLocks } from './session-lock.js';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -236,5 +236,27 @@ describe('SessionLocks.withLockUnlessAborted', () => {
     ).rejects.toMatchObject({ code: 'ABORTED' });
     expect(ran).toBe(false);
     expect(existsSync(join(dir, 'lock'))).toBe(false);
+  });
+});
+
+describe('copySessions with a signal', () => {
+  it('stops between pages with ABORTED; what was copied stays, and a later run resumes', async () => {
+    const from = new ConversationArchive({ dir: tempDir() });
+    const to = new ConversationArchive({ dir: tempDir() });
+    await from.appendTurns('one', [turn('a'), turn('b')]);
+    await from.appendTurns('two', [turn('c')]);
+    await expect(copySessions(from, to, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(await to.sessionExists('one')).toBe(false);
+    const controller = new AbortController();
+    await expect(copySessions(from, to, { signal: controller.signal, onProgress: () => controller.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    const copiedFirst = (await to.sessionExists('one')) ? 'one' : 'two';
+    expect([await to.sessionExists('one'), await to.sessionExists('two')].filter(Boolean)).toHaveLength(1);
+    const rest = await copySessions(from, to, { signal: new AbortController().signal });
+    expect(rest.copied).toBe(copiedFirst === 'one' ? 1 : 2);
+    expect((await to.loadAll('one')).map((t) => t.content)).toEqual(['a', 'b']);
+    expect((await to.loadAll('two')).map((t) => t.content)).toEqual(['c']);
+    await expect(copySessions(from, to, { signal: 'stop' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await from.close();
+    await to.close();
   });
 });
