@@ -32,8 +32,15 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * given back, e.g. a pooled connection). The listener is removed whichever comes first.
  */
 export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal, onLate: (value: T) => void): Promise<T> {
+  const late = (value: T) => {
+    try {
+      onLate(value);
+    } catch {
+      // giving back a late value is best effort; the caller was told ABORTED already
+    }
+  };
   if (signal.aborted) {
-    pending.then(onLate, () => undefined);
+    pending.then(late, () => undefined);
     return Promise.reject(abortedError(signal));
   }
   return new Promise<T>((resolve, reject) => {
@@ -45,14 +52,7 @@ export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal, onLate
     signal.addEventListener('abort', onAbort, { once: true });
     pending.then(
       (value) => {
-        if (settled) {
-          try {
-            onLate(value);
-          } catch {
-            // giving back a late value is best effort; the caller was told ABORTED already
-          }
-          return;
-        }
+        if (settled) return late(value);
         settled = true;
         signal.removeEventListener('abort', onAbort);
         resolve(value);
