@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { turnsFrame, type BlockCodec } from './block-codec.js';
 import { codecIds, type ArchiveCodec } from './codecs.js';
 import { IDLE_MERGE_RATIO, MAX_BLOCK_RAW, compactTail, readExactly, writeAt, type OpenSession } from './compaction.js';
+import { readAppendOptions, throwIfAborted } from './abort.js';
 import { ArchiveError } from './errors.js';
 import {
   FILE_HEADER_SIZE,
@@ -27,7 +28,7 @@ import { checkKey } from './sealing.js';
 import { isHashedStem, legacyFileName, sessionFileStem, sessionIdFromStem } from './session-file-name.js';
 import { SessionLocks, type LeaseCache, type LeaseHandle } from './session-lock.js';
 import { readMetaAtEnd, readNewest, readNewestStart, readStoredId, readWhole, type WholeRead } from './session-reader.js';
-import type { AppendResult, ArchiveStore, SessionMetadata } from './store.js';
+import type { AppendOptions, AppendResult, ArchiveStore, SessionMetadata } from './store.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from './text-search.js';
 import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from './turn-records.js';
 import { checkCount, isPlainObject, snapshotOptions, toQueryVector, toTurnArray } from './validate.js';
@@ -227,9 +228,9 @@ export class ConversationArchive implements ArchiveStore {
   }
 
   /** Appends one turn; see {@link appendTurns}. */
-  async appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult> {
+  async appendTurn(sessionId: string, turn: ArchiveTurnInput, options?: AppendOptions): Promise<AppendResult> {
     this.#checkOpen();
-    return this.appendTurns(sessionId, [turn]);
+    return this.appendTurns(sessionId, [turn], options);
   }
 
   /**
@@ -237,14 +238,23 @@ export class ConversationArchive implements ArchiveStore {
    * process or host. Per turn: without `seq` it gets lastSeq + 1; with `seq` ≤ lastSeq it is
    * skipped (already stored, so retries are idempotent); with a larger `seq` it is stored
    * and becomes lastSeq. Resolves once the bytes are written (and fsynced with `fsync`).
+   *
+   * `options.signal` is observed until the call holds the session's lock: aborted already,
+   * or aborted while the call waits for this archive's earlier appends to the session or for
+   * a writer of another archive, process or host to release its lease, the call rejects with
+   * `ABORTED` at once (arguments are checked first), stores nothing, and leaves no waiter's
+   * mark or timer behind; the holder is not disturbed. Once the lock is held the write
+   * runs to its end and the call resolves as usual.
    */
-  async appendTurns(sessionId: string, input: Iterable<ArchiveTurnInput>): Promise<AppendResult> {
+  async appendTurns(sessionId: string, input: Iterable<ArchiveTurnInput>, options?: AppendOptions): Promise<AppendResult> {
     this.#checkOpen();
     const paths = this.#paths(sessionId);
     const turns = toTurnArray<ArchiveTurnInput>(input);
     const now = this.#nowSeconds();
     for (const turn of turns) normalizeTurn(turn, 1, now);
-    return this.#locks.withLock(paths.lock, async (lease) => {
+    const signal = readAppendOptions('appendTurns', options);
+    throwIfAborted(signal);
+    return this.#locks.withLockUnlessAborted(paths.lock, signal, async (lease) => {
       const kept = (lease.cache as SessionCache | undefined)?.session.file === paths.file;
       if (!kept && paths.legacy && !existsSync(paths.file) && existsSync(paths.legacy)) await this.#migrateLegacyLocked(sessionId, paths, paths.legacy);
       let current = this.#sessionOf(lease, sessionId, paths);

@@ -6,6 +6,7 @@ import {
   type ArchiveStoreConformanceOptions,
   type SuiteContext,
 } from './conformance/context.js';
+import { registerAbort } from './conformance/abort-group.js';
 import { registerBadInput, registerLifecycle, registerSessionIds } from './conformance/input-groups.js';
 import { registerConcurrency, registerCrash } from './conformance/process-groups.js';
 import { registerExpiry, registerListing, registerMetadata, registerReads, registerSearch, registerSeq } from './conformance/storage-groups.js';
@@ -33,6 +34,7 @@ const registrars: Record<Exclude<ArchiveConformanceGroup, 'crash'>, (context: Su
   sessionIds: registerSessionIds,
   badInput: registerBadInput,
   lifecycle: registerLifecycle,
+  abort: registerAbort,
   concurrency: registerConcurrency,
 };
 

@@ -16,6 +16,9 @@ import { LixError } from '@lix/core';
  * - `LOCK_TIMEOUT`: another writer held and kept renewing the session's lock for too long.
  * - `LOCK_LOST`: this writer stalled past its lease and another took the lock over; nothing was written.
  * - `CLOSED`: the archive was closed.
+ * - `ABORTED`: the append's `signal` was aborted before the append started writing (it was
+ *   aborted already, or aborted while the call waited for the session's lock or a
+ *   connection); nothing was stored. `cause` is the signal's `reason`.
  * - `IO_ERROR`: the file system refused an operation (kept as `cause`).
  */
 export type ArchiveErrorCode =
@@ -30,6 +33,7 @@ export type ArchiveErrorCode =
   | 'LOCK_TIMEOUT'
   | 'LOCK_LOST'
   | 'CLOSED'
+  | 'ABORTED'
   | 'IO_ERROR';
 
 /** The one error type of `@lix/archive`. */

@@ -2,9 +2,10 @@ import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmdir
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { abortedError } from './abort.js';
 import { ArchiveError } from './errors.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Fixed width, so a renewal rewrites the same bytes. */
 const COUNTER_WIDTH = 16;
 const RELEASED = 'D';
@@ -33,6 +34,32 @@ const YIELD_MS = 6;
 const WAITER_MARK = 'w';
 /** Waiters poll at most this far apart. */
 const MAX_POLL_MS = 4;
+
+/**
+ * A call of {@link SessionLocks.withLock} that can be given up while it waits. `queued`: behind
+ * this instance's own calls on the lock; `acquiring`: polling the lock folder; `holding`: the
+ * body runs, and the signal no longer counts; `aborted`: given up, the body never runs.
+ */
+interface Waiter {
+  readonly signal: AbortSignal;
+  phase: 'queued' | 'acquiring' | 'holding' | 'aborted';
+  /** Ends the current poll pause early (set while one runs). */
+  wake: (() => void) | undefined;
+}
+
+/** A pause between polls that an abort ends at once, clearing its timer. */
+function pause(ms: number, waiter: Waiter | undefined): Promise<void> {
+  if (waiter === undefined) return sleep(ms);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      waiter.wake = undefined;
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    waiter.wake = done;
+  });
+}
 
 /** Per-lease state of a lock's user (e.g. an open file). */
 export interface LeaseCache {
@@ -220,18 +247,54 @@ export class SessionLocks {
     this.#onError = onError;
   }
 
-  async withLock<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
+  /** Runs `body` holding the lock of `lockDir`, after this instance's earlier calls on it. */
+  withLock<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
+    return this.withLockUnlessAborted(lockDir, undefined, body);
+  }
+
+  /**
+   * {@link withLock}, given up when `signal` aborts while the call still waits (queued behind
+   * this instance's calls, or polling another holder's lock): the call then rejects with
+   * `ABORTED`, the body never runs, and the waiter's mark it left is removed. Once the lock
+   * is held the signal is no longer observed.
+   */
+  async withLockUnlessAborted<T>(lockDir: string, signal: AbortSignal | undefined, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw abortedError(signal);
+    const waiter: Waiter | undefined = signal === undefined ? undefined : { signal, phase: 'queued', wake: undefined };
     const previous = this.#queues.get(lockDir) ?? Promise.resolve();
-    const run = previous.then(
-      () => this.#hold(lockDir, body),
-      () => this.#hold(lockDir, body),
-    );
+    const start = () => this.#hold(lockDir, body, waiter);
+    const run = previous.then(start, start);
     const settled = run.catch(() => undefined);
     this.#queues.set(lockDir, settled);
     void settled.then(() => {
       if (this.#queues.get(lockDir) === settled) this.#queues.delete(lockDir);
     });
-    return run;
+    if (waiter === undefined || signal === undefined) return run;
+    return new Promise<T>((resolve, reject) => {
+      // Removed before the caller hears the outcome, so no listener outlives the call.
+      const onAbort = () => {
+        if (waiter.phase === 'queued') {
+          // Still behind this instance's own calls: nothing to clean up, the queue skips the body.
+          waiter.phase = 'aborted';
+          signal.removeEventListener('abort', onAbort);
+          reject(abortedError(signal));
+        } else if (waiter.phase === 'acquiring') {
+          // The poll loop removes its mark and rejects through `run`.
+          waiter.wake?.();
+        }
+      };
+      signal.addEventListener('abort', onAbort);
+      run.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** True while this instance keeps the lease of `lockDir` or has work queued on it. */
@@ -263,8 +326,15 @@ export class SessionLocks {
     return undefined;
   }
 
-  async #hold<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>): Promise<T> {
-    const lease = this.#takeIdle(lockDir) ?? (await this.#acquire(lockDir));
+  async #hold<T>(lockDir: string, body: (lease: LeaseHandle) => Promise<T>, waiter?: Waiter): Promise<T> {
+    if (waiter !== undefined) {
+      if (waiter.phase === 'aborted') throw abortedError(waiter.signal); // given up in the queue; the caller knows
+      waiter.phase = 'acquiring';
+    }
+    let lease = this.#takeIdle(lockDir);
+    if (lease === undefined) lease = await this.#acquire(lockDir, waiter);
+    // From here on the body runs whatever the signal does: an abort never cuts a write short.
+    if (waiter !== undefined) waiter.phase = 'holding';
     let failed = false;
     try {
       return await body(lease);
@@ -325,18 +395,27 @@ export class SessionLocks {
     }
   }
 
-  async #acquire(lockDir: string): Promise<Lease> {
+  async #acquire(lockDir: string, waiter?: Waiter): Promise<Lease> {
+    let marked = false;
+    const giveUpIfAborted = () => {
+      if (!waiter?.signal.aborted) return;
+      waiter.phase = 'aborted';
+      // Other waiters put their mark back at their next poll (≤ MAX_POLL_MS), as after an acquire.
+      if (marked) unlinkQuietly(join(lockDir, WAITER_MARK));
+      throw abortedError(waiter.signal);
+    };
     const until = this.#cooldown.get(lockDir);
     if (until !== undefined) {
       this.#cooldown.delete(lockDir);
       const wait = until - performance.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await pause(wait, waiter);
     }
     const started = performance.now();
     let observed = '';
     let observedSince = started;
     let wait = 1;
     for (;;) {
+      giveUpIfAborted();
       const state = readLock(lockDir);
       const now = performance.now();
       let free = state.top === 0 || state.released;
@@ -358,7 +437,8 @@ export class SessionLocks {
         throw new ArchiveError('LOCK_TIMEOUT', `session lock ${lockDir} is held and renewed by another writer for over ${this.#timeoutMs} ms`);
       }
       markWaiting(lockDir);
-      await sleep(wait);
+      marked = true;
+      await pause(wait, waiter);
       wait = Math.min(wait * 2, MAX_POLL_MS);
     }
   }

@@ -1,4 +1,5 @@
 import { ConversationArchive } from './archive.js';
+import { throwIfAborted } from './abort.js';
 import { ArchiveError } from './errors.js';
 import type { ArchiveStore } from './store.js';
 
@@ -25,24 +26,29 @@ export interface CopyProgress extends CopyResult {
  * Copies every session of `from` into `to` with the turns' own seqs, so the copy is
  * idempotent: a turn whose seq the destination already holds is skipped, and a second
  * run (or a run resumed after a crash) copies nothing twice. Reads O(page) at a time.
+ * `signal` stops the copy between pages and is passed to each append: it rejects with
+ * `ABORTED`, every page copied before stays copied, and a later run resumes where it stopped.
  */
 export async function copySessions(
   from: ArchiveStore,
   to: ArchiveStore,
-  options: { onProgress?: (progress: CopyProgress) => void; total?: number } = {},
+  options: { onProgress?: (progress: CopyProgress) => void; total?: number; signal?: AbortSignal } = {},
 ): Promise<CopyResult> {
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArchiveError('INVALID_ARGUMENT', 'copySessions option signal must be an AbortSignal');
   const result: CopyResult = { sessions: 0, copied: 0, skipped: 0 };
   for await (const meta of from.listSessions()) {
     const already = (await to.getMetadata(meta.sessionId))?.lastSeq ?? 0;
     let after = 0;
     for (;;) {
+      throwIfAborted(signal);
       const turns = await from.loadAfter(meta.sessionId, after, PAGE);
       if (turns.length === 0) break;
       after = turns[turns.length - 1]!.seq;
       const fresh = turns.filter((turn) => turn.seq > already);
       result.skipped += turns.length - fresh.length;
       if (fresh.length > 0) {
-        const appended = await to.appendTurns(meta.sessionId, fresh);
+        const appended = await to.appendTurns(meta.sessionId, fresh, signal === undefined ? undefined : { signal });
         result.copied += appended.appended;
         result.skipped += appended.skipped;
       }

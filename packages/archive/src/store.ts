@@ -10,6 +10,23 @@ export interface AppendResult {
   seqs: number[];
 }
 
+/**
+ * Options of {@link ArchiveStore.appendTurn} and {@link ArchiveStore.appendTurns}. An unknown
+ * key, or an options argument that is not a plain object, is `INVALID_ARGUMENT`.
+ */
+export interface AppendOptions {
+  /**
+   * Gives up an append that has not started writing yet. A signal aborted already rejects
+   * at once; one aborted while the call waits for the session's lock (another writer holds
+   * it) or for a connection rejects promptly. Both reject with `ABORTED` (`cause`: the
+   * signal's `reason`) and store nothing, and other writers are not disturbed. Once the
+   * write has started the signal is no longer observed: the call completes and resolves
+   * as usual, so an abort never leaves a turn half-written and a resolved append is
+   * stored. Not an `AbortSignal`: `INVALID_ARGUMENT`.
+   */
+  signal?: AbortSignal;
+}
+
 /** What `getMetadata` and `listSessions` report, read without decoding turns. */
 export interface SessionMetadata {
   sessionId: string;
@@ -35,12 +52,18 @@ export interface SessionMetadata {
  * skipped (already stored); a larger `seq` is stored and becomes `lastSeq`. An append
  * resolves only once the store holds the turns (the acknowledgement).
  *
- * Every method rejects with an `ArchiveError` carrying a stable `code`.
+ * Every method rejects with an `ArchiveError` carrying a stable `code`. Appends take an
+ * optional {@link AppendOptions} last: its `signal` gives up an append still waiting for
+ * the session's lock (`ABORTED`, nothing stored), never one that started writing.
  */
 export interface ArchiveStore {
-  appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult>;
-  /** Appends in one atomic step: all turns are stored, or none. */
-  appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[]): Promise<AppendResult>;
+  /** Appends one turn; see {@link ArchiveStore.appendTurns}. */
+  appendTurn(sessionId: string, turn: ArchiveTurnInput, options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends in one atomic step: all turns are stored, or none. `options.signal` aborts the
+   * call while it has not started writing (see {@link AppendOptions.signal}).
+   */
+  appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[], options?: AppendOptions): Promise<AppendResult>;
   /** Every turn, oldest first; `[]` for an unknown session. */
   loadAll(sessionId: string): Promise<ArchivedTurn[]>;
   /** The last `count` turns, oldest first; reads O(count), not the whole history. */

@@ -1,5 +1,6 @@
 import {
   ArchiveError,
+  type AppendOptions,
   type AppendResult,
   type ArchiveStore,
   type ArchivedTurn,
@@ -37,11 +38,13 @@ export class DeferredArchiveStore implements ArchiveStore {
     return (await this.#get()).migrate?.();
   }
 
-  async appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult> {
-    return (await this.#get()).appendTurn(sessionId, turn);
+  /** Passes `options` on: a signal that aborts while the store is still being opened rejects there, before anything is written. */
+  async appendTurn(sessionId: string, turn: ArchiveTurnInput, options?: AppendOptions): Promise<AppendResult> {
+    return (await this.#get()).appendTurn(sessionId, turn, options);
   }
-  async appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[]): Promise<AppendResult> {
-    return (await this.#get()).appendTurns(sessionId, turns);
+  /** Passes `options` on; see {@link appendTurn}. */
+  async appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[], options?: AppendOptions): Promise<AppendResult> {
+    return (await this.#get()).appendTurns(sessionId, turns, options);
   }
   async loadAll(sessionId: string): Promise<ArchivedTurn[]> {
     return (await this.#get()).loadAll(sessionId);

@@ -147,9 +147,9 @@ export function createTestArchive(): TestArchive {
   const archive = new ConversationArchive({ dir });
   let appends = 0;
   const appendTurns = archive.appendTurns.bind(archive);
-  archive.appendTurns = (sessionId, turns) => {
+  archive.appendTurns = (sessionId, turns, options) => {
     appends++;
-    return appendTurns(sessionId, turns);
+    return appendTurns(sessionId, turns, options);
   };
   return {
     archive,

@@ -1,5 +1,14 @@
 import { KVError, type KVDriver } from '@lix/redis-pool';
-import type { AppendResult, ArchivedTurn, ArchiveStore, ArchiveTurnInput, ScoredTurn, SessionMetadata } from '@lix/archive';
+import {
+  ArchiveError,
+  type AppendOptions,
+  type AppendResult,
+  type ArchivedTurn,
+  type ArchiveStore,
+  type ArchiveTurnInput,
+  type ScoredTurn,
+  type SessionMetadata,
+} from '@lix/archive';
 
 /**
  * An in-process `ArchiveStore` with the sequence rules of `@lix/archive` (a turn without
@@ -17,13 +26,16 @@ export class MemoryArchive implements ArchiveStore {
     this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
   }
 
-  async appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult> {
-    return this.appendTurns(sessionId, [turn]);
+  async appendTurn(sessionId: string, turn: ArchiveTurnInput, options?: AppendOptions): Promise<AppendResult> {
+    return this.appendTurns(sessionId, [turn], options);
   }
 
-  async appendTurns(sessionId: string, input: readonly ArchiveTurnInput[]): Promise<AppendResult> {
+  async appendTurns(sessionId: string, input: readonly ArchiveTurnInput[], options?: AppendOptions): Promise<AppendResult> {
     this.appendCalls++;
     this.#count('appendTurns');
+    // No lock to wait for here: only a signal aborted before the call counts, as in the real stores.
+    const signal = options?.signal;
+    if (signal?.aborted) throw new ArchiveError('ABORTED', 'the append was aborted before it started writing; nothing was stored', { cause: signal.reason });
     await Promise.resolve();
     if (this.failAppends) throw new Error('disk full (injected)');
     const turns = this.sessions.get(sessionId) ?? [];

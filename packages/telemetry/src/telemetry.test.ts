@@ -131,6 +131,23 @@ describe('instrumentArchiveStore', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("passes the appends' options (signal) through to the store", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lix-telemetry-'));
+    try {
+      const store = instrumentArchiveStore(new ConversationArchive({ dir }), { telemetry });
+      const reason = new Error('gone');
+      const aborted = await store.appendTurn('s2', { role: 'user', content: 'never' }, { signal: AbortSignal.abort(reason) }).catch((error: unknown) => error);
+      expect((aborted as { code?: string }).code).toBe('ABORTED');
+      expect((aborted as Error).cause).toBe(reason);
+      const live = new AbortController().signal;
+      expect((await store.appendTurns('s2', [{ role: 'user', content: 'one' }], { signal: live })).seqs).toEqual([1]);
+      expect((await store.loadAll('s2')).map((turn) => turn.content)).toEqual(['one']);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('instrumentSessionWindow and instrumentUrlEmbeddingCache', () => {

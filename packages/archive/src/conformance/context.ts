@@ -65,6 +65,7 @@ export type ArchiveConformanceGroup =
   | 'sessionIds'
   | 'badInput'
   | 'lifecycle'
+  | 'abort'
   | 'concurrency'
   | 'crash';
 
@@ -79,6 +80,7 @@ export const ARCHIVE_CONFORMANCE_GROUPS: readonly ArchiveConformanceGroup[] = [
   'sessionIds',
   'badInput',
   'lifecycle',
+  'abort',
   'concurrency',
   'crash',
 ];

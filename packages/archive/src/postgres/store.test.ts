@@ -1,3 +1,5 @@
+import { getEventListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startPostgresServer, type PostgresServerHandle, getFreePort } from '@lix/test-utils';
@@ -437,5 +439,88 @@ describe('PostgresArchiveStore: outages', () => {
     expect((error as Error).message).toContain(`127.0.0.1:${port}`);
     expect((error as Error).cause).toBeDefined();
     expect(isArchiveError(await rejection(store.migrate()), 'IO_ERROR')).toBe(true);
+  });
+});
+
+describe('PostgresArchiveStore: appends with an AbortSignal', () => {
+  const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+  const turn = (content: string) => ({ role: 'user', content });
+  async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('condition not reached in time');
+      await sleep(5);
+    }
+  }
+
+  it('aborted while waiting for a connection of the pool: ABORTED within 100 ms, nothing sent, the connection goes back', async () => {
+    const pool = new pg.Pool({ connectionString: server.url, max: 1 });
+    pool.on('error', () => undefined);
+    const store = new PostgresArchiveStore({ pool, schema: `abort_pool_${process.pid}` });
+    stores.push(store);
+    await store.migrate();
+    await store.appendTurn('s', turn('first'));
+    const busy = await pool.connect();
+    const controller = new AbortController();
+    const reason = new Error('request cancelled');
+    const waiting = store.appendTurn('s', turn('never'), { signal: controller.signal });
+    await until(() => pool.waitingCount === 1);
+    await sleep(50);
+    controller.abort(reason);
+    const abortedAt = performance.now();
+    const error = await rejection(waiting);
+    expect(performance.now() - abortedAt).toBeLessThan(100);
+    expect(isArchiveError(error, 'ABORTED')).toBe(true);
+    expect((error as Error).cause).toBe(reason);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    busy.release();
+    // The connection the aborted call was handed late is given back unused.
+    await until(() => pool.waitingCount === 0 && pool.idleCount === 1);
+    expect((await store.appendTurn('s', turn('next'), { signal: new AbortController().signal })).seqs).toEqual([2]);
+    expect((await store.loadAll('s')).map((t) => t.content)).toEqual(['first', 'next']);
+    await store.close();
+    await pool.end();
+  });
+
+  it('once the statement is sent (waiting on the advisory lock) the signal is not observed: the append commits and resolves', async () => {
+    const schema = `t${process.pid}_${schemaCounter}`;
+    const store = await freshStore();
+    await store.appendTurn('locked', turn('first'));
+    const names = schemaNames(schema, 'lix_archive_');
+    const sid = (await admin.query(`SELECT id FROM ${names.sessions} WHERE session_key = $1`, [Buffer.from('locked')])).rows[0].id;
+    const locker = await admin.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT pg_advisory_xact_lock(hashtext(${names.sessionLockSpace}), ($1::bigint % 2147483647)::integer)`, [sid]);
+      const controller = new AbortController();
+      const one = store.appendTurn('locked', turn('one'), { signal: controller.signal });
+      const batch = store.appendTurns('locked', [turn('a'), turn('b')], { signal: controller.signal });
+      let settled = false;
+      void Promise.allSettled([one, batch]).then(() => (settled = true));
+      await until(async () => {
+        const found = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'`);
+        return found.rows[0].n === 2;
+      });
+      controller.abort();
+      await sleep(150);
+      expect(settled).toBe(false);
+      await locker.query('COMMIT');
+      const results = [await one, await batch];
+      expect(results.flatMap((r) => r.seqs).sort((a, b) => a - b)).toEqual([2, 3, 4]);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    } finally {
+      locker.release();
+    }
+    expect((await store.loadAll('locked')).map((t) => t.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('an already-aborted signal sends nothing, also before the first schema check', async () => {
+    const store = await freshStore();
+    const error = await rejection(store.appendTurns('never', [turn('x')], { signal: AbortSignal.abort() }));
+    expect(isArchiveError(error, 'ABORTED')).toBe(true);
+    expect(await store.sessionExists('never')).toBe(false);
+    const unchecked = new PostgresArchiveStore({ connectionString: `postgres://lix@127.0.0.1:${await getFreePort()}/postgres` });
+    stores.push(unchecked);
+    expect(isArchiveError(await rejection(unchecked.appendTurn('s', turn('x'), { signal: AbortSignal.abort() })), 'ABORTED')).toBe(true);
   });
 });

@@ -1,9 +1,10 @@
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import type { ArchiveLogger } from '../archive.js';
+import { abortedError, readAppendOptions, throwIfAborted, untilAborted } from '../abort.js';
 import { codecIds, type ArchiveCodec } from '../codecs.js';
 import { ArchiveError } from '../errors.js';
 import { assertValidSessionId } from '../session-id.js';
-import type { AppendResult, ArchiveStore, SessionMetadata } from '../store.js';
+import type { AppendOptions, AppendResult, ArchiveStore, SessionMetadata } from '../store.js';
 import { rankByBm25, rankByCosine, type ScoredTurn } from '../text-search.js';
 import { normalizeTurn, type ArchivedTurn, type ArchiveTurnInput } from '../turn-records.js';
 import { CompactionQueue } from './compaction-queue.js';
@@ -91,6 +92,28 @@ export interface MigrateResult {
   from: number;
   /** Schema version now. */
   to: number;
+}
+
+/** What the one-turn append function returns. */
+interface AppendOneRow {
+  o_sid: string;
+  o_last_seq: string;
+  o_seq: string;
+  o_appended: number;
+}
+
+/** What the batch append function returns. */
+interface AppendRow {
+  o_sid: string;
+  o_last_seq: string;
+  o_seqs: string[];
+  o_appended: number;
+  o_block_last: string;
+}
+
+/** True for the rejection of an aborted append (not to be mapped as a database error). */
+function isAborted(error: unknown): boolean {
+  return error instanceof ArchiveError && error.code === 'ABORTED';
 }
 
 interface StoredRow {
@@ -268,6 +291,38 @@ export class PostgresArchiveStore implements ArchiveStore {
     }
   }
 
+  /**
+   * `#run` for an append with a signal: the pool's connection is taken by hand so that an
+   * abort while waiting for it rejects at once (the connection, when it comes, goes back
+   * unused) and the signal is looked at one last time just before the statement is sent.
+   * From then on it is not observed: cancelling a statement that may already have committed
+   * could not tell the caller whether the turns were stored.
+   */
+  async #runUntilSent<R>(action: string, query: QueryConfig, signal: AbortSignal): Promise<R[]> {
+    const pool = await this.#poolPromise;
+    let client: PoolClient;
+    try {
+      client = await untilAborted(pool.connect(), signal, (late) => late.release());
+    } catch (error) {
+      if (isAborted(error)) throw error;
+      throw toArchiveError(error, action, this.#target);
+    }
+    if (signal.aborted) {
+      client.release();
+      throw abortedError(signal);
+    }
+    let failure: Error | undefined;
+    try {
+      return (await client.query(query)).rows as R[];
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      throw toArchiveError(error, action, this.#target);
+    } finally {
+      // As pool.query does: a connection whose statement failed is discarded, not reused.
+      client.release(failure);
+    }
+  }
+
   /** Every call but `migrate()` first checks, once, that the tables are at this release's version. */
   #ready(): Promise<void> {
     this.#checkOpen();
@@ -343,8 +398,8 @@ export class PostgresArchiveStore implements ArchiveStore {
   }
 
   /** Appends one turn; see {@link appendTurns}. */
-  async appendTurn(sessionId: string, turn: ArchiveTurnInput): Promise<AppendResult> {
-    return this.appendTurns(sessionId, [turn]);
+  async appendTurn(sessionId: string, turn: ArchiveTurnInput, options?: AppendOptions): Promise<AppendResult> {
+    return this.appendTurns(sessionId, [turn], options);
   }
 
   /**
@@ -352,8 +407,15 @@ export class PostgresArchiveStore implements ArchiveStore {
    * `seq` it gets lastSeq + 1; with `seq` ≤ lastSeq it is skipped (so retries with explicit
    * seqs are idempotent); with a larger `seq` it is stored and becomes lastSeq. Resolves
    * once PostgreSQL has committed.
+   *
+   * `options.signal` is observed until the append statement is sent: aborted already, or
+   * aborted while the call waits for the schema check or for a connection of the pool, the
+   * call rejects with `ABORTED` (arguments are checked first) and sends nothing. Once the
+   * statement is sent (it may then wait on the session's advisory lock behind another
+   * writer) the signal is no longer observed: the call resolves when PostgreSQL commits, so
+   * an `ABORTED` rejection always means nothing was stored.
    */
-  async appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[]): Promise<AppendResult> {
+  async appendTurns(sessionId: string, turns: readonly ArchiveTurnInput[], options?: AppendOptions): Promise<AppendResult> {
     this.#checkOpen();
     const key = sessionKey(sessionId);
     if (!Array.isArray(turns)) throw new ArchiveError('INVALID_ARGUMENT', 'turns must be an array');
@@ -369,25 +431,35 @@ export class PostgresArchiveStore implements ArchiveStore {
       // and the row lives only until the next compaction.
       data.push(packTurn('none', normalizeTurn(turn, 0, now)));
     }
-    await this.#ready();
+    const signal = readAppendOptions('appendTurns', options);
+    throwIfAborted(signal);
+    if (signal === undefined) await this.#ready();
+    else await untilAborted(this.#ready(), signal, () => undefined);
     if (seqs.length === 0) {
       const meta = await this.getMetadata(sessionId);
       return { appended: 0, skipped: 0, lastSeq: meta?.lastSeq ?? 0, seqs: [] };
     }
     if (seqs.length === 1) {
-      const one = await this.#run<{ o_sid: string; o_last_seq: string; o_seq: string; o_appended: number }>(
-        'append',
-        this.#statement('append_one', `SELECT * FROM ${this.#names.appendOne}($1::bytea, $2::float8, $3::bigint, $4::bytea)`, [key, now, seqs[0], data[0]]),
-      );
+      const statement = this.#statement('append_one', `SELECT * FROM ${this.#names.appendOne}($1::bytea, $2::float8, $3::bigint, $4::bytea)`, [
+        key,
+        now,
+        seqs[0],
+        data[0],
+      ]);
+      const one =
+        signal === undefined ? await this.#run<AppendOneRow>('append', statement) : await this.#runUntilSent<AppendOneRow>('append', statement, signal);
       const row = one[0]!;
       const seq = Number(row.o_seq);
       if (row.o_appended > 0) this.#noteAppend(Number(row.o_sid), seq % this.#compactAfterTurns === 0, data);
       return { appended: row.o_appended, skipped: 1 - row.o_appended, lastSeq: Number(row.o_last_seq), seqs: [seq] };
     }
-    const rows = await this.#run<{ o_sid: string; o_last_seq: string; o_seqs: string[]; o_appended: number; o_block_last: string }>(
-      'append',
-      this.#statement('append', `SELECT * FROM ${this.#names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [key, now, seqs, data]),
-    );
+    const statement = this.#statement('append', `SELECT * FROM ${this.#names.append}($1::bytea, $2::float8, $3::bigint[], $4::bytea[])`, [
+      key,
+      now,
+      seqs,
+      data,
+    ]);
+    const rows = signal === undefined ? await this.#run<AppendRow>('append', statement) : await this.#runUntilSent<AppendRow>('append', statement, signal);
     const row = rows[0]!;
     const appended = row.o_appended;
     if (appended > 0) this.#noteAppend(Number(row.o_sid), Number(row.o_last_seq) - Number(row.o_block_last) >= this.#compactAfterTurns, data);
