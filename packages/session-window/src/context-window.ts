@@ -1,4 +1,5 @@
 import { HybridConversationCache, type HybridConversationCacheOptions } from './hybrid-cache.js';
+import type { AddMessageOptions } from './append-abort.js';
 import type { ConversationMessage, JsonObject, NewMessage, SessionStats, SmartContext } from './types.js';
 
 /** What {@link SessionContextWindow.getStats} returns: the cache's stats plus its settings. */
@@ -27,8 +28,8 @@ export class SessionContextWindow {
   }
 
   /** Adds several messages with one archive write; resolves with their seqs. See {@link HybridConversationCache.addMessages}. */
-  addMessages(messages: readonly NewMessage[]): Promise<number[]> {
-    return this.cache.addMessages(messages);
+  addMessages(messages: readonly NewMessage[], options?: AddMessageOptions): Promise<number[]> {
+    return this.cache.addMessages(messages, options);
   }
 
   /** The hot window, oldest first, within the token budget. */

@@ -20,6 +20,8 @@ import { LixError } from '@lix/core';
  *   prefix holding `{`, `}` or a glob character.
  * - `ARCHIVE_FAILED`: the archive (the log of record) could not store or read the session;
  *   for `addMessage` this means the message was NOT acknowledged. The archive's error is the `cause`.
+ * - `ABORTED`: `addMessage`/`addMessages` was given up through its `signal` before its
+ *   messages were stored; nothing of it was stored. The signal's reason is the `cause`.
  */
 export type SessionWindowErrorCode =
   | 'INVALID_SESSION_ID'
@@ -31,7 +33,8 @@ export type SessionWindowErrorCode =
   | 'INVALID_EMBEDDING'
   | 'INVALID_ARGUMENT'
   | 'INVALID_OPTION'
-  | 'ARCHIVE_FAILED';
+  | 'ARCHIVE_FAILED'
+  | 'ABORTED';
 
 /** The one error type of `@lix/session-window`: bad input, bad options and archive failures. */
 export class SessionWindowError extends LixError<SessionWindowErrorCode> {

@@ -1,5 +1,6 @@
 import type { ArchivedTurn, ArchiveStore, SessionMetadata } from '@lix/archive';
 import { systemClock, type Clock, type KVDriver, type Logger, type ScriptReply } from '@lix/redis-pool';
+import { abortedError, groupSignal, readAddOptions, type AddMessageOptions } from './append-abort.js';
 import { SessionWindowError } from './errors.js';
 import { sessionKeys, validateKeyPrefix, type SessionKeys } from './keys.js';
 import { encodeTrustedRecord } from './record.js';
@@ -234,19 +235,30 @@ export class HybridConversationCache {
    * after that point is logged, not thrown: the message is stored, and the next read
    * repairs the window. Rejects with a {@link SessionWindowError} for bad input, or
    * `ARCHIVE_FAILED` (message NOT stored). Takes the message as one object
-   * (`addMessage({ role, content, metadata?, embedding? })`) or as positional arguments.
+   * (`addMessage({ role, content, metadata?, embedding? }, { signal? })`) or as positional
+   * arguments. A `signal` gives the call up while it waits (see {@link AddMessageOptions}):
+   * it then rejects with `ABORTED`, and the message is NOT stored.
    */
-  addMessage(message: NewMessage): Promise<number>;
+  addMessage(message: NewMessage, options?: AddMessageOptions): Promise<number>;
   addMessage(role: string, content: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number>;
-  async addMessage(roleOrMessage: string | NewMessage, content?: string, metadata?: JsonObject, embedding?: Float32Array | number[]): Promise<number> {
+  async addMessage(
+    roleOrMessage: string | NewMessage,
+    contentOrOptions?: string | AddMessageOptions,
+    metadata?: JsonObject,
+    embedding?: Float32Array | number[],
+  ): Promise<number> {
+    let signal: AbortSignal | undefined;
     const valid = guardInput(() => {
-      if (typeof roleOrMessage !== 'object' || roleOrMessage === null) return validateMessage(roleOrMessage, content, metadata, embedding, this.#limits);
-      if (content !== undefined)
-        throw new SessionWindowError('INVALID_ARGUMENT', 'addMessage takes either one message object or positional arguments, not both');
+      if (typeof roleOrMessage !== 'object' || roleOrMessage === null)
+        return validateMessage(roleOrMessage, contentOrOptions as string, metadata, embedding, this.#limits);
+      if (typeof contentOrOptions === 'string' || metadata !== undefined || embedding !== undefined)
+        throw new SessionWindowError('INVALID_ARGUMENT', 'addMessage takes either one message object (and options) or positional arguments, not both');
       const message = messageFields(roleOrMessage, 'addMessage');
-      return validateMessage(message.role, message.content, message.metadata, message.embedding, this.#limits);
+      const checked = validateMessage(message.role, message.content, message.metadata, message.embedding, this.#limits);
+      signal = readAddOptions(contentOrOptions, 'addMessage');
+      return checked;
     });
-    const [seq] = await this.#enqueue([valid]);
+    const [seq] = await this.#enqueue([valid], signal);
     return seq!;
   }
 
@@ -258,9 +270,11 @@ export class HybridConversationCache {
    * trip; a larger batch is split into as few writes as those limits allow, in order.
    * Like `addMessage`, it resolves once the archive holds every message, and rejects
    * with `ARCHIVE_FAILED` when a write fails (the messages of that write and of later
-   * writes of this batch are NOT stored; those of earlier writes are).
+   * writes of this batch are NOT stored; those of earlier writes are). A `signal` gives
+   * up what has not started writing yet (`ABORTED`; see {@link AddMessageOptions}).
    */
-  async addMessages(messages: readonly NewMessage[]): Promise<number[]> {
+  async addMessages(messages: readonly NewMessage[], options?: AddMessageOptions): Promise<number[]> {
+    const signal = guardInput(() => readAddOptions(options, 'addMessages'));
     const valid = guardInput(() => {
       if (!Array.isArray(messages)) throw new SessionWindowError('INVALID_ARGUMENT', `addMessages needs an array of messages (got ${describe(messages)})`);
       return messages.map((message: unknown, index) => {
@@ -277,13 +291,18 @@ export class HybridConversationCache {
       });
     });
     if (valid.length === 0) return [];
-    return this.#enqueue(valid);
+    return this.#enqueue(valid, signal);
   }
 
-  /** Queues validated messages as one unit of the group commit and resolves with their seqs. */
-  #enqueue(valid: readonly ValidMessage[]): Promise<number[]> {
+  /**
+   * Queues validated messages as one unit of the group commit and resolves with their
+   * seqs. An abort while the unit is still queued takes its entries out of the queue.
+   */
+  #enqueue(valid: readonly ValidMessage[], signal?: AbortSignal): Promise<number[]> {
+    if (signal?.aborted) return Promise.reject(abortedError(this.sessionId, signal));
     const timestamp = this.#nowMs() / 1000;
     const state = this.#state();
+    const entries: PendingAppend[] = [];
     const promises = valid.map(
       (message, index) =>
         new Promise<number>((resolve, reject) => {
@@ -301,9 +320,22 @@ export class HybridConversationCache {
             reject,
             push: (group, seqs, lastSeq, startedAtMs) => this.#pushGroup(state, group, seqs, lastSeq, startedAtMs),
             pushKey: this.#pushKey,
+            signal,
           });
+          entries.push(state.queue[state.queue.length - 1]!);
         }),
     );
+    if (signal !== undefined) {
+      const onAbort = () => {
+        const queued = entries.filter((entry) => state.queue.includes(entry));
+        if (queued.length === 0) return;
+        state.queue = state.queue.filter((entry) => !queued.includes(entry));
+        const error = abortedError(this.sessionId, signal);
+        for (const entry of queued) entry.reject(error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void Promise.allSettled(promises).then(() => signal.removeEventListener('abort', onAbort));
+    }
     if (!state.writing) void this.#drain(state);
     return Promise.all(promises);
   }
@@ -347,11 +379,12 @@ export class HybridConversationCache {
         }
         let seqs: number[];
         let lastSeq: number;
+        const abort = groupSignal(group.map((entry) => entry.signal));
         try {
-          const result = await this.#archive.appendTurns(
-            this.sessionId,
-            group.map((entry) => entry.turn),
-          );
+          const turns = group.map((entry) => entry.turn);
+          const result = await (abort.signal === undefined
+            ? this.#archive.appendTurns(this.sessionId, turns)
+            : this.#archive.appendTurns(this.sessionId, turns, { signal: abort.signal }));
           seqs = result?.seqs;
           lastSeq = result?.lastSeq;
           if (
@@ -363,11 +396,17 @@ export class HybridConversationCache {
             throw new Error('the archive returned no seq for every appended turn');
           }
         } catch (error) {
-          const failure = new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": the archive did not store the message: ${errorText(error)}`, {
-            cause: error,
-          });
+          // The archive gave the write up for the signal every caller aborted: nothing stored.
+          const failure =
+            abort.signal?.aborted && (error as { code?: unknown } | null)?.code === 'ABORTED'
+              ? abortedError(this.sessionId, abort.signal)
+              : new SessionWindowError('ARCHIVE_FAILED', `session "${this.sessionId}": the archive did not store the message: ${errorText(error)}`, {
+                  cause: error,
+                });
           for (const entry of group) entry.reject(failure);
           continue;
+        } finally {
+          abort.dispose();
         }
         state.archiveWrites++;
         state.archivedMessages += group.length;

@@ -1,4 +1,5 @@
 export { HybridConversationCache, type HybridConversationCacheOptions } from './hybrid-cache.js';
+export type { AddMessageOptions } from './append-abort.js';
 export { SessionContextWindow, type ContextWindowStats } from './context-window.js';
 export { IdleEvictor, type IdleEvictorOptions, type EvictionPass } from './idle-evictor.js';
 export { SessionWindowError, isSessionWindowError, type SessionWindowErrorCode } from './errors.js';

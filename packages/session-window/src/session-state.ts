@@ -15,6 +15,8 @@ export interface PendingAppend {
   push(group: PendingAppend[], seqs: number[], lastSeq: number, startedAtMs: number): Promise<void>;
   /** Entries whose `pushKey` is equal share one Redis round trip. */
   pushKey: object;
+  /** The caller's signal: the entry leaves the queue when it aborts there (see `AddMessageOptions`). */
+  signal: AbortSignal | undefined;
 }
 
 /**
