@@ -1,4 +1,5 @@
 // `lix-archive migrate --from X --to Y`: the store-to-store copy behind the CLI.
+import { isArchiveError } from './errors.js';
 import { copySessions, openStore, type CopyProgress } from './store-copy.js';
 import type { ArchiveStore } from './store.js';
 
@@ -26,19 +27,42 @@ export async function runStoreMigration(options: { from: string; to: string; sch
   const schemaOption = options.schema ? { schema: options.schema } : {};
   const from = await openStore(options.from, schemaOption);
   const to = await openStore(options.to, schemaOption);
+  // The first Ctrl-C stops the copy after the append in flight (nothing is half-copied, and
+  // a re-run copies the rest); a second one ends the process at once, as usual.
+  const interrupt = new AbortController();
+  const onInterrupt = () => {
+    process.off('SIGINT', onInterrupt);
+    interrupt.abort(new Error('interrupted (SIGINT)'));
+  };
+  process.on('SIGINT', onInterrupt);
+  let last: CopyProgress | undefined;
+  const tty = !options.json && process.stderr.isTTY === true;
   try {
     if (to.migrate) await to.migrate();
-    const tty = !options.json && process.stderr.isTTY === true;
     const total = tty ? await countSessions(from) : undefined;
     const result = await copySessions(from, to, {
       ...(total === undefined ? {} : { total }),
-      ...(tty ? { onProgress: (progress: CopyProgress) => process.stderr.write(bar(progress)) } : {}),
+      onProgress: (progress: CopyProgress) => {
+        last = progress;
+        if (tty) process.stderr.write(bar(progress));
+      },
+      signal: interrupt.signal,
     });
     if (tty) process.stderr.write('\n');
     if (options.json) console.log(JSON.stringify(result));
     else console.log(`copied ${result.copied} turn(s) of ${result.sessions} session(s); ${result.skipped} were already there`);
     return 0;
+  } catch (error) {
+    if (!interrupt.signal.aborted || !isArchiveError(error, 'ABORTED')) throw error;
+    if (tty) process.stderr.write('\n');
+    const done = { sessions: last?.sessions ?? 0, copied: last?.copied ?? 0, skipped: last?.skipped ?? 0 };
+    process.stderr.write(
+      `lix-archive: interrupted; ${done.sessions} session(s) copied in full (${done.copied} turn(s)); run the same command again to copy the rest, nothing is copied twice\n`,
+    );
+    if (options.json) console.log(JSON.stringify({ interrupted: true, ...done }));
+    return 130;
   } finally {
+    process.off('SIGINT', onInterrupt);
     await Promise.all([from.close(), to.close()]);
   }
 }
