@@ -35,6 +35,13 @@ export const IOREDIS_DRIVER_NAME = 'ioredis';
 
 type Client = Redis | Cluster;
 type CallBuffer = (...args: RespArg[]) => Promise<unknown>;
+/** The part of ioredis's `Command` the driver uses. */
+type CommandConstructor = new (
+  name: string,
+  args: RespArg[],
+  options: { replyEncoding: null },
+) => { promise: Promise<unknown>; reject: (error: Error) => void };
+const BUFFER_REPLY = { replyEncoding: null } as const;
 
 function callBuffer(client: Client | Redis, args: RespArg[]): Promise<unknown> {
   // apply() hands the argument array over without copying it again.
@@ -86,6 +93,8 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
    * settings, as it always did).
    */
   readonly #deadlines: CommandDeadlines | undefined;
+  /** ioredis's Command class, for single-node clients this driver creates (see `sendMapped`). */
+  #Command: CommandConstructor | undefined;
 
   constructor(options: IoredisDriverOptions, resolved: ResolvedConnectionOptions) {
     super({
@@ -112,6 +121,8 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
     const lib = this.#options.lib ?? (await loadOptionalModule<IoredisModule>('ioredis', () => import('ioredis')));
     const namespace = lib as IoredisModule & { default?: IoredisModule };
     const RedisClass = namespace.Redis ?? namespace.default?.Redis;
+    if (this.#resolved.clusterNodes === undefined)
+      this.#Command = (namespace as { Command?: CommandConstructor }).Command ?? (namespace.default as { Command?: CommandConstructor } | undefined)?.Command;
     const ClusterClass = namespace.Cluster ?? namespace.default?.Cluster;
     const resolved = this.#resolved;
     if (resolved.clusterNodes !== undefined) {
@@ -187,6 +198,14 @@ class IoredisTransport extends ClientLifecycle<Client> implements RespTransport 
   }
 
   sendMapped<T>(args: RespArg[], _routeKey: string | undefined, onReply: (reply: unknown) => T, onError: (error: unknown) => unknown): Promise<T> {
+    const CommandClass = this.#Command;
+    if (CommandClass !== undefined && this.#deadlines !== undefined) {
+      // What callBuffer does on a client with no key prefix and no auto-pipelining, with
+      // the Command at hand so that the deadline can reject it.
+      const command = new CommandClass(args[0] as string, args.slice(1), BUFFER_REPLY);
+      (this.client as unknown as { sendCommand(command: unknown): unknown }).sendCommand(command);
+      return this.#deadlines.trackCancelable(command.promise, command.reject, args[0] as string, onReply, onError);
+    }
     const sent = callBuffer(this.client!, args);
     if (this.#deadlines !== undefined) return this.#deadlines.trackMapped(sent, args[0] as string, onReply, onError);
     return sent.then(onReply, (error: unknown) => {

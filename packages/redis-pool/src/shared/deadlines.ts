@@ -100,6 +100,46 @@ export class CommandDeadlines {
     });
   }
 
+  /**
+   * {@link trackMapped} for a client whose command can be settled from outside (ioredis's
+   * `Command.reject`, which its own `commandTimeout` uses): the deadline calls `cancel`
+   * with `TIMEOUT` and the failure arrives through `promise` like any other, so a command
+   * costs one derived promise instead of a wrapping one.
+   */
+  trackCancelable<T>(
+    promise: Promise<unknown>,
+    cancel: (error: Error) => void,
+    command: string,
+    onReply: (reply: unknown) => T,
+    onError: (error: unknown) => unknown,
+  ): Promise<T> {
+    const entry = new PendingCommand(command);
+    entry.reject = cancel as (error: unknown) => void;
+    this.#current.entries.push(entry);
+    this.#live++;
+    this.#timer ??= this.#start();
+    return promise.then(
+      (reply) => {
+        if (entry.reject !== undefined) {
+          entry.reject = undefined;
+          this.#live--;
+        }
+        try {
+          return onReply(reply);
+        } catch (error) {
+          throw onError(error);
+        }
+      },
+      (error: unknown) => {
+        if (entry.reject !== undefined) {
+          entry.reject = undefined;
+          this.#live--;
+        }
+        throw onError(error);
+      },
+    );
+  }
+
   #start(): NodeJS.Timeout {
     // Opened now, so its commands (sent from now on) are timed from here.
     this.#current.start = Date.now();
