@@ -20,6 +20,8 @@ export const SHARED_ERROR_CODES = {
   CLOSED: 'the object was closed and accepts no further calls',
   /** A call did not finish within its configured time. */
   TIMEOUT: 'a call did not finish within its configured time',
+  /** A call was given up through its `AbortSignal` before it had any effect: nothing was stored. */
+  ABORTED: 'a call was given up through its AbortSignal before it had any effect (nothing was stored)',
 } as const;
 
 /** A code of {@link SHARED_ERROR_CODES}. */
