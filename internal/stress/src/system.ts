@@ -1,24 +1,14 @@
-import type { ConversationArchive } from '@lix/archive';
-import {
-  CacheRuntime,
-  createArchiveStore,
-  type CacheConfigOptions,
-  type CacheCoordinator,
-  type SemanticCacheLayer,
-  type SessionWindowLayer,
-  type UrlEmbeddingLayer,
-} from '@lix/coordinator';
+import { createCacheRuntime, type CacheConfigOptions, type CacheCoordinator, type CacheRuntime } from '@lix/coordinator';
 import type { KVDriver, Logger } from '@lix/redis-pool';
-import { SemanticCache, UrlEmbeddingCache } from '@lix/semantic-cache';
-import { HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
+import { type HybridConversationCache, IdleEvictor, type ConversationMessage } from '@lix/session-window';
 
 /**
  * The system under test, seen through the few calls the harness makes. Everything goes
  * through `@lix/coordinator`: one `CacheRuntime` per process (pooled drivers opened from a
  * `CacheConfig`, one `ConversationArchive`, one URL embedding cache) handing out a
  * `CacheCoordinator` per session, as a chat service would use it. The layers are the stock
- * ones (`HybridConversationCache`, `SemanticCache`, `UrlEmbeddingCache`), wired through the
- * runtime's layer factories. Only `getFull` reaches past the coordinator, to its
+ * ones (`HybridConversationCache`, `SemanticCache`, `UrlEmbeddingCache`), exactly as
+ * `createCacheRuntime` builds them. Only `getFull` reaches past the coordinator, to its
  * session-window layer, because the coordinator's surface has no full-history read.
  */
 
@@ -80,54 +70,12 @@ function toStored(message: ConversationMessage): StoredMessage {
 }
 
 /**
- * A `CacheRuntime` with the stock layers and one shared `ConversationArchive`, from a
- * config. No runtime evictor: its idle time is in whole minutes and the harness needs
- * seconds, so workers run the session-window `IdleEvictor` themselves.
+ * The runtime a chat service gets from `createCacheRuntime` (the stock layers over one
+ * shared archive), from a config. No runtime evictor: its idle time is in whole minutes and
+ * the harness needs seconds, so workers run the session-window `IdleEvictor` themselves.
  */
 export function createStressRuntime(config: Partial<CacheConfigOptions>, log?: Logger): CacheRuntime<ConversationMessage, string> {
-  const logger = log ? { logger: log } : {};
-  return new CacheRuntime<ConversationMessage, string>({
-    config,
-    ...logger,
-    layers: {
-      sessionWindow: ({ config, driver, sessionId, archive, clock }) =>
-        new HybridConversationCache({
-          sessionId,
-          driver,
-          archive: archive as ConversationArchive,
-          keyPrefix: config.redisKeyPrefix,
-          hotWindowSize: config.hotWindowSize,
-          sessionTtlMs: config.sessionTtlSeconds * 1000,
-          sessionMaxTokens: config.sessionMaxTokens ?? null,
-          clock,
-          ...logger,
-        }) as unknown as SessionWindowLayer<ConversationMessage>,
-      semanticCache: ({ config, driver, sessionId, clock }) =>
-        new SemanticCache<string>({
-          driver,
-          sessionId,
-          keyPrefix: config.redisKeyPrefix,
-          ttlMs: config.semanticTtlSeconds * 1000,
-          similarityThreshold: config.semanticSimilarityThreshold,
-          maxItemsPerUrl: config.semanticMaxItemsPerUrl,
-          clock,
-          ...logger,
-        }) as unknown as SemanticCacheLayer<string>,
-      urlEmbeddingCache: ({ config, driver }) =>
-        new UrlEmbeddingCache({
-          driver,
-          modelId: config.embeddingModelId,
-          keyPrefix: config.redisKeyPrefix,
-          ttlMs: config.urlCacheTtlSeconds * 1000,
-          ...logger,
-        }) as unknown as UrlEmbeddingLayer,
-    },
-    defaults: {
-      // One archive per process, shared by every session window; the runtime closes it.
-      // The coordinator's own choice: PostgreSQL when archiveUrl is set, else the folder.
-      shared: ({ config }) => ({ archive: createArchiveStore(config, log) }),
-    },
-  });
+  return createCacheRuntime<string>({ config, idleEviction: false, ...(log ? { logger: log } : {}) });
 }
 
 /** Opens one process's runtime (its drivers connect lazily, so this works while Redis is down). */
