@@ -1,5 +1,5 @@
 import { SessionWindowError } from './errors.js';
-import { describe } from './validate.js';
+import { describe, readObject } from './validate.js';
 
 /** Options of `addMessage(message, options)` and `addMessages(messages, options)`. */
 export interface AddMessageOptions {
@@ -13,18 +13,12 @@ export interface AddMessageOptions {
   signal?: AbortSignal;
 }
 
-const OPTION_KEYS = new Set(['signal']);
+const OPTION_KEYS: readonly string[] = ['signal'];
 
 /** Reads `addMessage`/`addMessages` options; rejects unknown keys and a `signal` that is not an `AbortSignal`. */
 export function readAddOptions(options: unknown, where: string): AbortSignal | undefined {
   if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new SessionWindowError('INVALID_ARGUMENT', `${where} options must be an object (got ${describe(options)})`);
-  }
-  const unknown = Object.keys(options).filter((key) => !OPTION_KEYS.has(key));
-  if (unknown.length > 0)
-    throw new SessionWindowError('INVALID_ARGUMENT', `${where} options have the unknown key ${unknown.map((key) => `"${key}"`).join(', ')}`);
-  const signal = (options as { signal?: unknown }).signal;
+  const { signal } = readObject(options, `${where} options`, OPTION_KEYS, 'an object');
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) throw new SessionWindowError('INVALID_ARGUMENT', `${where}: signal must be an AbortSignal (got ${describe(signal)})`);
   return signal;

@@ -7,7 +7,6 @@ import { encodeTrustedRecord } from './record.js';
 import { APPEND_REBUILD, appendScript, evictScript, readIfChangedScript, readScript, rebuildScript } from './scripts.js';
 import { currentDoubtEpoch, raiseDoubt, sessionState, type PendingAppend, type SessionState } from './session-state.js';
 import { applyTokenBudget, approximateTokenCount, type TokenCounter } from './token-budget.js';
-import { readOptions } from '@lix/core';
 import type { ConversationMessage, JsonObject, NewMessage, RelevantMessage, SessionStats, SmartContext, SmartContextRequest, WindowCounters } from './types.js';
 import {
   checkOptionKeys,
@@ -17,6 +16,7 @@ import {
   integerArgument,
   integerOption,
   loggerOption,
+  readObject,
   validateEmbedding,
   validateMessage,
   type ValidMessage,
@@ -919,14 +919,4 @@ function messageFields(message: unknown, where: string): NewMessage {
 
 function readRequest(request: unknown): SmartContextRequest & Record<string, unknown> {
   return readObject(request, 'smartContext', SMART_CONTEXT_KEYS, 'a request object with a query') as SmartContextRequest & Record<string, unknown>;
-}
-
-function readObject(value: unknown, where: string, known: readonly string[], expected: string): Record<string, unknown> {
-  const read = readOptions(where, value, known);
-  if (read.ok) return read.options;
-  const { problem } = read;
-  if (problem.kind === 'not-an-object') throw new SessionWindowError('INVALID_ARGUMENT', `${where} must be ${expected} (got ${describe(value)})`);
-  if (problem.kind === 'unknown-keys')
-    throw new SessionWindowError('INVALID_ARGUMENT', `${where} has the unknown key ${problem.keys.map((key) => `"${key}"`).join(', ')}`);
-  throw new SessionWindowError('INVALID_ARGUMENT', `${where} could not be read`, { cause: problem.cause });
 }

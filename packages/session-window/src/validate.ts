@@ -1,4 +1,4 @@
-import { describeValue as describe, errorText, isPlainObject } from '@lix/core';
+import { describeValue as describe, errorText, isPlainObject, readOptions } from '@lix/core';
 import { assertValidSessionId, MAX_SESSION_ID_LENGTH } from '@lix/archive';
 import { SessionWindowError } from './errors.js';
 import type { Clock, Logger } from '@lix/redis-pool';
@@ -188,4 +188,15 @@ export function clockOption(clock: unknown): Clock | undefined {
     throw new SessionWindowError('INVALID_OPTION', 'clock must be an object with a now() function returning unix ms');
   }
   return clock as Clock;
+}
+
+/** Reads a plain object argument with only the `known` keys; anything else is `INVALID_ARGUMENT`, naming the unknown key. */
+export function readObject(value: unknown, where: string, known: readonly string[], expected: string): Record<string, unknown> {
+  const read = readOptions(where, value, known);
+  if (read.ok) return read.options;
+  const { problem } = read;
+  if (problem.kind === 'not-an-object') throw new SessionWindowError('INVALID_ARGUMENT', `${where} must be ${expected} (got ${describe(value)})`);
+  if (problem.kind === 'unknown-keys')
+    throw new SessionWindowError('INVALID_ARGUMENT', `${where} has the unknown key ${problem.keys.map((key) => `"${key}"`).join(', ')}`);
+  throw new SessionWindowError('INVALID_ARGUMENT', `${where} could not be read`, { cause: problem.cause });
 }
