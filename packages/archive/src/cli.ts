@@ -78,7 +78,14 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (args.command === 'migrate' && (args.from !== undefined || args.to !== undefined)) {
     if (args.from === undefined || args.to === undefined) fail('migrate needs both --from and --to');
-    return runStoreMigration({ from: args.from, to: args.to, schema: args.schema, json: args.json });
+    // The first Ctrl-C stops the copy after the append in flight (nothing is half-copied, and
+    // a re-run copies the rest); a second one ends the process at once, as usual.
+    const interrupt = new AbortController();
+    process.once('SIGINT', () => interrupt.abort(new Error('interrupted (SIGINT)')));
+    return runStoreMigration(
+      { from: args.from, to: args.to, schema: args.schema, json: args.json },
+      { out: (line) => console.log(line), err: (text) => process.stderr.write(text), errIsTTY: process.stderr.isTTY === true, signal: interrupt.signal },
+    );
   }
   const archive = new ConversationArchive({ dir: args.dir, ttlDays: args.ttlDays });
   const print = (value: unknown, text: () => string) => console.log(args.json ? JSON.stringify(value, null, 2) : text());
